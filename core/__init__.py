@@ -1,0 +1,1 @@
+"""Domain logic of movie-mcp: data, models and engines. Never imports `mcp`."""

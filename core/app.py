@@ -1,0 +1,140 @@
+"""The running application: one database connection and the loaded models, shared by every call.
+
+Loading is split in two so the MCP `initialize` handshake never waits for it: `start()` only
+schedules work; `load()` opens the database and loads the recommenders (a second or two), and the
+embedding model (several seconds of torch import) loads after that. Calls wait for what they need.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import aiosqlite
+import anyio
+import anyio.to_thread
+
+from core import sqlite
+from core.config import Settings
+from core.embeddings import Embedder
+from core.errors import NotReadyError
+
+if TYPE_CHECKING:
+    from core.recommender.als import AlsRecommender
+    from core.recommender.predictor import RatingPredictor
+
+logger = logging.getLogger(__name__)
+
+READY_TIMEOUT_SECONDS = 300.0
+
+
+class MovieApp:
+    """Holds the connection, the models and the readiness state."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder()
+        self._db: aiosqlite.Connection | None = None
+        self._als: AlsRecommender | None = None
+        self._predictor: RatingPredictor | None = None
+        self.meta: dict[str, str] = {}
+        self.user_range: tuple[int, int] = (0, 0)
+        self._ready = anyio.Event()
+        self._embedder_ready = anyio.Event()
+        self._load_error: Exception | None = None
+        self._embedder_error: Exception | None = None
+        # Serialises writers (enrichment) so two calls never interleave transactions on one connection.
+        self.write_lock = anyio.Lock()
+
+    # --- loading ---------------------------------------------------------------------------
+    async def load(self) -> None:
+        """Open the database and load the models; never raises (errors are reported to callers)."""
+        try:
+            await self._load_core()
+        except Exception as exc:  # reported to every call instead of crashing the server
+            logger.error("could not load %s: %s", self.settings.db_path, exc)
+            self._load_error = exc
+        finally:
+            self._ready.set()
+        if self._load_error is None:
+            try:
+                await anyio.to_thread.run_sync(self.embedder.load)
+            except Exception as exc:
+                logger.error("could not load the embedding model: %s", exc)
+                self._embedder_error = exc
+        self._embedder_ready.set()
+
+    async def _load_core(self) -> None:
+        path = self.settings.db_path
+        if not path.exists():
+            raise NotReadyError(
+                f"no database at {path}; build it with `movie-mcp build` (or `make serve`, which builds it)"
+            )
+        self._db = await sqlite.connect_async(path)
+        await self._db.execute("PRAGMA busy_timeout = 5000")
+        async with self._db.execute("SELECT key, value FROM meta") as cur:
+            self.meta = {row[0]: row[1] async for row in cur}
+        async with self._db.execute("SELECT min(user_id), max(user_id) FROM users") as cur:
+            row = await cur.fetchone()
+            self.user_range = (int(row[0] or 0), int(row[1] or 0))
+        blobs: dict[str, bytes] = {}
+        async with self._db.execute("SELECT name, data FROM model_blobs") as cur:
+            async for row in cur:
+                blobs[row[0]] = row[1]
+        self._als, self._predictor = await anyio.to_thread.run_sync(_load_models, blobs)
+        logger.info("database %s loaded", path)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    # --- access ----------------------------------------------------------------------------
+    async def ready(self) -> None:
+        """Wait until the database and the recommenders are loaded; raise if loading failed."""
+        with anyio.fail_after(READY_TIMEOUT_SECONDS):
+            await self._ready.wait()
+        if self._load_error is not None:
+            if isinstance(self._load_error, NotReadyError):
+                raise self._load_error
+            raise NotReadyError(f"the database could not be loaded: {self._load_error}")
+
+    async def embedder_ready(self) -> Embedder:
+        await self.ready()
+        with anyio.fail_after(READY_TIMEOUT_SECONDS):
+            await self._embedder_ready.wait()
+        if self._embedder_error is not None:
+            raise NotReadyError(f"the embedding model could not be loaded: {self._embedder_error}")
+        return self.embedder
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise NotReadyError("the database is not open")
+        return self._db
+
+    @property
+    def als(self) -> AlsRecommender:
+        if self._als is None:
+            raise NotReadyError("no ALS model in the database; rebuild it with `movie-mcp build`")
+        return self._als
+
+    @property
+    def predictor(self) -> RatingPredictor:
+        if self._predictor is None:
+            raise NotReadyError("no rating model in the database; rebuild it with `movie-mcp build`")
+        return self._predictor
+
+    @property
+    def global_mean(self) -> float:
+        return float(self.meta.get("global_mean", "3.5"))
+
+
+def _load_models(blobs: dict[str, bytes]) -> tuple[AlsRecommender | None, RatingPredictor | None]:
+    # Imported here: implicit and scipy are heavy, and the server must answer `initialize` first.
+    from core.recommender.als import AlsRecommender
+    from core.recommender.predictor import RatingPredictor
+
+    als = AlsRecommender.from_bytes(blobs["als"]) if "als" in blobs else None
+    predictor = RatingPredictor.from_bytes(blobs["predictor"]) if "predictor" in blobs else None
+    return als, predictor

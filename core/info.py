@@ -1,0 +1,63 @@
+"""`movie-mcp info`: what is built and which engines are available."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from core import sqlite
+from core.build import coverage
+from core.config import Settings
+from core.embeddings import EMBEDDING_MODEL_NAME
+from core.enrichment_rules import OFFLINE_ENGINE
+
+
+def engines(settings: Settings) -> dict[str, Any]:
+    """Which engine answers each kind of question."""
+    llm = (
+        {"configured": True, "base_url": settings.llm_base_url or "https://api.openai.com/v1",
+         "model": settings.llm_model, "used": False,
+         "note": "the LLM engine arrives in a later release; answers use the offline engines"}
+        if settings.llm_configured
+        else {"configured": False, "note": "set OPENAI_BASE_URL / OPENAI_API_KEY to configure one"}
+    )
+    return {
+        "recommendations": "implicit ALS (collaborative filtering)",
+        "rating_prediction": "biased matrix factorisation",
+        "semantic_search": EMBEDDING_MODEL_NAME,
+        "enrichment": OFFLINE_ENGINE,
+        "llm": llm,
+    }
+
+
+def database_info(settings: Settings) -> dict[str, Any]:
+    path = settings.db_path
+    info: dict[str, Any] = {"database": {"path": str(path), "exists": path.exists()}, "engines": engines(settings)}
+    if not path.exists():
+        info["database"]["hint"] = "run `movie-mcp build` (or `make serve`) to create it"
+        return info
+    conn = sqlite.connect_sync(path, read_only=True)
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        notes = json.loads(meta.pop("notes", "[]"))
+        info["database"].update(size_mb=round(path.stat().st_size / 1e6, 1), **meta)
+        one = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
+        info["counts"] = {
+            "movies": one("SELECT count(*) FROM movies"),
+            "users": one("SELECT count(*) FROM users"),
+            "ratings": one("SELECT count(*) FROM ratings"),
+            "tags": one("SELECT count(*) FROM tags"),
+        }
+        info["coverage"] = coverage(conn)
+        info["enrichment_engines"] = dict(conn.execute("SELECT engine, count(*) FROM enrichments GROUP BY engine"))
+        info["models"] = [
+            {"name": r["name"], "trained_at": r["trained_at"], "train_seconds": r["seconds"],
+             "params": json.loads(r["params"]), "size_kb": round(r["size"] / 1024)}
+            for r in conn.execute(
+                "SELECT name, trained_at, seconds, params, length(data) AS size FROM model_blobs ORDER BY name"
+            )
+        ]
+        info["import_notes"] = notes
+    finally:
+        conn.close()
+    return info

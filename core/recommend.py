@@ -1,0 +1,173 @@
+"""Recommendations: implicit ALS for known users, fold-in for a list of liked movies, optional
+natural-language filters, and a hybrid that blends ALS with the query's semantic similarity."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import anyio.to_thread
+import numpy as np
+
+from core import store
+from core.app import MovieApp
+from core.errors import InvalidInputError, NotFoundError
+from core.filters import describe, movie_conditions, where
+from core.models import AppliedFilters, Evidence, MovieSummary, Recommendation, Recommendations
+from core.query_parser import ParsedQuery, parse_query
+from core.semantic import embed_query, similarity_to
+
+Engine = Literal["als", "llm", "hybrid"]
+ALS_ENGINE = "als"
+HYBRID_ENGINE = "hybrid-als-semantic"
+HYBRID_SEMANTIC_WEIGHT = 0.5  # equal say for taste (ALS) and the query's meaning
+HYBRID_POOL = 100  # ALS candidates re-scored by the hybrid
+MAX_LIKED = 50
+
+
+async def _resolve_liked(app: MovieApp, liked: list[int | str]) -> list[int]:
+    if not liked:
+        raise InvalidInputError("liked_movies is empty; give 1 to 50 movie ids or titles you liked")
+    if len(liked) > MAX_LIKED:
+        raise InvalidInputError(f"liked_movies has {len(liked)} entries; give at most {MAX_LIKED}")
+    ids: list[int] = []
+    missing: list[str] = []
+    for ref in liked:
+        try:
+            ids.append(await store.resolve_movie_ref(app.db, ref))
+        except NotFoundError:
+            missing.append(str(ref))
+    if missing:
+        raise NotFoundError(
+            f"no movie matches {', '.join(repr(m) for m in missing)}; use search_movies to find the exact title or id"
+        )
+    unknown_to_model = [i for i in ids if not app.als.has_movie(i)]
+    if len(unknown_to_model) == len(ids):
+        raise InvalidInputError(
+            "none of the liked movies has ratings, so the recommender cannot place them; add a movie people have rated"
+        )
+    return list(dict.fromkeys(ids))
+
+
+async def _candidates(app: MovieApp, parsed: ParsedQuery | None) -> np.ndarray | None:
+    """Movie ids allowed by the query's filters; None when there are no filters."""
+    if parsed is None or parsed.filters.is_empty():
+        return None
+    clause, params = where(movie_conditions(parsed.filters))
+    rows = await store.fetch_all(app.db, f"SELECT m.movie_id FROM movies m{clause}", params)
+    return np.array([r[0] for r in rows], dtype=np.int64)
+
+
+def _reason(evidence: list[Evidence], parsed: ParsedQuery | None) -> str:
+    if evidence:
+        liked = ", ".join(
+            f"{e.title} ({e.rating:g}★)" if e.rating is not None else e.title for e in evidence[:3]
+        )
+        text = f"Because you liked {liked}."
+    else:
+        text = "Popular with people whose ratings resemble yours."
+    if parsed is not None and not parsed.filters.is_empty():
+        text += f" Matches your request: {', '.join(f'{k}={v}' for k, v in describe(parsed.filters).items())}."
+    return text
+
+
+async def get_movie_recommendations(
+    app: MovieApp,
+    user_id: int | None = None,
+    liked_movies: list[int | str] | None = None,
+    n: int = 10,
+    engine: Engine = "als",
+    query: str | None = None,
+) -> Recommendations:
+    """Top-n movies for a known user or for a list of liked movies, never ones already rated."""
+    await app.ready()
+    if (user_id is None) == (liked_movies is None):
+        raise InvalidInputError("give exactly one of user_id (a known user) or liked_movies (ids or titles)")
+    notes: list[str] = []
+    parsed = parse_query(query) if query is not None else None
+    if parsed and parsed.unknown_terms:
+        notes.append(f"not understood and ignored: {', '.join(parsed.unknown_terms)}")
+
+    als = app.als
+    rated: dict[int, float] = {}
+    liked_ids: list[int] = []
+    if user_id is not None:
+        await store.require_user(app.db, user_id)
+        if not als.has_user(user_id):
+            raise NotFoundError(f"user {user_id} has no ratings in the trained model; rebuild with `movie-mcp build`")
+        rated = {
+            int(r[0]): float(r[1])
+            for r in await store.fetch_all(app.db, "SELECT movie_id, rating FROM ratings WHERE user_id = ?", (user_id,))
+        }
+    else:
+        liked_ids = await _resolve_liked(app, liked_movies or [])
+        rated = {i: 5.0 for i in liked_ids}
+
+    candidates = await _candidates(app, parsed)
+    if candidates is not None and candidates.size == 0:
+        notes.append("no movie matches the query's filters")
+    use_hybrid = engine == "hybrid"
+    if engine == "llm":
+        notes.append("the LLM engine is not available yet; answered with the offline ALS engine")
+    if use_hybrid and not (parsed and (parsed.remaining_text or query)):
+        notes.append("hybrid needs a query to blend with; answered with ALS alone")
+        use_hybrid = False
+
+    pool = max(n, HYBRID_POOL) if use_hybrid else n
+    if candidates is not None and candidates.size == 0:
+        picks: list[tuple[int, float]] = []
+    elif user_id is not None:
+        picks = await anyio.to_thread.run_sync(lambda: als.recommend_for_user(user_id, pool, candidates))
+    else:
+        picks = await anyio.to_thread.run_sync(lambda: als.recommend_from_liked(rated, pool, candidates))
+
+    used_engine = ALS_ENGINE
+    if use_hybrid and picks and parsed is not None:
+        vector = await embed_query(app, parsed.remaining_text or query or "")
+        similarity = await similarity_to(app, vector, [mid for mid, _ in picks])
+        scores = np.array([s for _, s in picks])
+        spread = float(scores.max() - scores.min()) or 1.0
+        blended = [
+            (mid, (1 - HYBRID_SEMANTIC_WEIGHT) * (s - scores.min()) / spread
+             + HYBRID_SEMANTIC_WEIGHT * similarity.get(mid, 0.0))
+            for mid, s in picks
+        ]
+        picks = sorted(blended, key=lambda p: -p[1])[:n]
+        used_engine = HYBRID_ENGINE
+    picks = picks[:n]
+
+    summaries = await store.summaries(app.db, [mid for mid, _ in picks] + list(rated))
+    recommendations: list[Recommendation] = []
+    for movie_id, score in picks:
+        if movie_id not in summaries:
+            continue
+        if user_id is not None:
+            contributions = await anyio.to_thread.run_sync(lambda m=movie_id: als.explain_for_user(user_id, m, top=3))
+        else:
+            contributions = await anyio.to_thread.run_sync(lambda m=movie_id: als.explain_from_liked(rated, m, top=3))
+        total = sum(abs(c) for _, c in contributions) or 1.0
+        evidence = [
+            Evidence(
+                movie_id=mid, title=summaries[mid].title, rating=rated.get(mid), contribution=round(c / total, 3)
+            )
+            for mid, c in contributions
+            if mid in summaries and c > 0
+        ]
+        recommendations.append(
+            Recommendation(
+                **summaries[movie_id].model_dump(), score=round(float(score), 4), because=evidence,
+                reason=_reason(evidence, parsed),
+            )
+        )
+    applied = (
+        AppliedFilters(
+            query=query or "", filters=describe(parsed.filters), unknown_terms=parsed.unknown_terms,
+            parser=parsed.engine,
+        )
+        if parsed is not None
+        else None
+    )
+    liked_summaries: list[MovieSummary] = [summaries[i] for i in liked_ids if i in summaries]
+    return Recommendations(
+        user_id=user_id, liked_movies=liked_summaries, engine_requested=engine, engine=used_engine,
+        query=applied, notes=notes, recommendations=recommendations,
+    )

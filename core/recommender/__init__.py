@@ -1,0 +1,132 @@
+"""Recommender models: implicit-feedback ALS (`als`) and an explicit rating predictor (`predictor`).
+
+Both models work on dense integer indices; `IdIndex` maps MovieLens user/movie ids to those indices.
+The submodules are not imported here so that loading one model does not pull in the other's
+dependencies (`implicit` is only needed by `als`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["IdIndex", "build_rating_matrix", "pack_npz", "unpack_npz"]
+
+
+@dataclass(frozen=True, eq=False)
+class IdIndex:
+    """Bijection between external integer ids and dense indices 0..n-1.
+
+    `ids` is sorted and unique, so the index of an id is its position in `ids` and lookups are a
+    binary search (vectorised for arrays).
+    """
+
+    ids: np.ndarray
+
+    @classmethod
+    def from_ids(cls, ids: np.ndarray) -> IdIndex:
+        """Build an index over the distinct values of `ids` (any order, duplicates allowed)."""
+        arr = np.asarray(ids)
+        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+            # Ids read from CSV/SQLite may arrive as floats; refuse anything that is not a whole number.
+            if not np.all(np.isfinite(arr)) or not np.all(np.equal(np.mod(arr, 1), 0)):
+                raise ValueError("ids must be integers")
+        return cls(np.unique(arr.astype(np.int64)))
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def __contains__(self, item_id: object) -> bool:
+        return self.index_of(item_id) is not None  # type: ignore[arg-type]
+
+    def index_of(self, item_id: int) -> int | None:
+        """Index of `item_id`, or None when it is not in the index."""
+        try:
+            key = int(item_id)
+        except (TypeError, ValueError):
+            return None
+        pos = int(np.searchsorted(self.ids, key))
+        if pos < len(self.ids) and int(self.ids[pos]) == key:
+            return pos
+        return None
+
+    def indices_of(self, ids: np.ndarray) -> np.ndarray:
+        """Vectorised `index_of`: an int64 array with -1 where an id is unknown."""
+        arr = np.asarray(ids, dtype=np.int64).ravel()
+        if len(self.ids) == 0:
+            return np.full(arr.shape, -1, dtype=np.int64)
+        pos = np.searchsorted(self.ids, arr)
+        clipped = np.minimum(pos, len(self.ids) - 1)
+        return np.where(self.ids[clipped] == arr, clipped, -1).astype(np.int64)
+
+    def id_at(self, index: int) -> int:
+        """External id stored at `index`."""
+        return int(self.ids[index])
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """Arrays to put into an npz under `prefix`; read back with `from_arrays`."""
+        return {f"{prefix}_ids": self.ids}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str) -> IdIndex:
+        """Inverse of `to_arrays`."""
+        return cls(np.asarray(arrays[f"{prefix}_ids"], dtype=np.int64))
+
+
+def build_rating_matrix(
+    user_ids: np.ndarray, movie_ids: np.ndarray, ratings: np.ndarray
+) -> tuple[IdIndex, IdIndex, sp.csr_matrix]:
+    """Validate rating triples and build (user index, movie index, users×movies CSR of ratings).
+
+    A repeated (user, movie) pair keeps its last rating, as a re-rating replaces the old one; summing
+    duplicates (scipy's default) would produce ratings above 5 stars.
+    """
+    users = np.asarray(user_ids).ravel()
+    movies = np.asarray(movie_ids).ravel()
+    values = np.asarray(ratings, dtype=np.float64).ravel()
+    if not (len(users) == len(movies) == len(values)):
+        raise ValueError("user_ids, movie_ids and ratings must have the same length")
+    if len(values) == 0:
+        raise ValueError("cannot train on zero ratings")
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise ValueError("ratings must be finite and positive")
+
+    user_index = IdIndex.from_ids(users)
+    movie_index = IdIndex.from_ids(movies)
+    rows = user_index.indices_of(users)
+    cols = movie_index.indices_of(movies)
+
+    # Keep the last occurrence of each pair: unique over the reversed key finds last positions.
+    key = rows * len(movie_index) + cols
+    _, first_in_reversed = np.unique(key[::-1], return_index=True)
+    keep = len(key) - 1 - first_in_reversed
+    matrix = sp.csr_matrix(
+        (values[keep].astype(np.float32), (rows[keep], cols[keep])),
+        shape=(len(user_index), len(movie_index)),
+    )
+    matrix.sort_indices()
+    return user_index, movie_index, matrix
+
+
+def pack_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """Serialise arrays into one uncompressed npz blob (factors do not compress, so don't pay for it)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def unpack_npz(data: bytes, kind: str) -> dict[str, np.ndarray]:
+    """Load an npz blob written by `pack_npz` without pickle and check its `kind` tag."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"not a valid {kind} model blob: {exc}") from exc
+    found = str(arrays.get("kind", ""))
+    if found != kind:
+        raise ValueError(f"expected a {kind} model blob, got {found or 'an untagged blob'}")
+    return arrays

@@ -1,0 +1,1 @@
+"""The MCP server: construction, transports and the `movie-mcp` command."""

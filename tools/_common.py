@@ -1,0 +1,46 @@
+"""What every tool adapter shares: the spec it registers with, its annotations, and error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+
+from core.app import MovieApp
+from core.errors import MovieMcpError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool as registered: the adapter function plus its metadata."""
+
+    fn: Callable[..., Awaitable[Any]]
+    name: str
+    title: str
+    description: str
+    annotations: ToolAnnotations
+
+
+def read_only(title: str, *, idempotent: bool = True) -> ToolAnnotations:
+    """A tool that only reads the local database and touches nothing outside it."""
+    return ToolAnnotations(
+        title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=idempotent, open_world_hint=False
+    )
+
+
+def app_of(ctx: Context) -> MovieApp:
+    return ctx.request_context.lifespan_context
+
+
+async def call_core(ctx: Context, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """Run a core function; errors the caller can fix become tool errors carrying their message."""
+    try:
+        return await fn(app_of(ctx), *args, **kwargs)
+    except MovieMcpError as exc:
+        raise ToolError(str(exc)) from exc

@@ -1,0 +1,32 @@
+"""compare_movies: several movies side by side."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from core import compare
+from core.models import MovieComparison
+from tools._common import ToolSpec, call_core, read_only
+
+
+async def compare_movies(
+    movie_ids: Annotated[list[int], Field(min_length=2, max_length=10, description="2 to 10 MovieLens movie ids")],
+    ctx: Context,
+) -> MovieComparison:
+    return await call_core(ctx, compare.compare_movies, movie_ids)
+
+
+TOOL = ToolSpec(
+    fn=compare_movies,
+    name="compare_movies",
+    title="Compare movies",
+    description=(
+        "Compare 2 to 10 movies side by side: budget and revenue (US dollars), ROI (revenue/budget), runtime,"
+        " rating count and mean, enrichment (sentiment, tiers, effectiveness 0-10, audience). For each dimension it"
+        " names the leader (highest value) and the range; unknown values are reported as unknown (null), never as 0."
+    ),
+    annotations=read_only("Compare movies"),
+)

@@ -1,0 +1,54 @@
+"""get_movie_recommendations: personalised picks with their evidence."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from core import recommend
+from core.models import Recommendations
+from core.recommend import Engine
+from tools._common import ToolSpec, call_core, read_only
+
+
+async def get_movie_recommendations(
+    ctx: Context,
+    user_id: Annotated[int | None, Field(ge=1, description="a known MovieLens user id")] = None,
+    liked_movies: Annotated[
+        list[int | str] | None,
+        Field(min_length=1, max_length=50, description="for someone new: movie ids or titles they liked"),
+    ] = None,
+    n: Annotated[int, Field(ge=1, le=50, description="how many picks (1-50)")] = 10,
+    engine: Annotated[Engine, Field(description="als (collaborative filtering), llm, or hybrid")] = "als",
+    query: Annotated[
+        str | None,
+        Field(
+            max_length=500,
+            description="optional request in plain words, e.g. '90s comedies under 100 minutes'; becomes filters",
+        ),
+    ] = None,
+) -> Recommendations:
+    return await call_core(
+        ctx, recommend.get_movie_recommendations, user_id=user_id, liked_movies=liked_movies, n=n, engine=engine,
+        query=query,
+    )
+
+
+TOOL = ToolSpec(
+    fn=get_movie_recommendations,
+    name="get_movie_recommendations",
+    title="Recommend movies",
+    description=(
+        "Personalised movie picks from collaborative filtering (implicit ALS trained on all users' ratings)."
+        " Give user_id for a known user, or liked_movies (ids or titles) for someone new. Never returns movies the"
+        " user already rated. Optional query in plain words ('action movies with high revenue', '90s comedies for"
+        " kids under 100 minutes') becomes filters on genre, years, runtime, budget/revenue tiers, sentiment and"
+        " audience; words it did not understand are listed. engine: 'als' (default), 'hybrid' (ALS blended with"
+        " the query's meaning), 'llm' (LLM re-ranking; answers with ALS and says so when no LLM is configured)."
+        " Each pick lists the user's movies that contributed most ('because you liked ...')."
+        " For a single movie's expected stars use predict_rating instead."
+    ),
+    annotations=read_only("Recommend movies"),
+)

@@ -1,0 +1,33 @@
+"""summarize_user_preferences: a user's taste profile."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from core import profile
+from core.models import UserPreferences
+from tools._common import ToolSpec, call_core, read_only
+
+
+async def summarize_user_preferences(
+    user_id: Annotated[int, Field(ge=1, description="MovieLens user id")],
+    ctx: Context,
+) -> UserPreferences:
+    return await call_core(ctx, profile.summarize_user_preferences, user_id)
+
+
+TOOL = ToolSpec(
+    fn=summarize_user_preferences,
+    name="summarize_user_preferences",
+    title="Summarise a user's taste",
+    description=(
+        "A user's taste profile: rating count, mean and distribution; genre and decade affinities (share of their"
+        " ratings and mean relative to their own mean, positive = preferred); preferences by sentiment, audience"
+        " and budget/revenue tier; favourite and least favourite movies; and a readable summary. Use it to explain"
+        " someone's taste; for their raw list of ratings use get_user_ratings."
+    ),
+    annotations=read_only("Summarise a user's taste"),
+)
