@@ -130,8 +130,18 @@ class _Builder:
             " release_date, language, mpaa, rating_count, rating_mean) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
-                    m.movie_id, m.imdb_id, m.tmdb_id, m.title, m.year, m.overview, m.budget, m.revenue,
-                    m.runtime, m.release_date, m.language, m.mpaa,
+                    m.movie_id,
+                    m.imdb_id,
+                    m.tmdb_id,
+                    m.title,
+                    m.year,
+                    m.overview,
+                    m.budget,
+                    m.revenue,
+                    m.runtime,
+                    m.release_date,
+                    m.language,
+                    m.mpaa,
                     int(count_of.get(m.movie_id, 0)),
                     round(float(mean_of[m.movie_id]), 4) if m.movie_id in mean_of else None,
                 )
@@ -145,7 +155,9 @@ class _Builder:
                 if genre not in genre_ids:
                     genre_ids[genre] = len(genre_ids) + 1
                 rows.append((m.movie_id, genre_ids[genre], position))
-        self.conn.executemany("INSERT INTO genres (genre_id, name) VALUES (?, ?)", [(i, g) for g, i in genre_ids.items()])
+        self.conn.executemany(
+            "INSERT INTO genres (genre_id, name) VALUES (?, ?)", [(i, g) for g, i in genre_ids.items()]
+        )
         self.conn.executemany("INSERT OR IGNORE INTO movie_genres VALUES (?, ?, ?)", rows)
         self.conn.executemany(
             "INSERT INTO movie_titles (rowid, title_norm) VALUES (?, ?)",
@@ -188,9 +200,15 @@ class _Builder:
         out = []
         for r in rows:
             item = EnrichmentInput(
-                movie_id=r["movie_id"], title=r["title"], overview=r["overview"],
-                genres=genres.get(r["movie_id"], []), mpaa=r["mpaa"], budget=r["budget"],
-                revenue=r["revenue"], rating_mean=r["rating_mean"], rating_count=r["rating_count"],
+                movie_id=r["movie_id"],
+                title=r["title"],
+                overview=r["overview"],
+                genres=genres.get(r["movie_id"], []),
+                mpaa=r["mpaa"],
+                budget=r["budget"],
+                revenue=r["revenue"],
+                rating_mean=r["rating_mean"],
+                rating_count=r["rating_count"],
                 global_mean=global_mean,
             )
             digest = input_hash(item)
@@ -200,10 +218,20 @@ class _Builder:
                 reused += 1
                 continue
             result = enrich_offline(item)
-            out.append((
-                r["movie_id"], result.sentiment, result.budget_tier, result.revenue_tier,
-                result.effectiveness_score, result.target_audience, result.engine, None, digest, now,
-            ))
+            out.append(
+                (
+                    r["movie_id"],
+                    result.sentiment,
+                    result.budget_tier,
+                    result.revenue_tier,
+                    result.effectiveness_score,
+                    result.target_audience,
+                    result.engine,
+                    None,
+                    digest,
+                    now,
+                )
+            )
             computed += 1
         self.conn.executemany(f"INSERT INTO enrichments ({','.join(columns)}) VALUES ({placeholders})", out)
         self.report.reused["enrichments"] = reused
@@ -230,8 +258,9 @@ class _Builder:
         movies = self.conn.execute("SELECT movie_id, title, year, overview, runtime, budget, revenue FROM movies")
         wanted: list[tuple[int, str, str, tuple]] = []
         for m in movies.fetchall():
-            text = movie_text(m["title"], m["year"], genres.get(m["movie_id"], []), m["overview"],
-                              tags.get(m["movie_id"], []))
+            text = movie_text(
+                m["title"], m["year"], genres.get(m["movie_id"], []), m["overview"], tags.get(m["movie_id"], [])
+            )
             metadata = (
                 m["year"] if m["year"] is not None else -1,
                 float(m["runtime"]) if m["runtime"] is not None else -1.0,
@@ -257,10 +286,7 @@ class _Builder:
                 new_vectors[movie_id] = sqlite_vec.serialize_float32(vector.tolist())
         self.conn.executemany(
             "INSERT INTO movie_vectors (movie_id, embedding, year, runtime, budget, revenue) VALUES (?,?,?,?,?,?)",
-            [
-                (mid, old_vectors.get(mid) or new_vectors[mid], *metadata)
-                for mid, _, _, metadata in wanted
-            ],
+            [(mid, old_vectors.get(mid) or new_vectors[mid], *metadata) for mid, _, _, metadata in wanted],
         )
         self.conn.executemany(
             "INSERT INTO embedding_sources VALUES (?, ?, ?)",

@@ -44,7 +44,11 @@ async def search_movies(app: MovieApp, query: str, limit: int = 10, offset: int 
         for r in rows
     ]
     return MovieSearchResult(
-        query=query, total=total, offset=offset, limit=limit, results=results,
+        query=query,
+        total=total,
+        offset=offset,
+        limit=limit,
+        results=results,
         next_offset=_next_offset(offset, len(results), total),
     )
 
@@ -161,8 +165,10 @@ async def get_enriched_movies(
     """Browse movies that have enrichment, filtered by its attributes, best first."""
     await app.ready()
     filters = make_filters(
-        sentiments=[sentiment] if sentiment else None, budget_tiers=[budget_tier] if budget_tier else None,
-        revenue_tiers=[revenue_tier] if revenue_tier else None, genres=[genre] if genre else None,
+        sentiments=[sentiment] if sentiment else None,
+        budget_tiers=[budget_tier] if budget_tier else None,
+        revenue_tiers=[revenue_tier] if revenue_tier else None,
+        genres=[genre] if genre else None,
         target_audiences=[target_audience] if target_audience else None,
     )
     sql, params = movie_conditions(filters)
@@ -192,6 +198,11 @@ async def get_enriched_movies(
     if min_effectiveness is not None:
         shown["min_effectiveness"] = min_effectiveness
     return EnrichedMoviesPage(
-        total=total, offset=offset, limit=limit, next_offset=_next_offset(offset, len(movies), total),
-        order_by=order_by, filters=shown, movies=movies,
+        total=total,
+        offset=offset,
+        limit=limit,
+        next_offset=_next_offset(offset, len(movies), total),
+        order_by=order_by,
+        filters=shown,
+        movies=movies,
     )

@@ -67,8 +67,11 @@ async def compare_movies(app: MovieApp, movie_ids: list[int]) -> MovieComparison
         movies.append(
             ComparedMovie(
                 **store.summary_from_row(r, genres[movie_id]).model_dump(),
-                budget=r["budget"], revenue=r["revenue"], roi=round(roi, 3) if roi is not None else None,
-                runtime=r["runtime"], enrichment=store.enrichment_from_row(r),
+                budget=r["budget"],
+                revenue=r["revenue"],
+                roi=round(roi, 3) if roi is not None else None,
+                runtime=r["runtime"],
+                enrichment=store.enrichment_from_row(r),
             )
         )
     dimensions: list[DimensionComparison] = []
@@ -81,8 +84,12 @@ async def compare_movies(app: MovieApp, movie_ids: list[int]) -> MovieComparison
             values = [v for _, v in known]
             dimensions.append(
                 DimensionComparison(
-                    dimension=dimension, leader_movie_id=leader.movie_id, leader_title=leader.title,
-                    minimum=min(values), maximum=max(values), unknown_for=unknown,
+                    dimension=dimension,
+                    leader_movie_id=leader.movie_id,
+                    leader_title=leader.title,
+                    minimum=min(values),
+                    maximum=max(values),
+                    unknown_for=unknown,
                 )
             )
             if len(known) > 1:
@@ -90,7 +97,11 @@ async def compare_movies(app: MovieApp, movie_ids: list[int]) -> MovieComparison
         else:
             dimensions.append(
                 DimensionComparison(
-                    dimension=dimension, leader_movie_id=None, leader_title=None, minimum=None, maximum=None,
+                    dimension=dimension,
+                    leader_movie_id=None,
+                    leader_title=None,
+                    minimum=None,
+                    maximum=None,
                     unknown_for=unknown,
                 )
             )

@@ -78,7 +78,7 @@ class Embedder:
         for start in range(0, total, batch_size):
             batch = list(texts[start : start + batch_size])
             out[start : start + len(batch)] = model.encode(
-                batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+                batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
             if progress:
                 progress(min(start + batch_size, total), total)

@@ -25,16 +25,25 @@ async def _inputs(app: MovieApp, movie_ids: list[int]) -> list[EnrichmentInput]:
     genres = await store.genres_of(app.db, movie_ids)
     by_id = {
         r["movie_id"]: EnrichmentInput(
-            movie_id=r["movie_id"], title=r["title"], overview=r["overview"], genres=genres[r["movie_id"]],
-            mpaa=r["mpaa"], budget=r["budget"], revenue=r["revenue"], rating_mean=r["rating_mean"],
-            rating_count=r["rating_count"], global_mean=app.global_mean,
+            movie_id=r["movie_id"],
+            title=r["title"],
+            overview=r["overview"],
+            genres=genres[r["movie_id"]],
+            mpaa=r["mpaa"],
+            budget=r["budget"],
+            revenue=r["revenue"],
+            rating_mean=r["rating_mean"],
+            rating_count=r["rating_count"],
+            global_mean=app.global_mean,
         )
         for r in rows
     }
     return [by_id[i] for i in movie_ids if i in by_id]
 
 
-async def _choose(app: MovieApp, movie_ids: list[int] | None, n: int | None, force: bool) -> tuple[list[int], list[int]]:
+async def _choose(
+    app: MovieApp, movie_ids: list[int] | None, n: int | None, force: bool
+) -> tuple[list[int], list[int]]:
     """(ids to compute, ids skipped because they are already enriched)."""
     if (movie_ids is None) == (n is None):
         raise InvalidInputError("give exactly one of movie_ids (specific movies) or n (how many unenriched movies)")
@@ -43,7 +52,8 @@ async def _choose(app: MovieApp, movie_ids: list[int] | None, n: int | None, for
         if not ids or len(ids) > MAX_PER_CALL:
             raise InvalidInputError(f"movie_ids must hold 1 to {MAX_PER_CALL} ids; got {len(ids)}")
         known = {
-            r[0] for r in await store.fetch_all(
+            r[0]
+            for r in await store.fetch_all(
                 app.db, f"SELECT movie_id FROM movies WHERE movie_id IN ({store.placeholders(len(ids))})", ids
             )
         }
@@ -53,7 +63,8 @@ async def _choose(app: MovieApp, movie_ids: list[int] | None, n: int | None, for
         if force:
             return ids, []
         done = {
-            r[0] for r in await store.fetch_all(
+            r[0]
+            for r in await store.fetch_all(
                 app.db, f"SELECT movie_id FROM enrichments WHERE movie_id IN ({store.placeholders(len(ids))})", ids
             )
         }
@@ -86,10 +97,20 @@ async def enrich_movies(
     rows = []
     for done, item in enumerate(inputs, start=1):
         result = enrich_offline(item)
-        rows.append((
-            item.movie_id, result.sentiment, result.budget_tier, result.revenue_tier, result.effectiveness_score,
-            result.target_audience, result.engine, None, input_hash(item), now,
-        ))
+        rows.append(
+            (
+                item.movie_id,
+                result.sentiment,
+                result.budget_tier,
+                result.revenue_tier,
+                result.effectiveness_score,
+                result.target_audience,
+                result.engine,
+                None,
+                input_hash(item),
+                now,
+            )
+        )
         if progress and (done % 10 == 0 or done == len(inputs)):
             await progress(done, len(inputs), f"enriched {done}/{len(inputs)}")
     if rows:
@@ -106,31 +127,55 @@ async def enrich_movies(
                 await app.db.rollback()  # all or nothing: no half-written batch
                 raise
     summaries = await store.summaries(app.db, to_do)
-    money = {
-        r[0]: (r[1], r[2]) for r in await store.fetch_all(
-            app.db, f"SELECT movie_id, budget, revenue FROM movies WHERE movie_id IN ({store.placeholders(len(to_do))})",
-            to_do,
-        )
-    } if to_do else {}
+    money = (
+        {
+            r[0]: (r[1], r[2])
+            for r in await store.fetch_all(
+                app.db,
+                f"SELECT movie_id, budget, revenue FROM movies WHERE movie_id IN ({store.placeholders(len(to_do))})",
+                to_do,
+            )
+        }
+        if to_do
+        else {}
+    )
     enriched = [
         EnrichedMovie(
-            **summaries[row[0]].model_dump(), budget=money[row[0]][0], revenue=money[row[0]][1],
+            **summaries[row[0]].model_dump(),
+            budget=money[row[0]][0],
+            revenue=money[row[0]][1],
             enrichment=Enrichment(
-                sentiment=row[1], budget_tier=row[2], revenue_tier=row[3], effectiveness_score=row[4],
-                target_audience=row[5], engine=row[6], model=row[7], enriched_at=row[9],
+                sentiment=row[1],
+                budget_tier=row[2],
+                revenue_tier=row[3],
+                effectiveness_score=row[4],
+                target_audience=row[5],
+                engine=row[6],
+                model=row[7],
+                enriched_at=row[9],
             ),
         )
         for row in rows
     ]
-    remaining = int((await store.fetch_one(
-        app.db, "SELECT count(*) FROM movies WHERE movie_id NOT IN (SELECT movie_id FROM enrichments)"
-    ))[0])
+    remaining = int(
+        (
+            await store.fetch_one(
+                app.db, "SELECT count(*) FROM movies WHERE movie_id NOT IN (SELECT movie_id FROM enrichments)"
+            )
+        )[0]
+    )
     hint = None
     if remaining:
-        hint = f"{remaining} movies still lack enrichment; call enrich_movies again with n={min(remaining, MAX_PER_CALL)}"
+        hint = (
+            f"{remaining} movies still lack enrichment; call enrich_movies again with n={min(remaining, MAX_PER_CALL)}"
+        )
     elif skipped:
         hint = "skipped movies are already enriched; pass force=true to recompute them"
     return EnrichmentReport(
-        engine=OFFLINE_ENGINE, requested=len(movie_ids) if movie_ids is not None else int(n or 0),
-        enriched=enriched, skipped_already_enriched=skipped, remaining_unenriched=remaining, next_hint=hint,
+        engine=OFFLINE_ENGINE,
+        requested=len(movie_ids) if movie_ids is not None else int(n or 0),
+        enriched=enriched,
+        skipped_already_enriched=skipped,
+        remaining_unenriched=remaining,
+        next_hint=hint,
     )

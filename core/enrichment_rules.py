@@ -137,9 +137,7 @@ SENTIMENT_MARGIN = 1
 NEGATION_WINDOW = 3
 
 ADULT_GENRES = frozenset({"Horror", "Crime", "Thriller", "War", "Film-Noir"})
-TEEN_GENRES = frozenset(
-    {"Action", "Adventure", "Sci-Fi", "Fantasy", "Mystery", "Comedy", "Western", "Musical", "IMAX"}
-)
+TEEN_GENRES = frozenset({"Action", "Adventure", "Sci-Fi", "Fantasy", "Mystery", "Comedy", "Western", "Musical", "IMAX"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,9 +216,7 @@ def roi_points(roi: float) -> float:
 def shrunk_rating(rating_mean: float, rating_count: int, global_mean: float | None) -> float:
     """Bayesian mean with 10 pseudo-ratings at the global mean, clamped to 0.5–5 stars."""
     prior = DEFAULT_GLOBAL_MEAN if global_mean is None else global_mean
-    shrunk = (rating_count * rating_mean + SHRINK_PSEUDO_RATINGS * prior) / (
-        rating_count + SHRINK_PSEUDO_RATINGS
-    )
+    shrunk = (rating_count * rating_mean + SHRINK_PSEUDO_RATINGS * prior) / (rating_count + SHRINK_PSEUDO_RATINGS)
     return _clamp(shrunk, RATING_MIN, RATING_MAX)
 
 
@@ -286,9 +282,7 @@ def _forms(stem: str) -> set[str]:
     if len(stem) >= 3 and stem[-1] not in _VOWELS + "wxy" and stem[-2] in _VOWELS and stem[-3] not in _VOWELS:
         forms.update(stem + stem[-1] + suffix for suffix in _VOWEL_SUFFIXES)
     if len(stem) >= 2 and stem.endswith("y") and stem[-2] not in _VOWELS:
-        forms.update(
-            stem[:-1] + "i" + suffix for suffix in ("es", "ed", "er", "ers", "est", "ly", "ness", "ful")
-        )
+        forms.update(stem[:-1] + "i" + suffix for suffix in ("es", "ed", "er", "ers", "est", "ly", "ness", "ful"))
     return forms
 
 
@@ -336,12 +330,8 @@ _POSITIVE = _lexicon(_POSITIVE_STEMS)
 _NEGATIVE = _lexicon(_NEGATIVE_STEMS)
 # A generated form may not sit in both lists; listed stems win, anything still shared is dropped.
 _SHARED = _POSITIVE & _NEGATIVE
-POSITIVE_WORDS: frozenset[str] = frozenset(
-    (_POSITIVE - _SHARED) | (set(_POSITIVE_STEMS) - set(_NEGATIVE_STEMS))
-)
-NEGATIVE_WORDS: frozenset[str] = frozenset(
-    (_NEGATIVE - _SHARED) | (set(_NEGATIVE_STEMS) - set(_POSITIVE_STEMS))
-)
+POSITIVE_WORDS: frozenset[str] = frozenset((_POSITIVE - _SHARED) | (set(_POSITIVE_STEMS) - set(_NEGATIVE_STEMS)))
+NEGATIVE_WORDS: frozenset[str] = frozenset((_NEGATIVE - _SHARED) | (set(_NEGATIVE_STEMS) - set(_POSITIVE_STEMS)))
 
 _NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "cannot"})
 _CLAUSE_BREAKS = frozenset(",.;:!?")

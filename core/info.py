@@ -15,9 +15,13 @@ from core.enrichment_rules import OFFLINE_ENGINE
 def engines(settings: Settings) -> dict[str, Any]:
     """Which engine answers each kind of question."""
     llm = (
-        {"configured": True, "base_url": settings.llm_base_url or "https://api.openai.com/v1",
-         "model": settings.llm_model, "used": False,
-         "note": "the LLM engine arrives in a later release; answers use the offline engines"}
+        {
+            "configured": True,
+            "base_url": settings.llm_base_url or "https://api.openai.com/v1",
+            "model": settings.llm_model,
+            "used": False,
+            "note": "the LLM engine arrives in a later release; answers use the offline engines",
+        }
         if settings.llm_configured
         else {"configured": False, "note": "set OPENAI_BASE_URL / OPENAI_API_KEY to configure one"}
     )
@@ -51,8 +55,13 @@ def database_info(settings: Settings) -> dict[str, Any]:
         info["coverage"] = coverage(conn)
         info["enrichment_engines"] = dict(conn.execute("SELECT engine, count(*) FROM enrichments GROUP BY engine"))
         info["models"] = [
-            {"name": r["name"], "trained_at": r["trained_at"], "train_seconds": r["seconds"],
-             "params": json.loads(r["params"]), "size_kb": round(r["size"] / 1024)}
+            {
+                "name": r["name"],
+                "trained_at": r["trained_at"],
+                "train_seconds": r["seconds"],
+                "params": json.loads(r["params"]),
+                "size_kb": round(r["size"] / 1024),
+            }
             for r in conn.execute(
                 "SELECT name, trained_at, seconds, params, length(data) AS size FROM model_blobs ORDER BY name"
             )

@@ -28,11 +28,20 @@ def _affinities(groups: dict[str, list[float]], total: int, user_mean: float) ->
     return sorted(out, key=lambda a: (-a.count, a.name))
 
 
-def _summary_text(user_id: int, count: int, mean: float, genres: list[Affinity], decades: list[Affinity],
-                  favourites: list[str], global_mean: float) -> str:
+def _summary_text(
+    user_id: int,
+    count: int,
+    mean: float,
+    genres: list[Affinity],
+    decades: list[Affinity],
+    favourites: list[str],
+    global_mean: float,
+) -> str:
     strict = "generous" if mean > global_mean + 0.25 else "strict" if mean < global_mean - 0.25 else "typical"
-    text = [f"User {user_id} has rated {count} movies with a mean of {mean:.2f}★ ({strict} compared with the"
-            f" {global_mean:.2f}★ average)."]
+    text = [
+        f"User {user_id} has rated {count} movies with a mean of {mean:.2f}★ ({strict} compared with the"
+        f" {global_mean:.2f}★ average)."
+    ]
     solid = [a for a in genres if a.count >= MIN_GROUP_FOR_SUMMARY]
     if solid:
         most = ", ".join(f"{a.name} ({a.share:.0%})" for a in solid[:3])
@@ -40,13 +49,18 @@ def _summary_text(user_id: int, count: int, mean: float, genres: list[Affinity],
         liked = sorted((a for a in solid if a.relative > 0.1), key=lambda a: -a.relative)[:3]
         disliked = sorted((a for a in solid if a.relative < -0.1), key=lambda a: a.relative)[:3]
         if liked:
-            text.append("They rate " + ", ".join(f"{a.name} {a.relative:+.2f}" for a in liked)
-                        + " above their own average")
-            text[-1] += (" and " + ", ".join(f"{a.name} {a.relative:+.2f}" for a in disliked) + " below it.") \
-                if disliked else "."
+            text.append(
+                "They rate " + ", ".join(f"{a.name} {a.relative:+.2f}" for a in liked) + " above their own average"
+            )
+            text[-1] += (
+                (" and " + ", ".join(f"{a.name} {a.relative:+.2f}" for a in disliked) + " below it.")
+                if disliked
+                else "."
+            )
         elif disliked:
-            text.append("They rate " + ", ".join(f"{a.name} {a.relative:+.2f}" for a in disliked)
-                        + " below their own average.")
+            text.append(
+                "They rate " + ", ".join(f"{a.name} {a.relative:+.2f}" for a in disliked) + " below their own average."
+            )
     solid_decades = [a for a in decades if a.count >= MIN_GROUP_FOR_SUMMARY]
     if solid_decades:
         text.append(f"Most of their movies are from the {solid_decades[0].name}.")
@@ -91,7 +105,15 @@ async def summarize_user_preferences(app: MovieApp, user_id: int) -> UserPrefere
     least = await user_ratings(app, user_id, order="r.rating ASC, m.rating_count DESC, r.movie_id", limit=5)
     summary = _summary_text(user_id, count, mean, genres, decades, [f.title for f in favourites], app.global_mean)
     return UserPreferences(
-        user_id=user_id, rating_count=count, rating_mean=round(mean, 3), distribution=distribution,
-        genres=genres, decades=decades, enrichment=enrichment, favourites=favourites,
-        least_favourites=least, summary=summary, engine=PROFILE_ENGINE,
+        user_id=user_id,
+        rating_count=count,
+        rating_mean=round(mean, 3),
+        distribution=distribution,
+        genres=genres,
+        decades=decades,
+        enrichment=enrichment,
+        favourites=favourites,
+        least_favourites=least,
+        summary=summary,
+        engine=PROFILE_ENGINE,
     )

@@ -23,9 +23,7 @@ def iso(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-async def user_ratings(
-    app: MovieApp, user_id: int, *, order: str, limit: int, offset: int = 0
-) -> list[UserRating]:
+async def user_ratings(app: MovieApp, user_id: int, *, order: str, limit: int, offset: int = 0) -> list[UserRating]:
     """One page of the user's ratings with titles and genres, in the given SQL order."""
     rows = await store.fetch_all(
         app.db,
@@ -36,8 +34,12 @@ async def user_ratings(
     genres = await store.genres_of(app.db, [r["movie_id"] for r in rows])
     return [
         UserRating(
-            movie_id=r["movie_id"], title=r["title"], year=r["year"], genres=genres[r["movie_id"]],
-            rating=r["rating"], rated_at=iso(r["timestamp"]),
+            movie_id=r["movie_id"],
+            title=r["title"],
+            year=r["year"],
+            genres=genres[r["movie_id"]],
+            rating=r["rating"],
+            rated_at=iso(r["timestamp"]),
         )
         for r in rows
     ]

@@ -59,9 +59,7 @@ async def _candidates(app: MovieApp, parsed: ParsedQuery | None) -> np.ndarray |
 
 def _reason(evidence: list[Evidence], parsed: ParsedQuery | None) -> str:
     if evidence:
-        liked = ", ".join(
-            f"{e.title} ({e.rating:g}★)" if e.rating is not None else e.title for e in evidence[:3]
-        )
+        liked = ", ".join(f"{e.title} ({e.rating:g}★)" if e.rating is not None else e.title for e in evidence[:3])
         text = f"Because you liked {liked}."
     else:
         text = "Popular with people whose ratings resemble yours."
@@ -127,8 +125,11 @@ async def get_movie_recommendations(
         scores = np.array([s for _, s in picks])
         spread = float(scores.max() - scores.min()) or 1.0
         blended = [
-            (mid, (1 - HYBRID_SEMANTIC_WEIGHT) * (s - scores.min()) / spread
-             + HYBRID_SEMANTIC_WEIGHT * similarity.get(mid, 0.0))
+            (
+                mid,
+                (1 - HYBRID_SEMANTIC_WEIGHT) * (s - scores.min()) / spread
+                + HYBRID_SEMANTIC_WEIGHT * similarity.get(mid, 0.0),
+            )
             for mid, s in picks
         ]
         picks = sorted(blended, key=lambda p: -p[1])[:n]
@@ -146,21 +147,23 @@ async def get_movie_recommendations(
             contributions = await anyio.to_thread.run_sync(lambda m=movie_id: als.explain_from_liked(rated, m, top=3))
         total = sum(abs(c) for _, c in contributions) or 1.0
         evidence = [
-            Evidence(
-                movie_id=mid, title=summaries[mid].title, rating=rated.get(mid), contribution=round(c / total, 3)
-            )
+            Evidence(movie_id=mid, title=summaries[mid].title, rating=rated.get(mid), contribution=round(c / total, 3))
             for mid, c in contributions
             if mid in summaries and c > 0
         ]
         recommendations.append(
             Recommendation(
-                **summaries[movie_id].model_dump(), score=round(float(score), 4), because=evidence,
+                **summaries[movie_id].model_dump(),
+                score=round(float(score), 4),
+                because=evidence,
                 reason=_reason(evidence, parsed),
             )
         )
     applied = (
         AppliedFilters(
-            query=query or "", filters=describe(parsed.filters), unknown_terms=parsed.unknown_terms,
+            query=query or "",
+            filters=describe(parsed.filters),
+            unknown_terms=parsed.unknown_terms,
             parser=parsed.engine,
         )
         if parsed is not None
@@ -168,6 +171,11 @@ async def get_movie_recommendations(
     )
     liked_summaries: list[MovieSummary] = [summaries[i] for i in liked_ids if i in summaries]
     return Recommendations(
-        user_id=user_id, liked_movies=liked_summaries, engine_requested=engine, engine=used_engine,
-        query=applied, notes=notes, recommendations=recommendations,
+        user_id=user_id,
+        liked_movies=liked_summaries,
+        engine_requested=engine,
+        engine=used_engine,
+        query=applied,
+        notes=notes,
+        recommendations=recommendations,
     )

@@ -67,8 +67,13 @@ async def semantic_search(
     """Movies whose plot and description are closest in meaning to the query, within the filters."""
     await app.ready()
     filters = make_filters(
-        genres=[genre] if genre else None, min_year=min_year, max_year=max_year, min_budget=min_budget,
-        max_budget=max_budget, min_runtime=min_runtime, max_runtime=max_runtime,
+        genres=[genre] if genre else None,
+        min_year=min_year,
+        max_year=max_year,
+        min_budget=min_budget,
+        max_budget=max_budget,
+        min_runtime=min_runtime,
+        max_runtime=max_runtime,
         sentiments=[sentiment] if sentiment else None,
         target_audiences=[target_audience] if target_audience else None,
     )
@@ -89,14 +94,18 @@ async def semantic_search(
     vector = await embed_query(app, query)
     hits = await knn(app, vector, k, conditions) if matching else []
     found = await store.summaries(app.db, [mid for mid, _ in hits])
-    overviews = {
-        r[0]: r[1]
-        for r in await store.fetch_all(
-            app.db,
-            f"SELECT movie_id, overview FROM movies WHERE movie_id IN ({store.placeholders(len(hits))})",
-            [mid for mid, _ in hits],
-        )
-    } if hits else {}
+    overviews = (
+        {
+            r[0]: r[1]
+            for r in await store.fetch_all(
+                app.db,
+                f"SELECT movie_id, overview FROM movies WHERE movie_id IN ({store.placeholders(len(hits))})",
+                [mid for mid, _ in hits],
+            )
+        }
+        if hits
+        else {}
+    )
     results = [
         SemanticMatch(
             **found[mid].model_dump(), similarity=round(sim, 4), overview=truncate(overviews.get(mid), SNIPPET_LIMIT)
@@ -105,6 +114,10 @@ async def semantic_search(
         if mid in found
     ]
     return SemanticSearchResult(
-        query=query, k=k, filters=describe(filters), matching_movies=matching, results=results,
+        query=query,
+        k=k,
+        filters=describe(filters),
+        matching_movies=matching,
+        results=results,
         engine=EMBEDDING_MODEL_NAME,
     )

@@ -11,7 +11,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def strip_accents(text: str) -> str:
-    """"Amélie" → "Amelie": decompose and drop combining marks."""
+    """ "Amélie" → "Amelie": decompose and drop combining marks."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -27,16 +27,19 @@ def create_server(settings: Settings | None = None, movie_app: MovieApp | None =
     @asynccontextmanager
     async def lifespan(_: MCPServer[MovieApp]) -> AsyncIterator[MovieApp]:
         nonlocal started
-        async with anyio.create_task_group() as tg:
-            owner = not started
-            if owner:  # the first lifespan loads; later sessions (legacy SSE) share what it loaded
-                started = True
-                tg.start_soon(app.load)
-            try:
-                yield app
-            finally:
-                tg.cancel_scope.cancel()
-                if owner:
+        owner = not started
+        try:
+            async with anyio.create_task_group() as tg:
+                if owner:  # the first lifespan loads; later sessions (legacy SSE) share what it loaded
+                    started = True
+                    tg.start_soon(app.load)
+                try:
+                    yield app
+                finally:
+                    tg.cancel_scope.cancel()  # stop a load still running at shutdown
+        finally:
+            if owner:
+                with anyio.CancelScope(shield=True):  # close even while being cancelled
                     await app.close()
 
     server: MCPServer[MovieApp] = MCPServer(
@@ -44,7 +47,11 @@ def create_server(settings: Settings | None = None, movie_app: MovieApp | None =
     )
     for spec in ALL_TOOLS:
         server.add_tool(
-            spec.fn, name=spec.name, title=spec.title, description=spec.description, annotations=spec.annotations,
+            spec.fn,
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            annotations=spec.annotations,
             structured_output=True,
         )
     return server

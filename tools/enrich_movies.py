@@ -41,7 +41,10 @@ TOOL = ToolSpec(
         " are all-or-nothing. Reports progress. The answer names the engine used."
     ),
     annotations=ToolAnnotations(
-        title="Enrich movies", read_only_hint=False, destructive_hint=False, idempotent_hint=True,
+        title="Enrich movies",
+        read_only_hint=False,
+        destructive_hint=False,
+        idempotent_hint=True,
         open_world_hint=False,
     ),
 )

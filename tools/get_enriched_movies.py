@@ -26,9 +26,17 @@ async def get_enriched_movies(
     offset: Annotated[int, Field(ge=0)] = 0,
 ) -> EnrichedMoviesPage:
     return await call_core(
-        ctx, catalogue.get_enriched_movies, sentiment=sentiment, budget_tier=budget_tier,
-        revenue_tier=revenue_tier, target_audience=target_audience, genre=genre,
-        min_effectiveness=min_effectiveness, order_by=order_by, limit=limit, offset=offset,
+        ctx,
+        catalogue.get_enriched_movies,
+        sentiment=sentiment,
+        budget_tier=budget_tier,
+        revenue_tier=revenue_tier,
+        target_audience=target_audience,
+        genre=genre,
+        min_effectiveness=min_effectiveness,
+        order_by=order_by,
+        limit=limit,
+        offset=offset,
     )
 
 

@@ -31,7 +31,12 @@ async def get_movie_recommendations(
     ] = None,
 ) -> Recommendations:
     return await call_core(
-        ctx, recommend.get_movie_recommendations, user_id=user_id, liked_movies=liked_movies, n=n, engine=engine,
+        ctx,
+        recommend.get_movie_recommendations,
+        user_id=user_id,
+        liked_movies=liked_movies,
+        n=n,
+        engine=engine,
         query=query,
     )
 

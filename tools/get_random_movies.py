@@ -22,8 +22,14 @@ async def get_random_movies(
     seed: Annotated[int | None, Field(description="fix the draw so it can be repeated")] = None,
 ) -> RandomMovies:
     return await call_core(
-        ctx, catalogue.get_random_movies, n=n, genre=genre, min_year=min_year, max_year=max_year,
-        enriched_only=enriched_only, seed=seed,
+        ctx,
+        catalogue.get_random_movies,
+        n=n,
+        genre=genre,
+        min_year=min_year,
+        max_year=max_year,
+        enriched_only=enriched_only,
+        seed=seed,
     )
 
 

@@ -13,9 +13,7 @@ from tools._common import ToolSpec, call_core, read_only
 
 
 async def semantic_search(
-    query: Annotated[
-        str, Field(min_length=1, max_length=500, description="what the movie is about, in plain words")
-    ],
+    query: Annotated[str, Field(min_length=1, max_length=500, description="what the movie is about, in plain words")],
     ctx: Context,
     k: Annotated[int, Field(ge=1, le=50, description="how many results (1-50)")] = 10,
     genre: Annotated[str | None, Field(description="only this genre, e.g. 'Drama'")] = None,
@@ -29,9 +27,19 @@ async def semantic_search(
     target_audience: Annotated[TargetAudience | None, Field(description="from enrichment")] = None,
 ) -> SemanticSearchResult:
     return await call_core(
-        ctx, semantic.semantic_search, query, k, genre=genre, min_year=min_year, max_year=max_year,
-        min_budget=min_budget, max_budget=max_budget, min_runtime=min_runtime, max_runtime=max_runtime,
-        sentiment=sentiment, target_audience=target_audience,
+        ctx,
+        semantic.semantic_search,
+        query,
+        k,
+        genre=genre,
+        min_year=min_year,
+        max_year=max_year,
+        min_budget=min_budget,
+        max_budget=max_budget,
+        min_runtime=min_runtime,
+        max_runtime=max_runtime,
+        sentiment=sentiment,
+        target_audience=target_audience,
     )
 
 

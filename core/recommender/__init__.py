@@ -31,10 +31,13 @@ class IdIndex:
     def from_ids(cls, ids: np.ndarray) -> IdIndex:
         """Build an index over the distinct values of `ids` (any order, duplicates allowed)."""
         arr = np.asarray(ids)
-        if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            # Ids read from CSV/SQLite may arrive as floats; refuse anything that is not a whole number.
-            if not np.all(np.isfinite(arr)) or not np.all(np.equal(np.mod(arr, 1), 0)):
-                raise ValueError("ids must be integers")
+        # Ids read from CSV/SQLite may arrive as floats; refuse anything that is not a whole number.
+        if (
+            arr.size
+            and not np.issubdtype(arr.dtype, np.integer)
+            and not (np.all(np.isfinite(arr)) and np.all(np.equal(np.mod(arr, 1), 0)))
+        ):
+            raise ValueError("ids must be integers")
         return cls(np.unique(arr.astype(np.int64)))
 
     def __len__(self) -> int:

@@ -39,22 +39,25 @@ _MAX_BATCH_ENTITIES = 2048
 class PredictorParams:
     """Hyper-parameters of the biased MF predictor.
 
-    Defaults are the best of a sweep on ml-latest-small that used only a validation split carved
-    out of the training part (see the project notes for the figures).
-    - factors: latent dimensions.
-    - reg_factors: L2 weight on p_u and q_i, multiplied by the entity's rating count (ALS-WR style), so
-      heavy raters and blockbusters are not under-regularised relative to the tail.
-    - reg_bias: L2 weight on b_u and b_i (not count-scaled: it acts as a prior of `reg_bias`
-      pseudo-ratings at the global mean, which is the classic damped-mean bias estimate).
-    - epochs: number of (users, items) alternations.
+    Defaults are the best of a sweep on ml-latest-small (100k ratings) that used only a validation
+    split carved out of an 80% training part: validation RMSE 0.884 against 0.896 for biases alone.
+    Trained on the whole 80% they give 0.867 on the held-out 20% (biases alone 0.885), in ~2 s.
+    - factors=30: 20–50 scored alike; 30 is the cheaper end of that plateau.
+    - reg_factors=0.5, reg_count_exponent=0.75: the L2 weight on p_u (q_i) is
+      reg_factors · n^reg_count_exponent for an entity with n ratings. Exponent 1 is ALS-WR, 0 plain
+      ridge; 0.75 beat both. Too little weight overfits the long tail, too much (≳ 1.0 here) shrinks
+      every factor to zero and leaves a bias-only model: small clean data sets want less (≈ 0.1).
+    - reg_bias=3.0: L2 weight on b_u and b_i, not count-scaled: a prior of 3 pseudo-ratings at the
+      global mean, the classic damped-mean bias estimate.
+    - epochs=15: (users, items) alternations; 10 was slightly worse, 25 no better.
     - init_std: std-dev of the random initial item factors.
     - random_state: seed for that initialisation.
     """
 
     factors: int = 30
-    reg_factors: float = 0.1
-    reg_bias: float = 5.0
-    reg_count_exponent: float = 1.0
+    reg_factors: float = 0.5
+    reg_bias: float = 3.0
+    reg_count_exponent: float = 0.75
     epochs: int = 15
     init_std: float = 0.1
     random_state: int = 42
@@ -78,7 +81,8 @@ def _ridge_solve_grouped(
     """Solve every entity's ridge regression  min ‖y − X w‖² + wᵀ Λ w  with X = [q_j, 1], w = [p, b].
 
     `indptr`/`indices` are the CSR layout of this side (entity → other-side indices), `targets` the
-    per-rating residual r − μ − b_other in the same order. Λ = diag(reg_factors·n, …, reg_bias).
+    per-rating residual r − μ − b_other in the same order. Λ = diag(reg_factors·nᵉ, …, reg_bias)
+    with e = reg_count_exponent and n the entity's rating count.
     Returns (factors (n, k), biases (n,)); an entity without ratings gets zeros.
     """
     n_entities = len(indptr) - 1
@@ -213,7 +217,9 @@ class RatingPredictor:
 
     def _train_rmse(self) -> float:
         coo = self._ratings.tocoo()
-        pred = self._mu + self._bu[coo.row] + self._bi[coo.col] + np.einsum("ij,ij->i", self._p[coo.row], self._q[coo.col])
+        pred = (
+            self._mu + self._bu[coo.row] + self._bi[coo.col] + np.einsum("ij,ij->i", self._p[coo.row], self._q[coo.col])
+        )
         return float(np.sqrt(np.mean((coo.data - pred) ** 2)))
 
     def to_bytes(self) -> bytes:
@@ -294,6 +300,16 @@ class RatingPredictor:
         midx = self._movies.index_of(movie_id)
         return 0 if midx is None else int(self._item_counts[midx])
 
+    def user_bias(self, user_id: int) -> float:
+        """b_u: how far above the global mean this user rates (0 for an unknown user)."""
+        uidx = self._users.index_of(user_id)
+        return 0.0 if uidx is None else float(self._bu[uidx])
+
+    def movie_bias(self, movie_id: int) -> float:
+        """b_i: how far above the global mean this movie is rated (0 for an unknown movie)."""
+        midx = self._movies.index_of(movie_id)
+        return 0.0 if midx is None else float(self._bi[midx])
+
     def user_ratings(self, user_id: int) -> dict[int, float]:
         """The user's training ratings as {movie_id: stars} (empty for an unknown user)."""
         uidx = self._users.index_of(user_id)
@@ -364,10 +380,11 @@ class RatingPredictor:
 
         Each factor is the data share of a shrinkage estimate: an estimate built from n ratings
         against a prior worth K pseudo-ratings is n/(n+K) data and K/(n+K) prior, so it is "half
-        trusted" at n = K. K = 10 for both sides: on ml-latest-small the held-out error of
-        movies with fewer than ~10 ratings is markedly higher than of well-rated ones, and every
-        MovieLens user has at least 20 ratings. The product is 0 when either side is unknown (the
-        prediction is then a bias-only fallback) and approaches 1 only when both are well known.
+        trusted" at n = K. K = 10 for both sides, checked on ml-latest-small (80/20 split): held-out
+        RMSE is 0.97 for movies with ≤ 2 training ratings, 0.89 at 6–10, 0.85 at 21–100, 0.80 above
+        100; users with ≤ 20 ratings 1.00 versus 0.84–0.87 above 40. Binned by this confidence the
+        RMSE falls steadily: 0.98 (≤ 0.2), 0.93, 0.89, 0.84, 0.82 (> 0.8). The product is 0 when
+        either side is unknown (the prediction is then a bias-only fallback).
         """
         n_u = self.n_ratings_of_user(user_id)
         n_i = self.n_ratings_of_movie(movie_id)
