@@ -31,8 +31,9 @@ READY_TIMEOUT_SECONDS = 300.0
 class MovieApp:
     """Holds the connection, the models and the readiness state."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, *, preload_embedder: bool = True) -> None:
         self.settings = settings
+        self.preload_embedder = preload_embedder  # a one-shot `movie-mcp call` loads it only if needed
         self.embedder = embedder or Embedder()
         self._db: aiosqlite.Connection | None = None
         self._als: AlsRecommender | None = None
@@ -50,18 +51,23 @@ class MovieApp:
     async def load(self) -> None:
         """Open the database and load the models; never raises (errors are reported to callers)."""
         try:
-            await self._load_core()
+            # Shielded: a half-opened aiosqlite connection abandoned by cancellation outlives the loop.
+            with anyio.CancelScope(shield=True):
+                await self._load_core()
         except Exception as exc:  # reported to every call instead of crashing the server
             logger.error("could not load %s: %s", self.settings.db_path, exc)
             self._load_error = exc
         finally:
             self._ready.set()
-        if self._load_error is None:
-            try:
-                await anyio.to_thread.run_sync(self.embedder.load)
-            except Exception as exc:
-                logger.error("could not load the embedding model: %s", exc)
-                self._embedder_error = exc
+        if self._load_error is None and self.preload_embedder:
+            await self._load_embedder()
+
+    async def _load_embedder(self) -> None:
+        try:
+            await anyio.to_thread.run_sync(self.embedder.load, abandon_on_cancel=True)
+        except Exception as exc:
+            logger.error("could not load the embedding model: %s", exc)
+            self._embedder_error = exc
         self._embedder_ready.set()
 
     async def _load_core(self) -> None:
@@ -101,6 +107,8 @@ class MovieApp:
 
     async def embedder_ready(self) -> Embedder:
         await self.ready()
+        if not self.preload_embedder and not self._embedder_ready.is_set():
+            await self._load_embedder()
         with anyio.fail_after(READY_TIMEOUT_SECONDS):
             await self._embedder_ready.wait()
         if self._embedder_error is not None:

@@ -57,10 +57,21 @@ async def _candidates(app: MovieApp, parsed: ParsedQuery | None) -> np.ndarray |
     return np.array([r[0] for r in rows], dtype=np.int64)
 
 
+LIKED_STARS = 3.5  # a rating at or above this reads as "liked"; lower ones as "watched"
+
+
 def _reason(evidence: list[Evidence], parsed: ParsedQuery | None) -> str:
-    if evidence:
-        liked = ", ".join(f"{e.title} ({e.rating:g}★)" if e.rating is not None else e.title for e in evidence[:3])
-        text = f"Because you liked {liked}."
+    liked = [e for e in evidence if e.rating is None or e.rating >= LIKED_STARS]
+    watched = [e for e in evidence if e not in liked]
+    show = lambda items: ", ".join(  # noqa: E731
+        f"{e.title} ({e.rating:g}★)" if e.rating is not None else e.title for e in items
+    )
+    if liked:
+        text = f"Because you liked {show(liked)}."
+        if watched:
+            text += f" Also close to {show(watched)}, which you watched."
+    elif watched:
+        text = f"Close to {show(watched)}, which you watched."
     else:
         text = "Popular with people whose ratings resemble yours."
     if parsed is not None and not parsed.filters.is_empty():

@@ -116,9 +116,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
     from mcp import Client
 
+    from core.app import MovieApp
     from server.app import create_server
 
-    async with Client(create_server(settings)) as client:
+    app = MovieApp(settings, preload_embedder=False)
+    async with Client(create_server(movie_app=app)) as client:
         result = await client.call_tool(tool, arguments)
     if result.is_error:
         return False, " ".join(getattr(c, "text", "") for c in result.content)
