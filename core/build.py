@@ -160,8 +160,8 @@ class _Builder:
         )
         self.conn.executemany("INSERT OR IGNORE INTO movie_genres VALUES (?, ?, ?)", rows)
         self.conn.executemany(
-            "INSERT INTO movie_titles (rowid, title_norm) VALUES (?, ?)",
-            [(m.movie_id, normalize_title(m.title)) for m in movies],
+            "INSERT INTO movie_titles (rowid, title_norm, aka_norm) VALUES (?, ?, ?)",
+            [(m.movie_id, normalize_title(m.title), " ; ".join(normalize_title(a) for a in m.akas)) for m in movies],
         )
         users = ratings.groupby("user_id")["rating"].agg(["count", "mean"])
         self.conn.executemany(

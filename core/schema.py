@@ -88,6 +88,7 @@ CREATE INDEX enrichments_effectiveness ON enrichments(effectiveness_score DESC);
 -- before indexing (see core.text.normalize_title), so "matrix" finds "The Matrix".
 CREATE VIRTUAL TABLE movie_titles USING fts5(
     title_norm,
+    aka_norm,                                  -- alternative titles ("Se7en"), also searched
     tokenize = 'unicode61 remove_diacritics 2'
 );
 

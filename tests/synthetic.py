@@ -65,6 +65,7 @@ def make_dataset() -> Dataset:
                 release_date=f"{1990 + i}-06-01",
                 language="en",
                 mpaa="PG-13",
+                akas=["Voyage to the Stars"] if i == 0 else [],
             )
         )
     for i, movie_id in enumerate(ROMANCE_IDS):

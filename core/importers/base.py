@@ -24,6 +24,7 @@ class MovieRecord:
     release_date: str | None = None  # ISO date
     language: str | None = None  # ISO 639-1 original language
     mpaa: str | None = None  # G, PG, PG-13, R, NC-17
+    akas: list[str] = field(default_factory=list)  # alternative titles ("Se7en"), searchable by title
 
 
 @dataclass

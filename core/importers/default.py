@@ -161,6 +161,7 @@ def load_default() -> Dataset:
                 runtime=float(runtime) if runtime is not None else None,  # type: ignore[arg-type]
                 budget=budget if budget else None,  # 0 would mean unknown, as in every source
                 mpaa=(mpaa.strip() or None) if isinstance(mpaa, str) else None,
+                akas=list(getattr(row, "akas", ()) or ()),
             )
         )
     notes.append(

@@ -253,6 +253,7 @@ def read_movielens_movies(path: Path, source: str, layout: str) -> tuple[pd.Data
             "title": [p.title for p in parsed],
             "year": pd.array([p.year for p in parsed], dtype="Int64"),
             "genres": [canonical_genres(g.split("|")) for g in raw.loc[~bad, "genres"]],
+            "akas": [list(p.akas) for p in parsed],
         }
     )
     duplicated = movies.duplicated("movie_id", keep="first")
@@ -316,6 +317,7 @@ def load_movielens(directory: Path) -> Dataset:
             genres=list(row.genres),
             imdb_id=none_if_na(row.imdb_id),  # type: ignore[arg-type]
             tmdb_id=optional_int(row.tmdb_id),
+            akas=list(row.akas),
         )
         for row in movies.itertuples(index=False)
     ]

@@ -58,6 +58,11 @@ async def test_search_finds_title_without_its_leading_article_and_accents(client
     assert accents["results"][0]["title"] == "Amélie's Summer"
 
 
+async def test_search_finds_alternative_titles(client: Client) -> None:
+    result = await ok(client, "search_movies", {"query": "voyage to the stars"})
+    assert result["results"][0]["movie_id"] == 1
+
+
 async def test_search_pages_with_next_offset(client: Client) -> None:
     first = await ok(client, "search_movies", {"query": "love", "limit": 5})
     assert first["total"] == 11 and len(first["results"]) == 5 and first["next_offset"] == 5
