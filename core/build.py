@@ -25,7 +25,8 @@ import sqlite_vec
 
 from core import sqlite
 from core.embeddings import EMBEDDING_MODEL_NAME, Embedder, movie_text, text_hash
-from core.enrichment_rules import EnrichmentInput, enrich_offline, input_hash
+from core.enrichment_records import INPUT_COLUMNS, ROW_COLUMNS, UPSERT_SQL, enrichment_input, enrichment_row
+from core.enrichment_rules import enrich_offline, input_hash
 from core.errors import InvalidInputError
 from core.importers.base import Dataset
 from core.recommender.als import AlsParams, AlsRecommender
@@ -189,53 +190,25 @@ class _Builder:
         global_mean = float(self.dataset.ratings["rating"].mean())
         previous: dict[int, tuple] = {}
         if self.previous is not None:
-            for row in self.previous.execute("SELECT * FROM enrichments"):
+            columns = ", ".join(ROW_COLUMNS)
+            for row in self.previous.execute(f"SELECT {columns} FROM enrichments"):
                 previous[row["movie_id"]] = tuple(row)
-        columns = [r[1] for r in self.conn.execute("PRAGMA table_info(enrichments)")]
-        placeholders = ",".join("?" * len(columns))
-        rows = self.conn.execute(
-            "SELECT movie_id, title, overview, budget, revenue, mpaa, rating_mean, rating_count FROM movies"
-        ).fetchall()
+        hash_at = ROW_COLUMNS.index("input_hash")
         genres = self._genres_by_movie()
         reused = computed = 0
         now = _now()
         out = []
-        for r in rows:
-            item = EnrichmentInput(
-                movie_id=r["movie_id"],
-                title=r["title"],
-                overview=r["overview"],
-                genres=genres.get(r["movie_id"], []),
-                mpaa=r["mpaa"],
-                budget=r["budget"],
-                revenue=r["revenue"],
-                rating_mean=r["rating_mean"],
-                rating_count=r["rating_count"],
-                global_mean=global_mean,
-            )
+        for r in self.conn.execute(f"SELECT {INPUT_COLUMNS} FROM movies").fetchall():
+            item = enrichment_input(r, genres.get(r["movie_id"], []), global_mean)
             digest = input_hash(item)
             old = previous.get(r["movie_id"])
-            if old is not None and old[columns.index("input_hash")] == digest:
-                out.append(old)
+            if old is not None and old[hash_at] == digest:
+                out.append(old)  # unchanged inputs: keep the row, whichever engine made it
                 reused += 1
-                continue
-            result = enrich_offline(item)
-            out.append(
-                (
-                    r["movie_id"],
-                    result.sentiment,
-                    result.budget_tier,
-                    result.revenue_tier,
-                    result.effectiveness_score,
-                    result.target_audience,
-                    result.engine,
-                    None,
-                    digest,
-                    now,
-                )
-            )
-            computed += 1
-        self.conn.executemany(f"INSERT INTO enrichments ({','.join(columns)}) VALUES ({placeholders})", out)
+            else:
+                out.append(enrichment_row(enrich_offline(item), digest, now))
+                computed += 1
+        self.conn.executemany(UPSERT_SQL, out)
         self.report.reused["enrichments"] = reused
         self.report.computed["enrichments"] = computed
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from core import store
 from core.app import MovieApp
+from core.enrichment_records import INPUT_COLUMNS, UPSERT_SQL, enrichment_input
 from core.enrichment_rules import OFFLINE_ENGINE, EnrichmentInput, enrich_offline, input_hash
 from core.errors import InvalidInputError, NotFoundError
 from core.models import EnrichedMovie, Enrichment, EnrichmentReport
@@ -18,26 +19,11 @@ ProgressCallback = Callable[[float, float, str], Awaitable[None]]
 async def _inputs(app: MovieApp, movie_ids: list[int]) -> list[EnrichmentInput]:
     rows = await store.fetch_all(
         app.db,
-        "SELECT movie_id, title, overview, budget, revenue, mpaa, rating_mean, rating_count FROM movies"
-        f" WHERE movie_id IN ({store.placeholders(len(movie_ids))})",
+        f"SELECT {INPUT_COLUMNS} FROM movies WHERE movie_id IN ({store.placeholders(len(movie_ids))})",
         movie_ids,
     )
     genres = await store.genres_of(app.db, movie_ids)
-    by_id = {
-        r["movie_id"]: EnrichmentInput(
-            movie_id=r["movie_id"],
-            title=r["title"],
-            overview=r["overview"],
-            genres=genres[r["movie_id"]],
-            mpaa=r["mpaa"],
-            budget=r["budget"],
-            revenue=r["revenue"],
-            rating_mean=r["rating_mean"],
-            rating_count=r["rating_count"],
-            global_mean=app.global_mean,
-        )
-        for r in rows
-    }
+    by_id = {r["movie_id"]: enrichment_input(r, genres[r["movie_id"]], app.global_mean) for r in rows}
     return [by_id[i] for i in movie_ids if i in by_id]
 
 
@@ -116,12 +102,7 @@ async def enrich_movies(
     if rows:
         async with app.write_lock:
             try:
-                await app.db.executemany(
-                    "INSERT OR REPLACE INTO enrichments (movie_id, sentiment, budget_tier, revenue_tier,"
-                    " effectiveness_score, target_audience, engine, model, input_hash, enriched_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    rows,
-                )
+                await app.db.executemany(UPSERT_SQL, rows)
                 await app.db.commit()
             except BaseException:
                 await app.db.rollback()  # all or nothing: no half-written batch

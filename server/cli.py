@@ -62,6 +62,11 @@ class _ProgressBar:
         sys.stderr.flush()
 
 
+def _emit(result: Any) -> None:
+    """The command's JSON result on stdout (only `call` and `info` write there; never `serve`)."""
+    sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from core.build import SOURCES, build_database
     from core.errors import MovieMcpError
@@ -146,7 +151,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     if not ok:
         print(f"error: {payload}", file=sys.stderr)
         return 1
-    print(json.dumps(payload, indent=2, ensure_ascii=False))
+    _emit(payload)
     return 0
 
 
@@ -154,7 +159,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from core.info import database_info
 
     info = database_info(_settings(args))
-    print(json.dumps(info, indent=2, ensure_ascii=False))
+    _emit(info)
     return 0 if info.get("database", {}).get("exists") else 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -67,9 +68,9 @@ async def movie_app(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Mov
     await app.close()
 
 
-@pytest.fixture
-async def client(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Client]:
-    """An in-memory MCP client connected to a server over the synthetic database.
+@asynccontextmanager
+async def serve_in_memory(db_path: Path, embedder: Embedder) -> AsyncIterator[Client]:
+    """An in-memory MCP client connected to a fresh server over `db_path`.
 
     The client lives in a task of its own: its task groups must be entered and exited by the same
     task, and pytest-asyncio runs fixture set-up and tear-down in different ones.
@@ -79,7 +80,7 @@ async def client(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Client
     from core.app import MovieApp
     from server.app import create_server
 
-    server = create_server(movie_app=MovieApp(Settings(db_path=synthetic_db), embedder=embedder))
+    server = create_server(movie_app=MovieApp(Settings(db_path=db_path), embedder=embedder))
     opened: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
     finished = asyncio.Event()
 
@@ -94,9 +95,18 @@ async def client(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Client
             raise
 
     task = asyncio.create_task(hold())
-    yield await opened
-    finished.set()
-    await task
+    try:
+        yield await opened
+    finally:
+        finished.set()
+        await task
+
+
+@pytest.fixture
+async def client(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Client]:
+    """A client of a server over the synthetic database."""
+    async with serve_in_memory(synthetic_db, embedder) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,11 +9,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from core.app import MovieApp
 from core.build import BuildReport, build_database
-from core.config import Settings
 from core.embeddings import Embedder
-from server.app import create_server
+from tests.conftest import serve_in_memory
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
@@ -27,19 +24,8 @@ def kaggle_build(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, em
 
 @pytest.fixture
 async def kaggle_client(kaggle_build: BuildReport, embedder: Embedder) -> AsyncIterator[Client]:
-    server = create_server(movie_app=MovieApp(Settings(db_path=kaggle_build.db_path), embedder=embedder))
-    opened: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
-    finished = asyncio.Event()
-
-    async def hold() -> None:
-        async with Client(server) as c:
-            opened.set_result(c)
-            await finished.wait()
-
-    task = asyncio.create_task(hold())
-    yield await opened
-    finished.set()
-    await task
+    async with serve_in_memory(kaggle_build.db_path, embedder) as client:
+        yield client
 
 
 async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
