@@ -18,6 +18,9 @@ from core import sqlite
 from core.config import Settings
 from core.embeddings import Embedder
 from core.errors import NotReadyError
+from core.llm.cache import LLMCache
+from core.llm.client import LLMClient
+from core.schema import SCHEMA_VERSION, migrations
 
 if TYPE_CHECKING:
     from core.recommender.als import AlsRecommender
@@ -39,6 +42,7 @@ class MovieApp:
         self._als: AlsRecommender | None = None
         self._predictor: RatingPredictor | None = None
         self.meta: dict[str, str] = {}
+        self.llm: LLMClient | None = None  # None: every answer comes from the offline engines
         self.user_range: tuple[int, int] = (0, 0)
         self._ready = anyio.Event()
         self._embedder_ready = anyio.Event()
@@ -80,6 +84,7 @@ class MovieApp:
         await self._db.execute("PRAGMA busy_timeout = 5000")
         async with self._db.execute("SELECT key, value FROM meta") as cur:
             self.meta = {row[0]: row[1] async for row in cur}
+        await self._migrate()
         async with self._db.execute("SELECT min(user_id), max(user_id) FROM users") as cur:
             row = await cur.fetchone()
             self.user_range = (int(row[0] or 0), int(row[1] or 0))
@@ -88,9 +93,32 @@ class MovieApp:
             async for row in cur:
                 blobs[row[0]] = row[1]
         self._als, self._predictor = await anyio.to_thread.run_sync(_load_models, blobs)
-        logger.info("database %s loaded", path)
+        if self.settings.llm.configured:
+            self.llm = LLMClient(self.settings.llm, LLMCache(self._db, self.write_lock))
+        logger.info("database %s loaded (LLM: %s)", path, self.llm.model if self.llm else "none, offline engines")
+
+    async def _migrate(self) -> None:
+        """Bring a database built by an older release up to the current schema, in one transaction."""
+        version = int(self.meta.get("schema_version", SCHEMA_VERSION))
+        steps = migrations(version)
+        if not steps:
+            return
+        assert self._db is not None
+        try:
+            for statement in steps:
+                await self._db.execute(statement)
+            await self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            await self._db.commit()
+        except BaseException:
+            await self._db.rollback()
+            raise
+        self.meta["schema_version"] = str(SCHEMA_VERSION)
+        logger.info("migrated %s from schema %d to %d", self.settings.db_path, version, SCHEMA_VERSION)
 
     async def close(self) -> None:
+        if self.llm is not None:
+            await self.llm.close()
+            self.llm = None
         if self._db is not None:
             await self._db.close()
             self._db = None

@@ -23,6 +23,7 @@ ROW_COLUMNS = (
     "target_audience",
     "engine",
     "model",
+    "reasoning",
     "input_hash",
     "enriched_at",
 )
@@ -49,7 +50,9 @@ def enrichment_input(row: Mapping[str, Any], genres: list[str], global_mean: flo
     )
 
 
-def enrichment_row(result: EnrichmentResult, digest: str, enriched_at: str, model: str | None = None) -> EnrichmentRow:
+def enrichment_row(
+    result: EnrichmentResult, digest: str, enriched_at: str, model: str | None = None, reasoning: str | None = None
+) -> EnrichmentRow:
     """A row in ROW_COLUMNS order."""
     return (
         result.movie_id,
@@ -60,6 +63,7 @@ def enrichment_row(result: EnrichmentResult, digest: str, enriched_at: str, mode
         result.target_audience,
         result.engine,
         model,
+        reasoning,
         digest,
         enriched_at,
     )

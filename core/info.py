@@ -13,24 +13,30 @@ from core.embeddings import EMBEDDING_MODEL_NAME
 from core.enrichment_rules import OFFLINE_ENGINE
 
 
-def engines(settings: Settings) -> dict[str, Any]:
-    """Which engine answers each kind of question."""
-    llm = (
-        {
+def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[str, Any]:
+    """Which engine answers each kind of question; `ping` is the endpoint check, when one was made."""
+    llm: dict[str, Any]
+    if settings.llm.configured:
+        llm = {
             "configured": True,
-            "base_url": settings.llm_base_url or "https://api.openai.com/v1",
-            "model": settings.llm_model,
-            "used": False,
-            "note": "the LLM engine arrives in a later release; answers use the offline engines",
+            "base_url": settings.llm.base_url or "https://api.openai.com/v1",
+            "model": settings.llm.model,
+            "response_format": settings.llm.response_format,
+            "concurrency": settings.llm.concurrency,
+            "batch_size": settings.llm.batch_size,
         }
-        if settings.llm_configured
-        else {"configured": False, "note": "set OPENAI_BASE_URL / OPENAI_API_KEY to configure one"}
-    )
+        if ping is not None:
+            llm["answers"], llm["detail"] = ping
+    else:
+        llm = {"configured": False, "note": "offline engines only; set OPENAI_BASE_URL and/or OPENAI_API_KEY"}
+    active = "llm" if settings.llm.configured else "offline"
     return {
-        "recommendations": "implicit ALS (collaborative filtering)",
-        "rating_prediction": "biased matrix factorisation",
+        "active": active,
+        "recommendations": "implicit ALS" + (" + LLM re-ranking (engine=llm)" if active == "llm" else ""),
+        "rating_prediction": "biased matrix factorisation" + (" + LLM explanation" if active == "llm" else ""),
         "semantic_search": EMBEDDING_MODEL_NAME,
-        "enrichment": OFFLINE_ENGINE,
+        "enrichment": "llm (sentiment, audience) + arithmetic tiers" if active == "llm" else OFFLINE_ENGINE,
+        "query_parser": "llm, validated" if active == "llm" else "offline-parser-v1",
         "llm": llm,
     }
 
@@ -46,11 +52,11 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def database_info(settings: Settings) -> dict[str, Any]:
+def database_info(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[str, Any]:
     path = settings.db_path
     info: dict[str, Any] = {
         "database": {"path": str(path), "exists": path.exists()},
-        "engines": engines(settings),
+        "engines": engines(settings, ping),
         "versions": library_versions(),
     }
     if not path.exists():
@@ -83,6 +89,11 @@ def database_info(settings: Settings) -> dict[str, Any]:
             )
         ]
         info["import_notes"] = notes
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'llm_cache'").fetchone():
+            row = conn.execute(
+                "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) FROM llm_cache"
+            ).fetchone()
+            info["llm_cache"] = {"answers": row[0], "prompt_tokens_paid": row[1], "completion_tokens_paid": row[2]}
     finally:
         conn.close()
     return info

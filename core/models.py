@@ -33,6 +33,7 @@ class Enrichment(BaseModel):
     target_audience: TargetAudience
     engine: str = Field(description="engine that produced these values, e.g. offline-rules-v1")
     model: str | None = Field(None, description="LLM model name when an LLM was used")
+    reasoning: str | None = Field(None, description="the LLM's short reason, or why the offline rules were used")
     enriched_at: str
 
 
@@ -242,9 +243,15 @@ class EnrichedMoviesPage(Page):
 
 # 11. enrich_movies
 class EnrichmentReport(BaseModel):
-    engine: str
+    engine: str = Field(description="the engine asked: llm (with model) or offline-rules-v1")
+    model: str | None = None
     requested: int
     enriched: list[EnrichedMovie] = Field(description="movies (re)computed by this call")
     skipped_already_enriched: list[int] = Field(description="ids left as they were (pass force=true to redo)")
-    remaining_unenriched: int = Field(description="movies in the catalogue still without enrichment")
+    remaining_unenriched: int = Field(description="movies still without enrichment from this engine")
+    fell_back_to_offline: list[int] = Field(
+        default_factory=list, description="ids the LLM could not label; enriched by the offline rules instead"
+    )
+    notes: list[str] = Field(default_factory=list)
+    usage: dict[str, int] = Field(default_factory=dict, description="LLM requests, tokens and cache hits of this call")
     next_hint: str | None

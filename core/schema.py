@@ -3,10 +3,13 @@ so a build swaps all of them at once by renaming a single file."""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+from core.llm.cache import CACHE_DDL
+
+SCHEMA_VERSION = 2
 EMBEDDING_DIM = 384  # all-MiniLM-L6-v2
 
-DDL = f"""
+DDL = (
+    f"""
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -78,6 +81,7 @@ CREATE TABLE enrichments (
     target_audience     TEXT NOT NULL CHECK (target_audience IN ('kids','family','teens','adults')),
     engine              TEXT NOT NULL,         -- which engine produced the row
     model               TEXT,                  -- the LLM model, when an LLM was used
+    reasoning           TEXT,                  -- the LLM's one-sentence reason, when an LLM was used
     input_hash          TEXT NOT NULL,         -- what the row was computed from; a change invalidates it
     enriched_at         TEXT NOT NULL
 );
@@ -120,3 +124,13 @@ CREATE TABLE model_blobs (
     seconds    REAL NOT NULL
 );
 """
+    + CACHE_DDL
+)
+
+
+def migrations(version: int) -> list[str]:
+    """Statements that bring a database of an older schema version up to date, in order."""
+    steps: list[str] = []
+    if version < 2:
+        steps += ["ALTER TABLE enrichments ADD COLUMN reasoning TEXT", CACHE_DDL]
+    return steps

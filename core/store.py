@@ -13,7 +13,7 @@ from core.text import fts_query, normalize_title
 
 ENRICHMENT_COLUMNS = (
     "e.sentiment, e.budget_tier, e.revenue_tier, e.effectiveness_score, e.target_audience, e.engine,"
-    " e.model, e.enriched_at"
+    " e.model, e.reasoning, e.enriched_at"
 )
 
 
@@ -86,6 +86,7 @@ def enrichment_from_row(row: aiosqlite.Row) -> Enrichment | None:
         target_audience=row["target_audience"],
         engine=row["engine"],
         model=row["model"],
+        reasoning=row["reasoning"],
         enriched_at=row["enriched_at"],
     )
 

@@ -155,10 +155,22 @@ def cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _ping(settings: Settings) -> tuple[bool, str]:
+    from core.llm.client import LLMClient
+
+    client = LLMClient(settings.llm)
+    try:
+        return await client.ping()
+    finally:
+        await client.close()
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from core.info import database_info
 
-    info = database_info(_settings(args))
+    settings = _settings(args)
+    ping = asyncio.run(_ping(settings)) if settings.llm.configured else None
+    info = database_info(settings, ping)
     _emit(info)
     return 0 if info.get("database", {}).get("exists") else 1
 

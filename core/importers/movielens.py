@@ -8,7 +8,7 @@ dtypes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +25,15 @@ LAYOUT = "movies.csv, links.csv, ratings.csv and optionally tags.csv"
 
 RATING_MIN = 0.5
 RATING_MAX = 5.0
-RATING_COLUMNS = ("user_id", "movie_id", "rating", "timestamp")
-TAG_COLUMNS = ("user_id", "movie_id", "tag", "timestamp")
+RATING_DTYPES = {"user_id": "int64", "movie_id": "int64", "rating": "float64", "timestamp": "int64"}
+TAG_DTYPES = {"user_id": "int64", "movie_id": "int64", "tag": "str", "timestamp": "int64"}
+RATING_COLUMNS = tuple(RATING_DTYPES)
+TAG_COLUMNS = tuple(TAG_DTYPES)
+# Header columns of MovieLens ratings.csv and tags.csv, in every source that ships them.
+RATINGS_FILE_COLUMNS = ("userId", "movieId", "rating", "timestamp")
+TAGS_FILE_COLUMNS = ("userId", "movieId", "tag", "timestamp")
+# The integer columns of both tables, cast once the unreadable rows are gone.
+_INT_COLUMNS = {"user_id": "int64", "movie_id": "int64", "timestamp": "int64"}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -77,28 +84,18 @@ def read_csv_checked(
     return frame
 
 
+def _empty_frame(dtypes: Mapping[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in dtypes.items()})
+
+
 def empty_ratings() -> pd.DataFrame:
     """A ratings frame with no rows and the `Dataset` dtypes."""
-    return pd.DataFrame(
-        {
-            "user_id": pd.Series(dtype="int64"),
-            "movie_id": pd.Series(dtype="int64"),
-            "rating": pd.Series(dtype="float64"),
-            "timestamp": pd.Series(dtype="int64"),
-        }
-    )
+    return _empty_frame(RATING_DTYPES)
 
 
 def empty_tags() -> pd.DataFrame:
     """A tags frame with no rows and the `Dataset` dtypes."""
-    return pd.DataFrame(
-        {
-            "user_id": pd.Series(dtype="int64"),
-            "movie_id": pd.Series(dtype="int64"),
-            "tag": pd.Series(dtype="str"),
-            "timestamp": pd.Series(dtype="int64"),
-        }
-    )
+    return _empty_frame(TAG_DTYPES)
 
 
 def _numeric(series: pd.Series) -> pd.Series:
@@ -107,6 +104,14 @@ def _numeric(series: pd.Series) -> pd.Series:
 
 def _as_index(ids: Iterable[int]) -> pd.Index:
     return ids if isinstance(ids, pd.Index) else pd.Index(list(ids))
+
+
+def _drop_rows(frame: pd.DataFrame, drop: pd.Series, file_name: str, what: str, notes: list[str]) -> pd.DataFrame:
+    """Drop the rows marked in `drop`, noting "<file_name>: dropped N <what>" when there are any."""
+    if drop.any():
+        notes.append(f"{file_name}: dropped {int(drop.sum()):,} {what}")
+        frame = frame[~drop]
+    return frame
 
 
 def clean_ratings(raw: pd.DataFrame, catalogue: Iterable[int], file_name: str) -> tuple[pd.DataFrame, list[str]]:
@@ -125,23 +130,16 @@ def clean_ratings(raw: pd.DataFrame, catalogue: Iterable[int], file_name: str) -
         }
     )
     total = len(frame)
-    bad = frame[["user_id", "movie_id", "rating", "timestamp"]].isna().any(axis=1)
-    if bad.any():
-        notes.append(f"{file_name}: dropped {int(bad.sum()):,} unreadable rows (missing or non-numeric values)")
-        frame = frame[~bad]
+    bad = frame[list(RATING_COLUMNS)].isna().any(axis=1)
+    frame = _drop_rows(frame, bad, file_name, "unreadable rows (missing or non-numeric values)", notes)
     out_of_range = ~frame["rating"].between(RATING_MIN, RATING_MAX)
-    if out_of_range.any():
-        notes.append(f"{file_name}: dropped {int(out_of_range.sum()):,} ratings outside {RATING_MIN}-{RATING_MAX}")
-        frame = frame[~out_of_range]
-    frame = frame.astype({"user_id": "int64", "movie_id": "int64", "timestamp": "int64"})
-    known = frame["movie_id"].isin(_as_index(catalogue))
-    if not known.all():
-        unknown = frame.loc[~known, "movie_id"]
-        notes.append(
-            f"{file_name}: dropped {int((~known).sum()):,} ratings of {unknown.nunique():,} movies "
-            "that are not in the catalogue"
-        )
-        frame = frame[known]
+    frame = _drop_rows(frame, out_of_range, file_name, f"ratings outside {RATING_MIN}-{RATING_MAX}", notes)
+    frame = frame.astype(_INT_COLUMNS)
+    unknown = ~frame["movie_id"].isin(_as_index(catalogue))
+    n_movies = frame.loc[unknown, "movie_id"].nunique()
+    frame = _drop_rows(
+        frame, unknown, file_name, f"ratings of {n_movies:,} movies that are not in the catalogue", notes
+    )
     # One int64 key per (user, movie) hashes much faster than two columns on 25M-row files, and the
     # sort for "keep the latest" is only paid when there is a repeat at all.
     span = int(frame["movie_id"].max()) + 1 if len(frame) else 1
@@ -174,18 +172,49 @@ def clean_tags(raw: pd.DataFrame, catalogue: Iterable[int], file_name: str) -> t
         }
     )
     total = len(frame)
-    bad = frame[["user_id", "movie_id", "timestamp"]].isna().any(axis=1) | (frame["tag"] == "")
-    if bad.any():
-        notes.append(f"{file_name}: dropped {int(bad.sum()):,} unreadable or empty tags")
-        frame = frame[~bad]
-    frame = frame.astype({"user_id": "int64", "movie_id": "int64", "timestamp": "int64"})
-    known = frame["movie_id"].isin(_as_index(catalogue))
-    if not known.all():
-        notes.append(f"{file_name}: dropped {int((~known).sum()):,} tags of movies not in the catalogue")
-        frame = frame[known]
+    bad = frame[list(_INT_COLUMNS)].isna().any(axis=1) | (frame["tag"] == "")
+    frame = _drop_rows(frame, bad, file_name, "unreadable or empty tags", notes)
+    frame = frame.astype(_INT_COLUMNS)
+    unknown = ~frame["movie_id"].isin(_as_index(catalogue))
+    frame = _drop_rows(frame, unknown, file_name, "tags of movies not in the catalogue", notes)
     frame = frame.reset_index(drop=True)
     notes.append(f"{file_name}: kept {len(frame):,} of {total:,} tags")
     return frame, notes
+
+
+def read_tags_if_present(
+    directory: Path, catalogue: Iterable[int], source: str, layout: str, missing_note: str | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Read and clean the optional tags.csv of `directory`; without one, no tags and `missing_note` (if any)."""
+    path = directory / "tags.csv"
+    if not path.is_file():
+        return empty_tags(), [missing_note] if missing_note else []
+    raw = read_csv_checked(path, TAGS_FILE_COLUMNS, source, layout, dtype={"tag": str})
+    return clean_tags(raw, catalogue, path.name)
+
+
+def keep_first(frame: pd.DataFrame, column: str, file_name: str, what: str, notes: list[str]) -> pd.DataFrame:
+    """Drop rows repeating an earlier row's `column` value, noting "ignored N repeated `what`"."""
+    duplicated = frame.duplicated(column, keep="first")
+    if duplicated.any():
+        notes.append(f"{file_name}: ignored {int(duplicated.sum()):,} repeated {what} (kept the first)")
+        frame = frame[~duplicated]
+    return frame
+
+
+def coverage_note(records: Sequence[MovieRecord], attributes: Iterable[str], missing: str) -> str:
+    """The note "coverage: budget n/total (p%), ...; <missing>": how many `records` know each attribute.
+
+    An attribute is labelled by its name with spaces for underscores ("release_date" -> "release date").
+    """
+    total = len(records)
+
+    def share(attribute: str) -> str:
+        count = sum(getattr(record, attribute) is not None for record in records)
+        return f"{count:,}/{total:,} ({100 * count / total:.1f}%)" if total else "0/0"
+
+    shares = ", ".join(f"{attribute.replace('_', ' ')} {share(attribute)}" for attribute in attributes)
+    return f"coverage: {shares}; {missing}"
 
 
 def format_imdb_id(value: object) -> str | None:
@@ -230,10 +259,7 @@ def read_links(path: Path, source: str, layout: str) -> tuple[pd.DataFrame, list
             "tmdb_id": pd.array([optional_int(v) for v in raw.loc[~bad, "tmdbId"]], dtype="Int64"),
         }
     )
-    duplicated = links.duplicated("movie_id", keep="first")
-    if duplicated.any():
-        notes.append(f"{path.name}: ignored {int(duplicated.sum()):,} repeated movieId rows (kept the first)")
-        links = links[~duplicated]
+    links = keep_first(links, "movie_id", path.name, "movieId rows", notes)
     return links.reset_index(drop=True), notes
 
 
@@ -256,10 +282,7 @@ def read_movielens_movies(path: Path, source: str, layout: str) -> tuple[pd.Data
             "akas": [list(p.akas) for p in parsed],
         }
     )
-    duplicated = movies.duplicated("movie_id", keep="first")
-    if duplicated.any():
-        notes.append(f"{path.name}: ignored {int(duplicated.sum()):,} repeated movieId rows (kept the first)")
-        movies = movies[~duplicated]
+    movies = keep_first(movies, "movie_id", path.name, "movieId rows", notes)
     no_year = int(movies["year"].isna().sum())
     if no_year:
         notes.append(f"{path.name}: {no_year:,} titles carry no year")
@@ -323,20 +346,11 @@ def load_movielens(directory: Path) -> Dataset:
     ]
     catalogue = pd.Index(movies["movie_id"])
 
-    raw_ratings = read_csv_checked(ratings_path, ("userId", "movieId", "rating", "timestamp"), SOURCE, LAYOUT)
+    raw_ratings = read_csv_checked(ratings_path, RATINGS_FILE_COLUMNS, SOURCE, LAYOUT)
     ratings, rating_notes = clean_ratings(raw_ratings, catalogue, ratings_path.name)
     notes += rating_notes
-
-    tags_path = directory / "tags.csv"
-    if tags_path.is_file():
-        raw_tags = read_csv_checked(
-            tags_path, ("userId", "movieId", "tag", "timestamp"), SOURCE, LAYOUT, dtype={"tag": str}
-        )
-        tags, tag_notes = clean_tags(raw_tags, catalogue, tags_path.name)
-        notes += tag_notes
-    else:
-        tags = empty_tags()
-        notes.append("tags.csv not found: no tags")
+    tags, tag_notes = read_tags_if_present(directory, catalogue, SOURCE, LAYOUT, "tags.csv not found: no tags")
+    notes += tag_notes
 
     notes.append("coverage: no overview, budget, revenue, runtime or MPAA in this source (titles, genres, ids only)")
     notes.insert(0, f"movielens: {len(records):,} movies from {directory}")

@@ -22,16 +22,18 @@ from core.genres import canonical_genres
 from core.importers.base import Dataset, MovieRecord
 from core.importers.default import load_movielens_catalogue
 from core.importers.movielens import (
+    RATINGS_FILE_COLUMNS,
     clean_ratings,
-    clean_tags,
-    empty_tags,
+    coverage_note,
     format_imdb_id,
+    keep_first,
     none_if_na,
     optional_int,
     pick_file,
     read_csv_checked,
     read_links,
     read_movielens_movies,
+    read_tags_if_present,
     require_directory,
 )
 
@@ -124,10 +126,7 @@ def _clean_metadata(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     )
     if "original_title" in text.columns:
         meta["title"] = meta["title"].fillna(text.loc[keep, "original_title"].replace("", None))
-    duplicated = meta.duplicated("tmdb_id", keep="first")
-    if duplicated.any():
-        notes.append(f"movies_metadata.csv: ignored {int(duplicated.sum()):,} repeated TMDB ids (kept the first)")
-        meta = meta[~duplicated]
+    meta = keep_first(meta, "tmdb_id", "movies_metadata.csv", "TMDB ids", notes)
     return meta.reset_index(drop=True), notes
 
 
@@ -195,7 +194,7 @@ def load_movies_dataset(directory: Path) -> Dataset:
     notes += meta_notes
     links, link_notes = read_links(links_path, SOURCE, LAYOUT)
     notes += link_notes
-    raw_ratings = read_csv_checked(ratings_path, ("userId", "movieId", "rating", "timestamp"), SOURCE, LAYOUT)
+    raw_ratings = read_csv_checked(ratings_path, RATINGS_FILE_COLUMNS, SOURCE, LAYOUT)
 
     joined, join_notes = _join_links(links, meta)
     notes += join_notes
@@ -219,33 +218,17 @@ def load_movies_dataset(directory: Path) -> Dataset:
     ratings, rating_notes = clean_ratings(raw_ratings, catalogue, ratings_path.name)
     notes += rating_notes
 
-    tags_path = directory / "tags.csv"
-    if tags_path.is_file():
-        raw_tags = read_csv_checked(
-            tags_path, ("userId", "movieId", "tag", "timestamp"), SOURCE, LAYOUT, dtype={"tag": str}
-        )
-        tags, tag_notes = clean_tags(raw_tags, catalogue, tags_path.name)
-        notes += tag_notes
-    else:
-        tags = empty_tags()
+    # The Kaggle download has no tags.csv, so a missing one is not worth a note.
+    tags, tag_notes = read_tags_if_present(directory, catalogue, SOURCE, LAYOUT)
+    notes += tag_notes
 
     total = len(records)
-
-    def share(count: int) -> str:
-        return f"{count:,}/{total:,} ({100 * count / total:.1f}%)" if total else "0/0"
-
     notes.append(
-        "coverage: overview "
-        + share(sum(r.overview is not None for r in records))
-        + ", budget "
-        + share(sum(r.budget is not None for r in records))
-        + ", revenue "
-        + share(sum(r.revenue is not None for r in records))
-        + ", runtime "
-        + share(sum(r.runtime is not None for r in records))
-        + ", release date "
-        + share(sum(r.release_date is not None for r in records))
-        + "; no MPAA ratings in this source"
+        coverage_note(
+            records,
+            ("overview", "budget", "revenue", "runtime", "release_date"),
+            "no MPAA ratings in this source",
+        )
     )
     notes.insert(1, f"{total:,} movies in the catalogue")
     logger.info("loaded %s: %d movies, %d ratings", directory, total, len(ratings))

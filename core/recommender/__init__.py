@@ -1,8 +1,9 @@
 """Recommender models: implicit-feedback ALS (`als`) and an explicit rating predictor (`predictor`).
 
-Both models work on dense integer indices; `IdIndex` maps MovieLens user/movie ids to those indices.
-The submodules are not imported here so that loading one model does not pull in the other's
-dependencies (`implicit` is only needed by `als`).
+Both models work on dense integer indices; `IdIndex` maps MovieLens user/movie ids to those indices,
+and both keep their training ratings as a users×movies CSR, so the lookups over those (`RatingLookups`)
+and the blob helpers live here. The submodules are not imported here so that loading one model does
+not pull in the other's dependencies (`implicit` is only needed by `als`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["IdIndex", "build_rating_matrix", "pack_npz", "unpack_npz"]
+__all__ = [
+    "IdIndex",
+    "RatingLookups",
+    "build_rating_matrix",
+    "csr_from_arrays",
+    "csr_to_arrays",
+    "pack_npz",
+    "unpack_npz",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,8 +131,11 @@ def pack_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def unpack_npz(data: bytes, kind: str) -> dict[str, np.ndarray]:
-    """Load an npz blob written by `pack_npz` without pickle and check its `kind` tag."""
+def unpack_npz(data: bytes, kind: str, format_version: int, label: str) -> dict[str, np.ndarray]:
+    """Load an npz blob written by `pack_npz` without pickle and check its `kind` and `format_version` tags.
+
+    `label` names the model in the error for a format version other than `format_version`.
+    """
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
@@ -132,4 +144,95 @@ def unpack_npz(data: bytes, kind: str) -> dict[str, np.ndarray]:
     found = str(arrays.get("kind", ""))
     if found != kind:
         raise ValueError(f"expected a {kind} model blob, got {found or 'an untagged blob'}")
+    version = int(arrays["format_version"])
+    if version != format_version:
+        raise ValueError(f"unsupported {label} blob format {version}")
     return arrays
+
+
+def csr_to_arrays(matrix: sp.csr_matrix, prefix: str) -> dict[str, np.ndarray]:
+    """Arrays to put into an npz under `prefix`; read back with `csr_from_arrays`."""
+    return {
+        f"{prefix}_data": matrix.data,
+        f"{prefix}_indices": matrix.indices,
+        f"{prefix}_indptr": matrix.indptr,
+        f"{prefix}_shape": np.array(matrix.shape, dtype=np.int64),
+    }
+
+
+def csr_from_arrays(arrays: Mapping[str, np.ndarray], prefix: str) -> sp.csr_matrix:
+    """Inverse of `csr_to_arrays`."""
+    shape = tuple(int(x) for x in arrays[f"{prefix}_shape"])
+    return sp.csr_matrix(
+        (arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape
+    )
+
+
+class RatingLookups:
+    """What both models know about their training data: the user and movie `IdIndex` and the
+    users×movies CSR of stars (`_ratings`), with the lookups over them.
+
+    Subclasses validate shapes themselves (their messages name their own arrays) and then call
+    `__init__`; like the models, an instance is immutable and safe to share between threads.
+    """
+
+    def __init__(self, user_index: IdIndex, movie_index: IdIndex, ratings: sp.csr_matrix) -> None:
+        self._users = user_index
+        self._movies = movie_index
+        self._ratings = ratings
+
+    @property
+    def n_users(self) -> int:
+        """Number of users in the training data."""
+        return len(self._users)
+
+    @property
+    def n_items(self) -> int:
+        """Number of movies in the training data."""
+        return len(self._movies)
+
+    def has_user(self, user_id: int) -> bool:
+        """True when the user had ratings in the training data."""
+        return self._users.index_of(user_id) is not None
+
+    def has_movie(self, movie_id: int) -> bool:
+        """True when the movie had ratings in the training data."""
+        return self._movies.index_of(movie_id) is not None
+
+    def user_rated_movie_ids(self, user_id: int) -> np.ndarray:
+        """Movie ids the user rated in the training data (empty for an unknown user)."""
+        row = self._user_row(user_id)
+        if row is None:
+            return np.empty(0, dtype=np.int64)
+        return self._movies.ids[row.indices]
+
+    def user_ratings(self, user_id: int) -> dict[int, float]:
+        """The user's training ratings as {movie_id: stars} (empty for an unknown user)."""
+        row = self._user_row(user_id)
+        if row is None:
+            return {}
+        return {int(m): float(r) for m, r in zip(self._movies.ids[row.indices], row.data, strict=True)}
+
+    def _user_row(self, user_id: int) -> sp.csr_matrix | None:
+        """The user's 1×movies row of training stars, or None for an unknown user."""
+        uidx = self._users.index_of(user_id)
+        return None if uidx is None else self._ratings[uidx]
+
+    def _lookup_arrays(self, ratings_prefix: str) -> dict[str, np.ndarray]:
+        """The id indices and the rating matrix as npz arrays; read back with `_lookups_from_arrays`."""
+        return {
+            **self._users.to_arrays("users"),
+            **self._movies.to_arrays("movies"),
+            **csr_to_arrays(self._ratings, ratings_prefix),
+        }
+
+    @staticmethod
+    def _lookups_from_arrays(
+        arrays: Mapping[str, np.ndarray], ratings_prefix: str
+    ) -> tuple[IdIndex, IdIndex, sp.csr_matrix]:
+        """Inverse of `_lookup_arrays`: (user index, movie index, rating matrix)."""
+        return (
+            IdIndex.from_arrays(arrays, "users"),
+            IdIndex.from_arrays(arrays, "movies"),
+            csr_from_arrays(arrays, ratings_prefix),
+        )

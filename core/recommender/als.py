@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
-from core.recommender import IdIndex, build_rating_matrix, pack_npz, unpack_npz
+from core.recommender import IdIndex, RatingLookups, build_rating_matrix, pack_npz, unpack_npz
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,13 @@ def _new_model(params: AlsParams) -> AlternatingLeastSquares:
         )
 
 
-class AlsRecommender:
+class AlsRecommender(RatingLookups):
     """Top-N recommendations, cold start, explanations and similar movies from one ALS model.
 
     Instances are immutable after construction and safe to share between threads: the lazily
-    cached norms and Gram matrix of implicit's model are computed up front.
+    cached norms and Gram matrix of implicit's model are computed up front. Sizes, membership and
+    the training ratings come from `RatingLookups`; those ratings (`_ratings`, raw stars) are
+    implicit's user_items matrix.
     """
 
     def __init__(
@@ -95,10 +97,8 @@ class AlsRecommender:
             raise ValueError("user_items shape does not match the id indices")
         if model.user_factors.shape[0] != len(user_index) or model.item_factors.shape[0] != len(movie_index):
             raise ValueError("model factors do not match the id indices")
+        super().__init__(user_index, movie_index, user_items)
         self._model = model
-        self._users = user_index
-        self._movies = movie_index
-        self._user_items = user_items
         self.params = params
         # Warm implicit's lazy caches now so concurrent readers never race to fill them.
         _ = model.YtY, model.item_norms
@@ -131,7 +131,6 @@ class AlsRecommender:
 
     def to_bytes(self) -> bytes:
         """One npz blob (no pickle) with factors, id maps, the rating matrix and the params."""
-        ui = self._user_items
         return pack_npz(
             {
                 "kind": np.array(_KIND),
@@ -139,71 +138,20 @@ class AlsRecommender:
                 "params": np.array(json.dumps(asdict(self.params))),
                 "user_factors": np.asarray(self._model.user_factors),
                 "item_factors": np.asarray(self._model.item_factors),
-                **self._users.to_arrays("users"),
-                **self._movies.to_arrays("movies"),
-                "ui_data": ui.data,
-                "ui_indices": ui.indices,
-                "ui_indptr": ui.indptr,
-                "ui_shape": np.array(ui.shape, dtype=np.int64),
+                **self._lookup_arrays("ui"),
             }
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> AlsRecommender:
         """Rebuild a model saved with `to_bytes`; raises ValueError on a foreign or corrupt blob."""
-        arrays = unpack_npz(data, _KIND)
-        version = int(arrays["format_version"])
-        if version != _FORMAT_VERSION:
-            raise ValueError(f"unsupported ALS blob format {version}")
+        arrays = unpack_npz(data, _KIND, _FORMAT_VERSION, "ALS")
         params = AlsParams(**json.loads(str(arrays["params"])))
         model = _new_model(params)
         model.user_factors = np.ascontiguousarray(arrays["user_factors"], dtype=np.float32)
         model.item_factors = np.ascontiguousarray(arrays["item_factors"], dtype=np.float32)
-        shape = tuple(int(x) for x in arrays["ui_shape"])
-        user_items = sp.csr_matrix((arrays["ui_data"], arrays["ui_indices"], arrays["ui_indptr"]), shape=shape)
-        return cls(
-            model,
-            IdIndex.from_arrays(arrays, "users"),
-            IdIndex.from_arrays(arrays, "movies"),
-            user_items,
-            params,
-        )
-
-    # ----------------------------------------------------------------------------- lookups
-
-    @property
-    def n_users(self) -> int:
-        """Number of users the model was trained on."""
-        return len(self._users)
-
-    @property
-    def n_items(self) -> int:
-        """Number of movies the model was trained on."""
-        return len(self._movies)
-
-    def has_user(self, user_id: int) -> bool:
-        """True when the user had ratings in the training data."""
-        return self._users.index_of(user_id) is not None
-
-    def has_movie(self, movie_id: int) -> bool:
-        """True when the movie had ratings in the training data."""
-        return self._movies.index_of(movie_id) is not None
-
-    def user_rated_movie_ids(self, user_id: int) -> np.ndarray:
-        """Movie ids the user rated in the training data (empty for an unknown user)."""
-        uidx = self._users.index_of(user_id)
-        if uidx is None:
-            return np.empty(0, dtype=np.int64)
-        row = self._user_items[uidx]
-        return self._movies.ids[row.indices]
-
-    def user_ratings(self, user_id: int) -> dict[int, float]:
-        """The user's training ratings as {movie_id: stars} (empty for an unknown user)."""
-        uidx = self._users.index_of(user_id)
-        if uidx is None:
-            return {}
-        row = self._user_items[uidx]
-        return {int(m): float(r) for m, r in zip(self._movies.ids[row.indices], row.data, strict=True)}
+        user_index, movie_index, user_items = cls._lookups_from_arrays(arrays, "ui")
+        return cls(model, user_index, movie_index, user_items, params)
 
     # ----------------------------------------------------------------------- recommending
 
@@ -219,7 +167,7 @@ class AlsRecommender:
         uidx = self._users.index_of(user_id)
         if uidx is None:
             return []
-        return self._recommend(uidx, self._user_items[uidx], n, candidate_movie_ids, recalculate=False)
+        return self._recommend(uidx, self._ratings[uidx], n, candidate_movie_ids, recalculate=False)
 
     def recommend_from_liked(
         self, liked: LikedInput, n: int, candidate_movie_ids: np.ndarray | None = None
@@ -295,10 +243,10 @@ class AlsRecommender:
         Sorted descending; only positive contributions are kept, so the list may be shorter than
         `top` or empty. [] for an unknown user or movie.
         """
-        uidx = self._users.index_of(user_id)
-        if uidx is None:
+        row = self._user_row(user_id)
+        if row is None:
             return []
-        return self._explain(self._user_items[uidx], movie_id, top)
+        return self._explain(row, movie_id, top)
 
     def explain_from_liked(self, liked: LikedInput, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
         """Like `explain_for_user` for a cold-start user given as liked movies (see `recommend_from_liked`)."""

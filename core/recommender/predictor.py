@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from core.recommender import IdIndex, build_rating_matrix, pack_npz, unpack_npz
+from core.recommender import IdIndex, RatingLookups, build_rating_matrix, pack_npz, unpack_npz
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +74,13 @@ def _ridge_solve_grouped(
     indices: np.ndarray,
     targets: np.ndarray,
     other_factors: np.ndarray,
-    reg_factors: float,
-    reg_bias: float,
-    reg_count_exponent: float,
+    params: PredictorParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Solve every entity's ridge regression  min ‖y − X w‖² + wᵀ Λ w  with X = [q_j, 1], w = [p, b].
 
     `indptr`/`indices` are the CSR layout of this side (entity → other-side indices), `targets` the
     per-rating residual r − μ − b_other in the same order. Λ = diag(reg_factors·nᵉ, …, reg_bias)
-    with e = reg_count_exponent and n the entity's rating count.
+    with e = reg_count_exponent (all three from `params`) and n the entity's rating count.
     Returns (factors (n, k), biases (n,)); an entity without ratings gets zeros.
     """
     n_entities = len(indptr) - 1
@@ -107,15 +105,15 @@ def _ridge_solve_grouped(
             xt = x.transpose(0, 2, 1)
             a = xt @ x
             # Ridge diagonal: count-scaled on the factors, flat on the bias.
-            diag = reg_factors * (counts[ents][:, None] ** reg_count_exponent) * eye_f[None, :]
-            diag[:, k] = reg_bias
+            diag = params.reg_factors * (counts[ents][:, None] ** params.reg_count_exponent) * eye_f[None, :]
+            diag[:, k] = params.reg_bias
             a[:, np.arange(k + 1), np.arange(k + 1)] += diag
             b = (xt @ y[:, :, None])[:, :, 0]
             solution[ents] = np.linalg.solve(a, b[:, :, None])[:, :, 0]
     return solution[:, :k], solution[:, k]
 
 
-class RatingPredictor:
+class RatingPredictor(RatingLookups):
     """Predicts a user's star rating of a movie, with a confidence and supporting evidence.
 
     Immutable after construction; safe to share between threads.
@@ -138,15 +136,13 @@ class RatingPredictor:
             raise ValueError("factor shapes do not match the id indices")
         if user_bias.shape != (n_users,) or item_bias.shape != (n_items,) or ratings.shape != (n_users, n_items):
             raise ValueError("bias or rating-matrix shapes do not match the id indices")
+        super().__init__(user_index, movie_index, ratings)
         self.params = params
         self._mu = float(global_mean)
-        self._users = user_index
-        self._movies = movie_index
         self._p = user_factors
         self._q = item_factors
         self._bu = user_bias
         self._bi = item_bias
-        self._ratings = ratings
         self._user_counts = np.diff(ratings.indptr)
         self._item_counts = np.bincount(ratings.indices, minlength=n_items)
         norms = np.linalg.norm(item_factors, axis=1)
@@ -189,18 +185,14 @@ class RatingPredictor:
                 by_user.indices,
                 by_user.data - mu - bi[by_user.indices],
                 q,
-                params.reg_factors,
-                params.reg_bias,
-                params.reg_count_exponent,
+                params,
             )
             q, bi = _ridge_solve_grouped(
                 by_item.indptr,
                 by_item.indices,
                 by_item.data - mu - bu[by_item.indices],
                 p,
-                params.reg_factors,
-                params.reg_bias,
-                params.reg_count_exponent,
+                params,
             )
         if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
             raise FloatingPointError("rating predictor diverged (non-finite factors)")
@@ -224,7 +216,6 @@ class RatingPredictor:
 
     def to_bytes(self) -> bytes:
         """One npz blob (no pickle) with parameters, factors, biases, id maps and the rating matrix."""
-        r = self._ratings
         return pack_npz(
             {
                 "kind": np.array(_KIND),
@@ -235,29 +226,20 @@ class RatingPredictor:
                 "item_factors": self._q,
                 "user_bias": self._bu,
                 "item_bias": self._bi,
-                **self._users.to_arrays("users"),
-                **self._movies.to_arrays("movies"),
-                "r_data": r.data,
-                "r_indices": r.indices,
-                "r_indptr": r.indptr,
-                "r_shape": np.array(r.shape, dtype=np.int64),
+                **self._lookup_arrays("r"),
             }
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RatingPredictor:
         """Rebuild a predictor saved with `to_bytes`; raises ValueError on a foreign or corrupt blob."""
-        arrays = unpack_npz(data, _KIND)
-        version = int(arrays["format_version"])
-        if version != _FORMAT_VERSION:
-            raise ValueError(f"unsupported rating-predictor blob format {version}")
-        shape = tuple(int(x) for x in arrays["r_shape"])
-        ratings = sp.csr_matrix((arrays["r_data"], arrays["r_indices"], arrays["r_indptr"]), shape=shape)
+        arrays = unpack_npz(data, _KIND, _FORMAT_VERSION, "rating-predictor")
+        user_index, movie_index, ratings = cls._lookups_from_arrays(arrays, "r")
         return cls(
             PredictorParams(**json.loads(str(arrays["params"]))),
             float(arrays["global_mean"]),
-            IdIndex.from_arrays(arrays, "users"),
-            IdIndex.from_arrays(arrays, "movies"),
+            user_index,
+            movie_index,
             arrays["user_factors"],
             arrays["item_factors"],
             arrays["user_bias"],
@@ -266,57 +248,28 @@ class RatingPredictor:
         )
 
     # ----------------------------------------------------------------------------- lookups
+    # (sizes, membership and training ratings come from `RatingLookups`)
 
     @property
     def global_mean(self) -> float:
         """μ, the mean of all training ratings."""
         return self._mu
 
-    @property
-    def n_users(self) -> int:
-        """Number of users in the training data."""
-        return len(self._users)
-
-    @property
-    def n_items(self) -> int:
-        """Number of movies in the training data."""
-        return len(self._movies)
-
-    def has_user(self, user_id: int) -> bool:
-        """True when the user had ratings in the training data."""
-        return self._users.index_of(user_id) is not None
-
-    def has_movie(self, movie_id: int) -> bool:
-        """True when the movie had ratings in the training data."""
-        return self._movies.index_of(movie_id) is not None
-
     def n_ratings_of_user(self, user_id: int) -> int:
         """How many training ratings the user has (0 when unknown)."""
-        uidx = self._users.index_of(user_id)
-        return 0 if uidx is None else int(self._user_counts[uidx])
+        return int(_value_of(self._users, self._user_counts, user_id, 0))
 
     def n_ratings_of_movie(self, movie_id: int) -> int:
         """How many training ratings the movie has (0 when unknown)."""
-        midx = self._movies.index_of(movie_id)
-        return 0 if midx is None else int(self._item_counts[midx])
+        return int(_value_of(self._movies, self._item_counts, movie_id, 0))
 
     def user_bias(self, user_id: int) -> float:
         """b_u: how far above the global mean this user rates (0 for an unknown user)."""
-        uidx = self._users.index_of(user_id)
-        return 0.0 if uidx is None else float(self._bu[uidx])
+        return float(_value_of(self._users, self._bu, user_id, 0.0))
 
     def movie_bias(self, movie_id: int) -> float:
         """b_i: how far above the global mean this movie is rated (0 for an unknown movie)."""
-        midx = self._movies.index_of(movie_id)
-        return 0.0 if midx is None else float(self._bi[midx])
-
-    def user_ratings(self, user_id: int) -> dict[int, float]:
-        """The user's training ratings as {movie_id: stars} (empty for an unknown user)."""
-        uidx = self._users.index_of(user_id)
-        if uidx is None:
-            return {}
-        row = self._ratings[uidx]
-        return {int(m): float(r) for m, r in zip(self._movies.ids[row.indices], row.data, strict=True)}
+        return float(_value_of(self._movies, self._bi, movie_id, 0.0))
 
     # ----------------------------------------------------------------------------- predicting
 
@@ -334,10 +287,7 @@ class RatingPredictor:
 
     def predict_many(self, user_id: int, movie_ids: np.ndarray) -> np.ndarray:
         """Vectorised raw `predict` of one user for many movies, with the same fallbacks."""
-        midx = self._movies.indices_of(np.asarray(movie_ids))
-        known = midx >= 0
-        out = np.full(midx.shape, self._mu)
-        out[known] += self._bi[midx[known]]
+        midx, known, out = self._item_baseline(movie_ids)
         uidx = self._users.index_of(user_id)
         if uidx is not None:
             out += self._bu[uidx]
@@ -351,15 +301,10 @@ class RatingPredictor:
         The user's (p_u, b_u) are folded in with the same ridge solve as training, keeping the item
         side fixed. Unknown rated movies are ignored; with none left this is μ + b_i.
         """
-        ids = np.fromiter((int(m) for m in user_rated), dtype=np.int64, count=len(user_rated))
-        stars = np.fromiter((float(v) for v in user_rated.values()), dtype=np.float64, count=len(user_rated))
-        idx = self._movies.indices_of(ids)
+        _, stars, idx = self._rated_arrays(user_rated)
         keep = idx >= 0
         idx, stars = idx[keep], stars[keep]
-        midx = self._movies.indices_of(np.asarray(movie_ids))
-        known = midx >= 0
-        out = np.full(midx.shape, self._mu)
-        out[known] += self._bi[midx[known]]
+        midx, known, out = self._item_baseline(movie_ids)
         if len(idx) == 0:
             return out
         p, bu = _ridge_solve_grouped(
@@ -367,13 +312,25 @@ class RatingPredictor:
             idx,
             stars - self._mu - self._bi[idx],
             self._q,
-            self.params.reg_factors,
-            self.params.reg_bias,
-            self.params.reg_count_exponent,
+            self.params,
         )
         out += bu[0]
         out[known] += self._q[midx[known]] @ p[0]
         return out
+
+    def _item_baseline(self, movie_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(movie indices with -1 for unknown ids, mask of the known ones, μ + b_i per movie)."""
+        midx = self._movies.indices_of(np.asarray(movie_ids))
+        known = midx >= 0
+        out = np.full(midx.shape, self._mu)
+        out[known] += self._bi[midx[known]]
+        return midx, known, out
+
+    def _rated_arrays(self, rated: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """{movie_id: stars} as parallel (movie ids, stars, movie indices with -1 for unknown ids)."""
+        ids = np.fromiter((int(m) for m in rated), dtype=np.int64, count=len(rated))
+        stars = np.fromiter((float(v) for v in rated.values()), dtype=np.float64, count=len(rated))
+        return ids, stars, self._movies.indices_of(ids)
 
     def confidence(self, user_id: int, movie_id: int) -> float:
         """How much to trust a prediction, in [0, 1]:  n_u/(n_u + 10) · n_i/(n_i + 10).
@@ -410,15 +367,19 @@ class RatingPredictor:
         rated = self.user_ratings(user_id) if user_rated is None else user_rated
         if not rated:
             return []
-        ids = np.fromiter((int(m) for m in rated), dtype=np.int64, count=len(rated))
-        stars = np.fromiter((float(v) for v in rated.values()), dtype=np.float64, count=len(rated))
-        idx = self._movies.indices_of(ids)
+        ids, stars, idx = self._rated_arrays(rated)
         keep = (idx >= 0) & (idx != target)
         ids, stars, idx = ids[keep], stars[keep], idx[keep]
         sims = self._q_unit[idx] @ self._q_unit[target]
         # Stable sort on (-similarity) keeps ties in input order, which keeps results reproducible.
         order = np.argsort(-sims, kind="stable")[:top]
         return [(int(ids[j]), float(stars[j]), float(sims[j])) for j in order]
+
+
+def _value_of(index: IdIndex, values: np.ndarray, item_id: int, default: float) -> float:
+    """`values` at `item_id`'s position in `index`, or `default` for an id the index does not hold."""
+    pos = index.index_of(item_id)
+    return default if pos is None else values[pos]
 
 
 def _damped_mean(matrix: sp.csr_matrix, baseline: np.ndarray, damping: float) -> np.ndarray:

@@ -222,7 +222,7 @@ def test_explain_matches_the_total_of_implicits_slow_path(model: AlsRecommender)
     uidx = model._users.index_of(user)
     assert uidx is not None
     item = model._movies.index_of(_hole(1))
-    _, slow, _ = model._model.explain(uidx, model._user_items, item, N=3)
+    _, slow, _ = model._model.explain(uidx, model._ratings, item, N=3)
     fast = model.explain_for_user(user, _hole(1), top=3)
     assert [m for m, _ in fast] == [model._movies.id_at(int(i)) for i, s in slow if s > 0]
     np.testing.assert_allclose([c for _, c in fast], [s for _, s in slow if s > 0], rtol=1e-3)

@@ -55,6 +55,15 @@ MOVIES_ROWS: list[list[object]] = [
 ]
 LINKS_HEADER = ["movieId", "imdbId", "tmdbId"]
 RATINGS_HEADER = ["userId", "movieId", "rating", "timestamp"]
+# The valid ratings both synthetic folders start with; each fixture appends the rows it tests on.
+SHARED_RATINGS_ROWS: list[list[object]] = [
+    [1, 550, 2.0, 1000],
+    [1, 2959, 5.0, 1001],
+    [2, 2959, 4.0, 1002],
+    [2, 550, 3.0, 1003],
+    [2, 47, 4.5, 1004],
+    [3, 2959, 4.5, 1005],
+]
 
 
 @pytest.fixture
@@ -78,12 +87,7 @@ def movielens_dir(tmp_path: Path) -> Path:
         folder / "ratings.csv",
         RATINGS_HEADER,
         [
-            [1, 550, 2.0, 1000],
-            [1, 2959, 5.0, 1001],
-            [2, 2959, 4.0, 1002],
-            [2, 550, 3.0, 1003],
-            [2, 47, 4.5, 1004],
-            [3, 2959, 4.5, 1005],
+            *SHARED_RATINGS_ROWS,
             [3, 1, 6.0, 1006],  # out of range
             [3, 2571, 0.0, 1007],  # out of range
             [3, 424242, 4.0, 1008],  # not in the catalogue
@@ -272,12 +276,7 @@ def movies_dataset_dir(tmp_path: Path) -> Path:
         folder / "ratings_small.csv",
         RATINGS_HEADER,
         [
-            [1, 550, 2.0, 1000],
-            [1, 2959, 5.0, 1001],
-            [2, 2959, 4.0, 1002],
-            [2, 550, 3.0, 1003],
-            [2, 47, 4.5, 1004],
-            [3, 2959, 4.5, 1005],
+            *SHARED_RATINGS_ROWS,
             [3, 5000, 3.0, 1006],
             [3, 777777, 4.0, 1007],
             [3, 1, 5.5, 1008],  # out of range
