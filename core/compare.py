@@ -5,6 +5,8 @@ from __future__ import annotations
 from core import store
 from core.app import MovieApp
 from core.errors import InvalidInputError, NotFoundError
+from core.llm.tasks import COMPARE_NARRATIVE
+from core.llm.text import written_text
 from core.models import ComparedMovie, DimensionComparison, MovieComparison
 
 COMPARE_ENGINE = "offline-stats-v1"
@@ -41,7 +43,7 @@ def _fmt(dimension: str, value: float) -> str:
     return f"{value:g}"
 
 
-async def compare_movies(app: MovieApp, movie_ids: list[int]) -> MovieComparison:
+async def compare_movies(app: MovieApp, movie_ids: list[int], narrative: bool = False) -> MovieComparison:
     """Budget, revenue, ROI, runtime, ratings and enrichment side by side, with the leader on each."""
     await app.ready()
     ids = list(dict.fromkeys(movie_ids))
@@ -106,4 +108,16 @@ async def compare_movies(app: MovieApp, movie_ids: list[int]) -> MovieComparison
                 )
             )
             sentences.append(f"{label.capitalize()} is unknown for all of them.")
-    return MovieComparison(movies=movies, dimensions=dimensions, summary=" ".join(sentences), engine=COMPARE_ENGINE)
+    summary = " ".join(sentences)
+    if not narrative:
+        return MovieComparison(movies=movies, dimensions=dimensions, summary=summary, engine=COMPARE_ENGINE)
+    text, engine = await written_text(
+        app.llm,
+        COMPARE_NARRATIVE,
+        {
+            "movies": [m.model_dump(exclude={"genres"}) for m in movies],
+            "leaders": [d.model_dump() for d in dimensions],
+        },
+        summary,
+    )
+    return MovieComparison(movies=movies, dimensions=dimensions, summary=summary, narrative=text, engine=engine)

@@ -137,6 +137,7 @@ class Recommendations(BaseModel):
     liked_movies: list[MovieSummary] = Field(default_factory=list, description="cold-start seed movies")
     engine_requested: str
     engine: str = Field(description="the engine that actually produced the ranking")
+    model: str | None = Field(None, description="the LLM model, when an LLM re-ranked the picks")
     query: AppliedFilters | None = None
     notes: list[str] = Field(default_factory=list)
     recommendations: list[Recommendation]
@@ -162,7 +163,8 @@ class RatingPrediction(BaseModel):
     movie_bias: float
     evidence: list[SimilarRated]
     explanation: str
-    engine: str
+    engine: str = Field(description="the model that produced the number")
+    explanation_engine: str = Field(description="who wrote the explanation: offline template or llm:<model>")
 
 
 # 7. summarize_user_preferences
@@ -185,7 +187,7 @@ class UserPreferences(BaseModel):
     favourites: list[UserRating]
     least_favourites: list[UserRating]
     summary: str
-    engine: str
+    engine: str = Field(description="who wrote the summary text: offline template or llm:<model>")
 
 
 # 8. compare_movies
@@ -209,8 +211,9 @@ class DimensionComparison(BaseModel):
 class MovieComparison(BaseModel):
     movies: list[ComparedMovie]
     dimensions: list[DimensionComparison]
-    summary: str
-    engine: str
+    summary: str = Field(description="computed: the leader on each dimension")
+    narrative: str | None = Field(None, description="an LLM paragraph over the comparison, when asked for")
+    engine: str = Field(description="who wrote the narrative, or offline-stats-v1")
 
 
 # 9. semantic_search

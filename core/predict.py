@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from core import store
 from core.app import MovieApp
+from core.llm.tasks import EXPLAIN_PREDICTION
+from core.llm.text import written_text
 from core.models import RatingPrediction, SimilarRated
 
 PREDICTOR_ENGINE = "biased-mf"
@@ -44,6 +46,22 @@ async def predict_rating(app: MovieApp, user_id: int, movie_id: int) -> RatingPr
         parts.append(f"Most similar movies they rated: {shown}.")
     if movie["rating_count"] < 3:
         parts.append(f"Only {movie['rating_count']} rating(s) of this movie exist, so confidence is low.")
+    offline_explanation = " ".join(parts)
+    explanation, explanation_engine = await written_text(
+        app.llm,
+        EXPLAIN_PREDICTION,
+        {
+            "movie": movie["title"],
+            "predicted_stars": predicted,
+            "global_mean": round(mu, 3),
+            "user_bias": round(b_u, 3),
+            "movie_bias": round(b_i, 3),
+            "taste_match": round(raw - mu - b_u - b_i, 3),
+            "ratings_of_this_movie": movie["rating_count"],
+            "similar_movies_the_user_rated": [e.model_dump() for e in evidence],
+        },
+        offline_explanation,
+    )
     return RatingPrediction(
         user_id=user_id,
         movie_id=movie_id,
@@ -55,6 +73,7 @@ async def predict_rating(app: MovieApp, user_id: int, movie_id: int) -> RatingPr
         user_bias=round(b_u, 3),
         movie_bias=round(b_i, 3),
         evidence=evidence,
-        explanation=" ".join(parts),
+        explanation=explanation,
         engine=PREDICTOR_ENGINE,
+        explanation_engine=explanation_engine,
     )

@@ -7,10 +7,11 @@ from collections import defaultdict
 from core import store
 from core.app import MovieApp
 from core.catalogue import STAR_VALUES
+from core.llm.tasks import SUMMARIZE_USER
+from core.llm.text import written_text
 from core.models import Affinity, UserPreferences
 from core.ratings import user_ratings
 
-PROFILE_ENGINE = "offline-stats-v1"
 MIN_GROUP_FOR_SUMMARY = 3  # a liking needs at least this many ratings to be called one
 
 
@@ -103,7 +104,24 @@ async def summarize_user_preferences(app: MovieApp, user_id: int) -> UserPrefere
     enrichment = {k: _affinities(v, count, mean) for k, v in by_attribute.items() if v}
     favourites = await user_ratings(app, user_id, order="r.rating DESC, m.rating_count DESC, r.movie_id", limit=5)
     least = await user_ratings(app, user_id, order="r.rating ASC, m.rating_count DESC, r.movie_id", limit=5)
-    summary = _summary_text(user_id, count, mean, genres, decades, [f.title for f in favourites], app.global_mean)
+    offline_summary = _summary_text(
+        user_id, count, mean, genres, decades, [f.title for f in favourites], app.global_mean
+    )
+    summary, engine = await written_text(
+        app.llm,
+        SUMMARIZE_USER,
+        {
+            "user_id": user_id,
+            "ratings": count,
+            "mean_rating": round(mean, 2),
+            "average_user_mean": round(app.global_mean, 2),
+            "genres": [a.model_dump() for a in genres[:8]],
+            "decades": [a.model_dump() for a in decades[:5]],
+            "favourites": [f"{f.title} ({f.rating:g} stars)" for f in favourites],
+            "least_favourites": [f"{f.title} ({f.rating:g} stars)" for f in least],
+        },
+        offline_summary,
+    )
     return UserPreferences(
         user_id=user_id,
         rating_count=count,
@@ -115,5 +133,5 @@ async def summarize_user_preferences(app: MovieApp, user_id: int) -> UserPrefere
         favourites=favourites,
         least_favourites=least,
         summary=summary,
-        engine=PROFILE_ENGINE,
+        engine=engine,
     )

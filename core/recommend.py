@@ -12,15 +12,22 @@ from core import store
 from core.app import MovieApp
 from core.errors import InvalidInputError, NotFoundError
 from core.filters import describe, movie_conditions, where
+from core.llm.client import LLMError
+from core.llm.tasks import RERANK
 from core.models import AppliedFilters, Evidence, MovieSummary, Recommendation, Recommendations
-from core.query_parser import ParsedQuery, parse_query
+from core.query import understand_query
+from core.query_parser import ParsedQuery
 from core.semantic import embed_query, similarity_to
+from core.text import truncate
 
 Engine = Literal["als", "llm", "hybrid"]
 ALS_ENGINE = "als"
 HYBRID_ENGINE = "hybrid-als-semantic"
 HYBRID_SEMANTIC_WEIGHT = 0.5  # equal say for taste (ALS) and the query's meaning
 HYBRID_POOL = 100  # ALS candidates re-scored by the hybrid
+LLM_ENGINE = "llm-rerank"
+LLM_POOL = 30  # ALS candidates shown to the LLM: enough choice, a prompt of modest size
+LLM_EXAMPLES = 10  # liked movies shown to the LLM
 MAX_LIKED = 50
 
 
@@ -79,6 +86,57 @@ def _reason(evidence: list[Evidence], parsed: ParsedQuery | None) -> str:
     return text
 
 
+async def _llm_rerank(
+    app: MovieApp, picks: list[tuple[int, float]], rated: dict[int, float], query: str | None, n: int
+) -> tuple[list[tuple[int, float]], dict[int, str], str]:
+    """Let the LLM order the ALS candidates, with a score and a reason each; it may only pick candidates.
+
+    Picks it invents are dropped; when it returns fewer than n, the rest follow in ALS order.
+    """
+    assert app.llm is not None
+    ids = [mid for mid, _ in picks]
+    rows = await store.fetch_all(
+        app.db,
+        "SELECT m.movie_id, m.overview, e.sentiment, e.target_audience, e.budget_tier, e.revenue_tier"
+        f" FROM movies m LEFT JOIN enrichments e USING (movie_id) WHERE m.movie_id IN ({store.placeholders(len(ids))})",
+        ids,
+    )
+    extra = {r["movie_id"]: r for r in rows}
+    known = await store.summaries(app.db, ids + list(rated))
+    ranked_ratings = sorted(rated.items(), key=lambda kv: -kv[1])
+    example = lambda mid, stars: {"title": known[mid].title, "year": known[mid].year, "stars": stars}  # noqa: E731
+    payload = {
+        "n": n,
+        "request": query or "",
+        "liked": [example(m, s) for m, s in ranked_ratings if s >= 4.0 and m in known][:LLM_EXAMPLES],
+        "disliked": [example(m, s) for m, s in reversed(ranked_ratings) if s <= 2.5 and m in known][:5],
+        "candidates": [
+            {
+                "movie_id": mid,
+                "title": known[mid].title,
+                "year": known[mid].year,
+                "genres": known[mid].genres,
+                "overview": truncate(extra[mid]["overview"], 200) if mid in extra else None,
+                "sentiment": extra[mid]["sentiment"] if mid in extra else None,
+                "audience": extra[mid]["target_audience"] if mid in extra else None,
+                "collaborative_score": round(score, 4),
+            }
+            for mid, score in picks
+            if mid in known
+        ],
+    }
+    answer = await app.llm.complete(RERANK, payload)
+    allowed = dict(picks)
+    ordered: list[tuple[int, float]] = []
+    reasons: dict[int, str] = {}
+    for pick in answer.value.picks:
+        if pick.movie_id in allowed and pick.movie_id not in reasons:
+            ordered.append((pick.movie_id, pick.match_score))
+            reasons[pick.movie_id] = pick.reason
+    ordered += [(mid, score) for mid, score in picks if mid not in reasons][: max(0, n - len(ordered))]
+    return ordered[:n], reasons, answer.model
+
+
 async def get_movie_recommendations(
     app: MovieApp,
     user_id: int | None = None,
@@ -92,7 +150,10 @@ async def get_movie_recommendations(
     if (user_id is None) == (liked_movies is None):
         raise InvalidInputError("give exactly one of user_id (a known user) or liked_movies (ids or titles)")
     notes: list[str] = []
-    parsed = parse_query(query) if query is not None else None
+    parsed: ParsedQuery | None = None
+    if query is not None:
+        parsed, parse_notes = await understand_query(app, query)
+        notes.extend(parse_notes)
     if parsed and parsed.unknown_terms:
         notes.append(f"not understood and ignored: {', '.join(parsed.unknown_terms)}")
 
@@ -115,13 +176,14 @@ async def get_movie_recommendations(
     if candidates is not None and candidates.size == 0:
         notes.append("no movie matches the query's filters")
     use_hybrid = engine == "hybrid"
-    if engine == "llm":
-        notes.append("the LLM engine is not available yet; answered with the offline ALS engine")
+    use_llm = engine == "llm" and app.llm is not None
+    if engine == "llm" and app.llm is None:
+        notes.append("no LLM endpoint is configured (OPENAI_BASE_URL / OPENAI_API_KEY); answered with ALS")
     if use_hybrid and not (parsed and (parsed.remaining_text or query)):
         notes.append("hybrid needs a query to blend with; answered with ALS alone")
         use_hybrid = False
 
-    pool = max(n, HYBRID_POOL) if use_hybrid else n
+    pool = max(n, HYBRID_POOL) if use_hybrid else max(n, LLM_POOL) if use_llm else n
     if candidates is not None and candidates.size == 0:
         picks: list[tuple[int, float]] = []
     elif user_id is not None:
@@ -145,6 +207,14 @@ async def get_movie_recommendations(
         ]
         picks = sorted(blended, key=lambda p: -p[1])[:n]
         used_engine = HYBRID_ENGINE
+    llm_reasons: dict[int, str] = {}
+    llm_model: str | None = None
+    if use_llm and picks:
+        try:
+            picks, llm_reasons, llm_model = await _llm_rerank(app, picks, rated, query, n)
+            used_engine = LLM_ENGINE
+        except LLMError as exc:
+            notes.append(f"LLM re-ranking failed ({exc}); answered with ALS")
     picks = picks[:n]
 
     summaries = await store.summaries(app.db, [mid for mid, _ in picks] + list(rated))
@@ -167,7 +237,7 @@ async def get_movie_recommendations(
                 **summaries[movie_id].model_dump(),
                 score=round(float(score), 4),
                 because=evidence,
-                reason=_reason(evidence, parsed),
+                reason=llm_reasons.get(movie_id) or _reason(evidence, parsed),
             )
         )
     applied = (
@@ -186,6 +256,7 @@ async def get_movie_recommendations(
         liked_movies=liked_summaries,
         engine_requested=engine,
         engine=used_engine,
+        model=llm_model,
         query=applied,
         notes=notes,
         recommendations=recommendations,

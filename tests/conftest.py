@@ -114,3 +114,18 @@ def shared_data() -> Path:
     """The real MovieLens/TMDB copies; tests using this are marked shared_data."""
     assert SHARED_DATA_DIR.is_dir(), f"{SHARED_DATA_DIR} is missing; integration tests need ../shared/data"
     return SHARED_DATA_DIR
+
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.fake_openai import FakeOpenAI
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeOpenAI]:
+    """A started fake OpenAI-compatible server (tests/fake_openai.py), stopped after the test."""
+    from tests.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        yield fake

@@ -51,7 +51,8 @@ TOOL = ToolSpec(
         " user already rated. Optional query in plain words ('action movies with high revenue', '90s comedies for"
         " kids under 100 minutes') becomes filters on genre, years, runtime, budget/revenue tiers, sentiment and"
         " audience; words it did not understand are listed. engine: 'als' (default), 'hybrid' (ALS blended with"
-        " the query's meaning), 'llm' (LLM re-ranking; answers with ALS and says so when no LLM is configured)."
+        " the query's meaning), 'llm' (the LLM re-orders 30 ALS candidates with a match score and a reason each;"
+        " without a configured LLM it answers with ALS and says so)."
         " Each pick lists the user's movies that contributed most ('because you liked ...')."
         " For a single movie's expected stars use predict_rating instead."
     ),
