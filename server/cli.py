@@ -79,6 +79,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             return 2
         directory = Path(args.source[1]).expanduser().resolve() if len(args.source) == 2 else None
     settings = _settings(args)
+    if args.skip_build:
+        return _enrich_after_build(settings, args.enrich)
     if args.if_missing and settings.db_path.exists():
         print(f"{settings.db_path} exists; nothing to build", file=sys.stderr)
         return 0
@@ -102,6 +104,49 @@ def cmd_build(args: argparse.Namespace) -> int:
         *(f"note:     {n}" for n in report.notes),
     ]
     print("\n".join(lines), file=sys.stderr)
+    return _enrich_after_build(settings, args.enrich) if args.enrich else 0
+
+
+def _enrich_after_build(settings: Settings, n: int) -> int:
+    """Enrich up to n movies through the active engine, in calls of at most 100, with a progress bar."""
+    from core.app import MovieApp
+    from core.enrich import MAX_PER_CALL, enrich_movies
+    from core.errors import MovieMcpError
+
+    bar = _ProgressBar()
+
+    async def run() -> dict[str, Any]:
+        app = MovieApp(settings, preload_embedder=False)
+        await app.load()
+        totals: dict[str, Any] = {"enriched": 0, "fell_back_to_offline": 0, "engine": "offline", "usage": {}}
+        report = None
+        try:
+            await app.ready()
+            while totals["enriched"] < n:
+                offset = totals["enriched"]
+
+                async def progress(done: float, total: float, message: str, offset: int = offset) -> None:
+                    bar("enrich", offset + int(done), n)
+
+                report = await enrich_movies(app, n=min(MAX_PER_CALL, n - offset), progress=progress)
+                if not report.enriched:
+                    break
+                totals["enriched"] += len(report.enriched)
+                totals["fell_back_to_offline"] += len(report.fell_back_to_offline)
+                totals["engine"] = f"{report.engine}:{report.model}" if report.model else report.engine
+                for key, value in report.usage.items():
+                    totals["usage"][key] = totals["usage"].get(key, 0) + value
+            totals["remaining"] = report.remaining_unenriched if report is not None else None
+        finally:
+            await app.close()
+        return totals
+
+    try:
+        totals = asyncio.run(run())
+    except MovieMcpError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"enrich: {json.dumps(totals)}", file=sys.stderr)
     return 0
 
 
@@ -175,6 +220,16 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0 if info.get("database", {}).get("exists") else 1
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from server.chat import chat, read_stdin_line
+
+    if not args.question and not args.interactive:
+        print("error: give a question, or -i for an interactive conversation", file=sys.stderr)
+        return 2
+    questions = [" ".join(args.question)] if args.question else []
+    return asyncio.run(chat(_settings(args), questions, read_line=read_stdin_line if args.interactive else None))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="movie-mcp", description=__doc__.split("\n")[0])
     parser.add_argument("--db", help="database file (default: $MOVIE_MCP_DB or db/movies.db)")
@@ -196,12 +251,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="default (embedded, no files) | movies-dataset DIR | movielens DIR",
     )
     build.add_argument("--if-missing", action="store_true", help="do nothing when the database exists")
+    build.add_argument(
+        "--enrich",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then enrich N movies through the configured engine (the LLM when OPENAI_BASE_URL/KEY is set)",
+    )
+    build.add_argument("--skip-build", action="store_true", help="with --enrich: enrich the existing database only")
     build.set_defaults(func=cmd_build)
 
     call = sub.add_parser("call", help="run one tool and print its JSON result")
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", help="JSON object of arguments")
     call.set_defaults(func=cmd_call)
+
+    chat = sub.add_parser("chat", help="ask questions of an LLM agent that uses the eleven tools (needs an endpoint)")
+    chat.add_argument("question", nargs="*", help="a question; with -i, the first of the conversation")
+    chat.add_argument("-i", "--interactive", action="store_true", help="keep the conversation going")
+    chat.set_defaults(func=cmd_chat)
 
     info = sub.add_parser("info", help="what is built: counts, coverage, models, engines")
     info.set_defaults(func=cmd_info)
