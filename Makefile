@@ -9,7 +9,7 @@ DB ?= db/movies.db
 export MOVIE_MCP_DB ?= $(abspath $(DB))
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: setup db serve serve-http test test-fast lint format clean
+.PHONY: setup db serve serve-http test test-fast lint format clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) 1>&2
@@ -46,3 +46,6 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+
+bench: db
+	@$(BIN)/python -m benchmarks.llm_enrichment

@@ -218,7 +218,7 @@ def load_movies_dataset(directory: Path) -> Dataset:
     ratings, rating_notes = clean_ratings(raw_ratings, catalogue, ratings_path.name)
     notes += rating_notes
 
-    # The Kaggle download has no tags.csv, so a missing one is not worth a note.
+    # The Kaggle download ships no tags.csv, so its absence gets no note.
     tags, tag_notes = read_tags_if_present(directory, catalogue, SOURCE, LAYOUT)
     notes += tag_notes
 

@@ -77,6 +77,12 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
+def _about_format(exc: openai.BadRequestError) -> bool:
+    """Whether a 400 complains about the response format (and not, say, the prompt's length)."""
+    text = str(exc).lower()
+    return "response_format" in text or "json_schema" in text or "schema" in text
+
+
 def _retryable(exc: Exception) -> bool:
     if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError | openai.RateLimitError):
         return True
@@ -133,6 +139,15 @@ class LLMClient:
         async with self._slots:
             value, prompt_tokens, completion_tokens = await self._ask_validated(task, task.messages(payload))
         if self._cache is not None:
+            await self._remember(key, task, digest, value, prompt_tokens, completion_tokens)
+        return LLMResult(value=value, model=self.model, cached=False)
+
+    async def _remember(
+        self, key: str, task: Task[T], digest: str, value: T, prompt_tokens: int, completion_tokens: int
+    ) -> None:
+        """Cache an answer; a failure to cache (a locked database) must not lose the answer itself."""
+        assert self._cache is not None
+        try:
             await self._cache.put(
                 key,
                 task=task.name,
@@ -143,7 +158,8 @@ class LLMClient:
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
             )
-        return LLMResult(value=value, model=self.model, cached=False)
+        except Exception as exc:
+            logger.warning("could not cache a %s answer: %s", task.name, exc)
 
     async def _ask_validated(self, task: Task[T], messages: list[dict[str, str]]) -> tuple[T, int, int]:
         content, p1, c1 = await self._request(task, messages)
@@ -177,6 +193,7 @@ class LLMClient:
     async def _request(self, task: Task[T], messages: list[dict[str, str]]) -> tuple[str, int, int]:
         attempt = 0
         while True:
+            sent_format = self._format  # concurrent requests may switch it while this one is in flight
             try:
                 response = await self._client.chat.completions.create(
                     model=self.model,
@@ -185,9 +202,10 @@ class LLMClient:
                     temperature=0,
                 )
             except openai.BadRequestError as exc:
-                if self.settings.response_format == "auto" and self._format == "json_schema":
+                if self.settings.response_format == "auto" and sent_format == "json_schema" and _about_format(exc):
                     # llama.cpp and some others reject json_schema; remember and use their dialect.
-                    logger.info("endpoint rejected json_schema (%s); switching to json_object", exc.status_code)
+                    if self._format == "json_schema":
+                        logger.info("endpoint rejected json_schema; switching to json_object")
                     self._format = "json_object"
                     continue
                 self.usage.failures += 1

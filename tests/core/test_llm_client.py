@@ -246,12 +246,18 @@ async def test_bad_request_in_json_object_mode_is_not_retried(fake_llm: FakeOpen
     assert client.usage.retries == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in core/llm/client.py _request: a 400 for a json_schema request that arrives after a concurrent"
-    " request already switched self._format to json_object is raised as LLMUnavailable instead of being"
-    " re-sent as json_object (the check reads the current format, not the one that was sent)",
-)
+async def test_an_unrelated_bad_request_does_not_switch_the_format(
+    fake_llm: FakeOpenAI, make_client: MakeClient
+) -> None:
+    fake_llm.script = [status(400, body={"error": {"message": "maximum context length exceeded"}})]
+    client = make_client()
+    with pytest.raises(LLMUnavailable, match="context length"):
+        await client.complete(ENRICH, ENRICH_PAYLOAD)
+    assert client.response_format_mode == "json_schema" and len(fake_llm.requests) == 1
+    await client.complete(ENRICH, ENRICH_PAYLOAD)
+    assert fake_llm.requests[-1]["response_format"]["type"] == "json_schema"
+
+
 async def test_concurrent_first_requests_all_survive_the_json_object_switch(
     fake_llm: FakeOpenAI, make_client: MakeClient
 ) -> None:
