@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from core.app import MovieApp
     from core.build import BuildReport
     from core.embeddings import Embedder
+    from core.llm.config import LLMSettings
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +70,7 @@ async def movie_app(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Mov
 
 
 @asynccontextmanager
-async def serve_in_memory(db_path: Path, embedder: Embedder) -> AsyncIterator[Client]:
+async def serve_in_memory(db_path: Path, embedder: Embedder, llm: LLMSettings | None = None) -> AsyncIterator[Client]:
     """An in-memory MCP client connected to a fresh server over `db_path`.
 
     The client lives in a task of its own: its task groups must be entered and exited by the same
@@ -80,7 +81,8 @@ async def serve_in_memory(db_path: Path, embedder: Embedder) -> AsyncIterator[Cl
     from core.app import MovieApp
     from server.app import create_server
 
-    server = create_server(movie_app=MovieApp(Settings(db_path=db_path), embedder=embedder))
+    settings = Settings(db_path=db_path, llm=llm) if llm else Settings(db_path=db_path)
+    server = create_server(movie_app=MovieApp(settings, embedder=embedder))
     opened: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
     finished = asyncio.Event()
 
