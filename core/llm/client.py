@@ -80,7 +80,7 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
 def _about_format(exc: openai.BadRequestError) -> bool:
     """Whether a 400 complains about the response format (and not, say, the prompt's length)."""
     text = str(exc).lower()
-    return "response_format" in text or "json_schema" in text or "schema" in text
+    return "response_format" in text or "json_schema" in text
 
 
 def _retryable(exc: Exception) -> bool:
@@ -184,6 +184,16 @@ class LLMClient:
             self.usage.failures += 1
             raise LLMInvalidAnswer(f"{task.name}: invalid answer twice ({_short_errors(exc)})") from exc
 
+    async def _back_off(self, task: Task[T], exc: Exception, attempt: int) -> int:
+        """Sleep before the next try: the server's Retry-After, else exponential backoff with jitter."""
+        delay = _retry_after(exc) if isinstance(exc, openai.APIStatusError) else None
+        if delay is None:
+            delay = self.settings.backoff_base * (2**attempt) * (0.5 + random.random())
+        self.usage.retries += 1
+        logger.info("%s: %s; retry %d in %.2fs", task.name, type(exc).__name__, attempt + 1, delay)
+        await anyio.sleep(delay)
+        return attempt + 1
+
     def _response_format(self, task: Task[T]) -> dict[str, Any]:
         schema = task.json_schema()
         if self._format == "json_schema":
@@ -201,26 +211,25 @@ class LLMClient:
                     response_format=self._response_format(task),  # type: ignore[arg-type]
                     temperature=0,
                 )
-            except openai.BadRequestError as exc:
+            except openai.APIStatusError as exc:
+                # Servers that do not speak json_schema say so in different ways: llama.cpp's server with
+                # a 400, llama-cpp-python's with a 500 from request validation. Switch once, remember it.
                 if self.settings.response_format == "auto" and sent_format == "json_schema" and _about_format(exc):
-                    # llama.cpp and some others reject json_schema; remember and use their dialect.
                     if self._format == "json_schema":
                         logger.info("endpoint rejected json_schema; switching to json_object")
                     self._format = "json_object"
                     continue
-                self.usage.failures += 1
-                raise LLMUnavailable(f"{task.name}: the endpoint rejected the request: {exc}") from exc
+                if not _retryable(exc) or attempt >= self.settings.max_retries:
+                    self.usage.failures += 1
+                    what = "the endpoint rejected the request" if exc.status_code == 400 else type(exc).__name__
+                    raise LLMUnavailable(f"{task.name}: {what}: {exc}") from exc
+                attempt = await self._back_off(task, exc, attempt)
+                continue
             except Exception as exc:
                 if not _retryable(exc) or attempt >= self.settings.max_retries:
                     self.usage.failures += 1
                     raise LLMUnavailable(f"{task.name}: {type(exc).__name__}: {exc}") from exc
-                delay = _retry_after(exc) if isinstance(exc, openai.APIStatusError) else None
-                if delay is None:
-                    delay = self.settings.backoff_base * (2**attempt) * (0.5 + random.random())
-                attempt += 1
-                self.usage.retries += 1
-                logger.info("%s: %s; retry %d in %.2fs", task.name, type(exc).__name__, attempt, delay)
-                await anyio.sleep(delay)
+                attempt = await self._back_off(task, exc, attempt)
                 continue
             self.usage.requests += 1
             usage = response.usage

@@ -246,6 +246,25 @@ async def test_bad_request_in_json_object_mode_is_not_retried(fake_llm: FakeOpen
     assert client.usage.retries == 0
 
 
+async def test_a_500_about_json_schema_switches_the_format_like_a_400(
+    fake_llm: FakeOpenAI, make_client: MakeClient
+) -> None:
+    """llama-cpp-python's server rejects json_schema with a 500 from its request validation."""
+    body = {
+        "error": {
+            "message": "1 validation error: ('body', 'response_format', 'type'): Input should be 'text' or"
+            " 'json_object' (input: 'json_schema')",
+            "type": "internal_server_error",
+        }
+    }
+    fake_llm.script = [status(500, body=body)]
+    client = make_client()
+    result = await client.complete(ENRICH, ENRICH_PAYLOAD)
+    assert result.value.movies and client.response_format_mode == "json_object"
+    assert [r["response_format"]["type"] for r in fake_llm.requests] == ["json_schema", "json_object"]
+    assert client.usage.retries == 0
+
+
 async def test_an_unrelated_bad_request_does_not_switch_the_format(
     fake_llm: FakeOpenAI, make_client: MakeClient
 ) -> None:
