@@ -131,3 +131,10 @@ def fake_llm() -> Iterator[FakeOpenAI]:
 
     with FakeOpenAI() as fake:
         yield fake
+
+
+@pytest.fixture(autouse=True)
+def _no_llm_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests choose their LLM explicitly; an endpoint set in the developer's shell must not leak in."""
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "MOVIE_MCP_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
