@@ -32,6 +32,7 @@ from core.text import truncate
 
 MAX_PER_CALL = 100
 OVERVIEW_CHARS_FOR_LLM = 700  # enough for tone and audience, keeps batches cheap
+TOKENS_PER_LABEL = 120  # one label with a one-sentence reason; caps a rambling model
 ProgressCallback = Callable[[float, float, str], Awaitable[None]]
 
 
@@ -130,7 +131,7 @@ async def _llm_batch(
     labels = {}
     note = None
     try:
-        answer = await app.llm.complete(ENRICH, _llm_payload(batch))
+        answer = await app.llm.complete(ENRICH, _llm_payload(batch), max_tokens=TOKENS_PER_LABEL * len(batch) + 50)
         labels = {m.movie_id: m for m in answer.value.movies}
     except LLMError as exc:
         note = str(exc)

@@ -125,7 +125,7 @@ async def _llm_rerank(
             if mid in known
         ],
     }
-    answer = await app.llm.complete(RERANK, payload)
+    answer = await app.llm.complete(RERANK, payload, max_tokens=80 * n + 50)
     allowed = dict(picks)
     ordered: list[tuple[int, float]] = []
     reasons: dict[int, str] = {}

@@ -123,8 +123,11 @@ class LLMClient:
         except Exception as exc:  # any failure means "does not answer"; the message says why
             return False, f"{type(exc).__name__}: {exc}"
 
-    async def complete(self, task: Task[T], payload: dict[str, Any]) -> LLMResult[T]:
-        """Ask one task's question; a validated answer, from the cache when it was asked before."""
+    async def complete(self, task: Task[T], payload: dict[str, Any], max_tokens: int | None = None) -> LLMResult[T]:
+        """Ask one task's question; a validated answer, from the cache when it was asked before.
+
+        `max_tokens` caps the answer (default: the task's own cap) so a model that rambles cannot stall a batch.
+        """
         digest = input_hash(payload)
         key = cache_key(task.name, task.version, self.model, digest)
         if self._cache is not None:
@@ -137,7 +140,9 @@ class LLMClient:
                 except ValidationError:
                     logger.warning("ignoring a cached %s answer that no longer validates", task.name)
         async with self._slots:
-            value, prompt_tokens, completion_tokens = await self._ask_validated(task, task.messages(payload))
+            value, prompt_tokens, completion_tokens = await self._ask_validated(
+                task, task.messages(payload), max_tokens or task.max_tokens
+            )
         if self._cache is not None:
             await self._remember(key, task, digest, value, prompt_tokens, completion_tokens)
         return LLMResult(value=value, model=self.model, cached=False)
@@ -161,8 +166,10 @@ class LLMClient:
         except Exception as exc:
             logger.warning("could not cache a %s answer: %s", task.name, exc)
 
-    async def _ask_validated(self, task: Task[T], messages: list[dict[str, str]]) -> tuple[T, int, int]:
-        content, p1, c1 = await self._request(task, messages)
+    async def _ask_validated(
+        self, task: Task[T], messages: list[dict[str, str]], max_tokens: int
+    ) -> tuple[T, int, int]:
+        content, p1, c1 = await self._request(task, messages, max_tokens)
         try:
             return task.output.model_validate_json(_strip_fences(content)), p1, c1
         except ValidationError as exc:
@@ -176,7 +183,7 @@ class LLMClient:
                 "content": f"That answer is invalid: {problem}. Reply again with JSON that fits the schema exactly.",
             },
         ]
-        content, p2, c2 = await self._request(task, retry)
+        content, p2, c2 = await self._request(task, retry, max_tokens)
         try:
             return task.output.model_validate_json(_strip_fences(content)), p1 + p2, c1 + c2
         except ValidationError as exc:
@@ -200,7 +207,7 @@ class LLMClient:
             return {"type": "json_schema", "json_schema": {"name": task.name, "schema": schema, "strict": False}}
         return {"type": "json_object", "schema": schema}
 
-    async def _request(self, task: Task[T], messages: list[dict[str, str]]) -> tuple[str, int, int]:
+    async def _request(self, task: Task[T], messages: list[dict[str, str]], max_tokens: int) -> tuple[str, int, int]:
         attempt = 0
         while True:
             sent_format = self._format  # concurrent requests may switch it while this one is in flight
@@ -210,6 +217,7 @@ class LLMClient:
                     messages=messages,  # type: ignore[arg-type]
                     response_format=self._response_format(task),  # type: ignore[arg-type]
                     temperature=0,
+                    max_tokens=max_tokens,
                 )
             except openai.APIStatusError as exc:
                 # Servers that do not speak json_schema say so in different ways: llama.cpp's server with

@@ -26,6 +26,7 @@ class Task(Generic[T]):
     version: str
     instructions: str
     output: type[T]
+    max_tokens: int = 600  # answer budget; callers with variable-size answers pass their own
 
     @property
     def system_prompt(self) -> str:
