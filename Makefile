@@ -9,7 +9,7 @@ DB ?= db/movies.db
 export MOVIE_MCP_DB ?= $(abspath $(DB))
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: setup db serve serve-http test test-fast lint format clean bench
+.PHONY: setup db serve serve-http test test-fast e2e lint format clean bench eval
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) 1>&2
@@ -36,6 +36,10 @@ test: db
 test-fast: $(STAMP)
 	@$(BIN)/python -m pytest -m "not slow"
 
+# The real server driven by the MCP Inspector CLI (npx) over stdio and Streamable HTTP; needs Node.js.
+e2e: db
+	@scripts/e2e.sh
+
 lint: $(STAMP)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
@@ -48,4 +52,10 @@ clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
 
 bench: db
+	@$(BIN)/python -m benchmarks.run
 	@$(BIN)/python -m benchmarks.llm_enrichment
+	@$(BIN)/python -m benchmarks.load_http
+
+# Measured quality on the built database (tables on stdout, JSON in eval-results/eval.json); a few minutes.
+eval: db
+	@$(BIN)/movie-mcp eval

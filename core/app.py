@@ -24,7 +24,11 @@ from core.schema import SCHEMA_VERSION, migrations
 
 if TYPE_CHECKING:
     from core.recommender.als import AlsRecommender
+    from core.recommender.blend import BlendedPredictor
+    from core.recommender.ensemble import EnsembleRecommender
     from core.recommender.predictor import RatingPredictor
+
+    RatingModel = BlendedPredictor | RatingPredictor
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +44,8 @@ class MovieApp:
         self.embedder = embedder or Embedder()
         self._db: aiosqlite.Connection | None = None
         self._als: AlsRecommender | None = None
-        self._predictor: RatingPredictor | None = None
+        self._ensemble: EnsembleRecommender | None = None  # the default recommender (EASE + ALS)
+        self._predictor: RatingModel | None = None
         self.meta: dict[str, str] = {}
         self.llm: LLMClient | None = None  # None: every answer comes from the offline engines
         self.user_range: tuple[int, int] = (0, 0)
@@ -92,7 +97,7 @@ class MovieApp:
         async with self._db.execute("SELECT name, data FROM model_blobs") as cur:
             async for row in cur:
                 blobs[row[0]] = row[1]
-        self._als, self._predictor = await anyio.to_thread.run_sync(_load_models, blobs)
+        self._als, self._predictor, self._ensemble = await anyio.to_thread.run_sync(_load_models, blobs)
         if self.settings.llm.configured:
             self.llm = LLMClient(self.settings.llm, LLMCache(self._db, self.write_lock))
         logger.info("database %s loaded (LLM: %s)", path, self.llm.model if self.llm else "none, offline engines")
@@ -156,7 +161,12 @@ class MovieApp:
         return self._als
 
     @property
-    def predictor(self) -> RatingPredictor:
+    def ensemble(self) -> EnsembleRecommender | None:
+        """The default recommender (EASE + ALS); None when the database predates it (rebuild to get it)."""
+        return self._ensemble
+
+    @property
+    def predictor(self) -> RatingModel:
         if self._predictor is None:
             raise NotReadyError("no rating model in the database; rebuild it with `movie-mcp build`")
         return self._predictor
@@ -166,11 +176,28 @@ class MovieApp:
         return float(self.meta.get("global_mean", "3.5"))
 
 
-def _load_models(blobs: dict[str, bytes]) -> tuple[AlsRecommender | None, RatingPredictor | None]:
+def _load_models(
+    blobs: dict[str, bytes],
+) -> tuple[AlsRecommender | None, RatingModel | None, EnsembleRecommender | None]:
     # Imported here: implicit and scipy are heavy, and the server must answer `initialize` first.
     from core.recommender.als import AlsRecommender
-    from core.recommender.predictor import RatingPredictor
+    from core.recommender.blend import load_rating_model
 
     als = AlsRecommender.from_bytes(blobs["als"]) if "als" in blobs else None
-    predictor = RatingPredictor.from_bytes(blobs["predictor"]) if "predictor" in blobs else None
-    return als, predictor
+    # The blended predictor; a database built before it holds a plain biased-MF blob, which still loads.
+    predictor = load_rating_model(blobs["predictor"]) if "predictor" in blobs else None
+    return als, predictor, _load_ensemble(blobs, als)
+
+
+def _load_ensemble(blobs: dict[str, bytes], als: AlsRecommender | None) -> EnsembleRecommender | None:
+    """The default recommender; None (recommendations fall back to ALS) for a database built before it."""
+    if als is None or "ease" not in blobs or "ensemble" not in blobs:
+        return None
+    from core.recommender.ease import EaseRecommender
+    from core.recommender.ensemble import EnsembleRecommender
+
+    try:
+        return EnsembleRecommender.from_bytes(blobs["ensemble"], EaseRecommender.from_bytes(blobs["ease"]), als)
+    except ValueError as exc:
+        logger.warning("could not load the EASE/ALS ensemble (%s); recommendations use ALS alone", exc)
+        return None

@@ -30,7 +30,10 @@ from core.enrichment_rules import enrich_offline, input_hash
 from core.errors import InvalidInputError
 from core.importers.base import Dataset
 from core.recommender.als import AlsParams, AlsRecommender
-from core.recommender.predictor import PredictorParams, RatingPredictor
+from core.recommender.blend import BlendedPredictor, BlendParams
+from core.recommender.ease import EaseParams, EaseRecommender
+from core.recommender.ensemble import EnsembleParams, EnsembleRecommender
+from core.recommender.predictor import PredictorParams
 from core.schema import DDL, SCHEMA_VERSION
 from core.text import normalize_title
 
@@ -105,7 +108,11 @@ class _Builder:
         report: BuildReport,
         als_params: AlsParams,
         predictor_params: PredictorParams,
+        ease_params: EaseParams | None = None,
+        ensemble_params: EnsembleParams | None = None,
     ) -> None:
+        self.ease_params = ease_params or EaseParams()
+        self.ensemble_params = ensemble_params or EnsembleParams()
         self.conn = conn
         self.previous = previous
         self.dataset = dataset
@@ -277,17 +284,36 @@ class _Builder:
         items = ratings["movie_id"].to_numpy(np.int64)
         values = ratings["rating"].to_numpy(np.float64)
         ratings_digest = hashlib.sha256(users.tobytes() + items.tobytes() + values.tobytes()).hexdigest()
-        als_params, predictor_params = self.als_params, self.predictor_params
+        als_params = self.als_params
+        # The rating model is the blend of biased MF (these MF parameters) and neighbourhood models.
+        rating_params = BlendParams(mf=self.predictor_params)
         trainers: list[tuple[str, object, Callable[[], bytes]]] = [
             ("als", als_params, lambda: AlsRecommender.train(users, items, values, als_params).to_bytes()),
             (
                 "predictor",
-                predictor_params,
-                lambda: RatingPredictor.train(users, items, values, predictor_params).to_bytes(),
+                rating_params,
+                lambda: BlendedPredictor.train(users, items, values, rating_params).to_bytes(),
+            ),
+            (
+                "ease",
+                self.ease_params,
+                lambda: EaseRecommender.train(users, items, values, self.ease_params).to_bytes(),
+            ),
+            # The default recommender: its blob holds the blend's params and score scales, measured on the
+            # als and ease models just written (so it is retrained whenever either of them is).
+            (
+                "ensemble",
+                {
+                    "ensemble": dataclasses.asdict(self.ensemble_params),
+                    "ease": dataclasses.asdict(self.ease_params),
+                    "als": dataclasses.asdict(als_params),
+                },
+                self._train_ensemble,
             ),
         ]
         for name, params, train in trainers:
-            params_json = json.dumps(dataclasses.asdict(params), sort_keys=True)  # type: ignore[call-overload]
+            as_dict = params if isinstance(params, dict) else dataclasses.asdict(params)  # type: ignore[call-overload]
+            params_json = json.dumps(as_dict, sort_keys=True)
             digest = hashlib.sha256(f"{ratings_digest}\n{params_json}".encode()).hexdigest()
             old = None
             if self.previous is not None:
@@ -309,6 +335,12 @@ class _Builder:
                 "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)", (name, blob, digest, params_json, _now(), seconds)
             )
             self.report.computed[f"model:{name}"] = 1
+
+    def _train_ensemble(self) -> bytes:
+        blobs = dict(self.conn.execute("SELECT name, data FROM model_blobs WHERE name IN ('als', 'ease')").fetchall())
+        ease = EaseRecommender.from_bytes(blobs["ease"])
+        als = AlsRecommender.from_bytes(blobs["als"])
+        return EnsembleRecommender.calibrate(ease, als, self.ensemble_params).to_bytes()
 
     def write_meta(self, source: str, source_path: str | None) -> None:
         meta = {

@@ -32,7 +32,8 @@ def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[st
     active = "llm" if settings.llm.configured else "offline"
     return {
         "active": active,
-        "recommendations": "implicit ALS" + (" + LLM re-ranking (engine=llm)" if active == "llm" else ""),
+        "recommendations": "ease-als-ensemble (EASE + implicit ALS; engine=als: ALS alone)"
+        + (" + LLM re-ranking (engine=llm)" if active == "llm" else ""),
         "rating_prediction": "biased matrix factorisation" + (" + LLM explanation" if active == "llm" else ""),
         "semantic_search": EMBEDDING_MODEL_NAME,
         "enrichment": "llm (sentiment, audience) + arithmetic tiers" if active == "llm" else OFFLINE_ENGINE,

@@ -1,4 +1,4 @@
-"""Rating prediction from the trained biased matrix-factorisation model, with its evidence."""
+"""Rating prediction from the trained rating model (the MF + neighbourhood blend), with its evidence."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from core.app import MovieApp
 from core.llm.tasks import EXPLAIN_PREDICTION
 from core.llm.text import written_text
 from core.models import RatingPrediction, SimilarRated
-
-PREDICTOR_ENGINE = "biased-mf"
 
 
 def _signed(x: float) -> str:
@@ -74,6 +72,6 @@ async def predict_rating(app: MovieApp, user_id: int, movie_id: int) -> RatingPr
         movie_bias=round(b_i, 3),
         evidence=evidence,
         explanation=explanation,
-        engine=PREDICTOR_ENGINE,
+        engine=model.engine,
         explanation_engine=explanation_engine,
     )

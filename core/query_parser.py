@@ -11,7 +11,7 @@ How a query is read
 The text is lower-cased and read left to right. At each word the longest phrase that a rule below
 recognises wins (ties go to the rule listed first). A word no rule takes is either a stop word
 (ignored: "show me", "movies", "films", "with", "and", "a", "the", "some", "good", "best", …),
-a negation ("not", "no", "without", "except", "excluding", "non", "never", "minus"), the start of a
+a negation ("not", "no", "nothing", "without", "except", "excluding", "non", "never", "minus"), the start of a
 description (below), or an *unknown term*: unknown terms are returned in
 ``ParsedQuery.unknown_terms`` so the caller can tell the user what was not understood; they are
 never dropped silently.
@@ -64,9 +64,10 @@ Years (1870–2100): "1999", "in 1999", "from 1999", "released in 1999", "1999 m
 "2000 or later" → min 2000; "before 1980"/"pre-1980"/"older than 1980" → max 1979; "until 1980",
 "up to 1980", "1980 or earlier" → max 1980; "around 1995"/"circa 1995" → 1993–1997;
 "between 1990 and 2000", "from 1990 to 2000", "1990-2000", "released 2010-2015" → inclusive range
-(a reversed range is swapped). Decades: "90s", "'90s", "1990s", "90's", "the nineties",
-"eighties" → whole decade; "early 90s" → 1990–1993, "mid-90s" → 1994–1996, "late 90s" →
-1997–1999. Two-digit decades are 19xx except "00s" and "10s" (2000s, 2010s); "20s" is the 1920s.
+(a reversed range is swapped); "the 40s or 50s", "1994 or 1995" → the span covering both.
+Decades: "90s", "'90s", "1990s", "90's", "the nineties", "eighties" → whole decade; "early 90s" →
+1990–1993, "mid-90s" → 1994–1996, "late 90s" → 1997–1999. Two-digit decades are 19xx except "00s"
+and "10s" (2000s, 2010s); "20s" is the 1920s.
 Decades take the same comparisons: "after the 90s" → min 2000, "before the 80s" → max 1979,
 "since the 90s" → min 1990. Relative dates ("recent", "new", "last year") are not understood
 offline and come back as unknown terms.
@@ -83,7 +84,8 @@ phrase says "budget", "cost(ing)", "made for"; revenue when it says "revenue", "
 "gross(ed)", "earned", "made"; otherwise the field the query last mentioned (budget or revenue),
 else revenue. "budget under $10M" → max_budget 10,000,000; "grossed over $100m", "over 100
 million" → min_revenue 100,000,000; "between $10m and $50m", "$10-50m" → range; no comparison
-("$50m budget", "budget of $50m", "around $50m") → ±20 %. "budget under 10" (no unit, under 1000)
+("$50m budget", "budget of $50m", "around $50m") → ±20 %; a trailing "or more"/"or less" ("budget of
+$200m or more") is the bound. "a million dollars" is $1,000,000. "budget under 10" (no unit, under 1000)
 is refused with a hint to write "$10M".
 
 Tiers: "high X" means that tier or above. Revenue: "high revenue", "high-grossing", "big box
@@ -103,7 +105,8 @@ Sentiment: "positive", "uplifting", "feel-good", "happy", "heartwarming", "whole
 Audience (suitability, so the kid groups include family films): "for kids", "for children",
 "kids", "kids movies", "children's", "kid-friendly", "family", "family friendly", "for the whole
 family", "all ages" → [kids, family]; "teens", "for teenagers", "young adults" → [teens];
-"for adults", "adults only", "mature", "grown-ups" → [adults]. Certificates select the audience the
+"for adults", "adults only", "mature", "grown-ups" → [adults]. Ages: "for 8 year olds", "my
+10-year-old" → [kids, family] below 13, [teens] at 13–17, [adults] from 18. Certificates select the audience the
 enrichment gives them: "rated G"/"G-rated" → [kids, family], "PG" → [family], "PG-13" → [teens],
 "R-rated"/"rated R"/"NC-17" → [adults].
 
@@ -351,7 +354,7 @@ _STOP_WORDS = frozenset(
         "category", "categories", "than", "then", "as", "like",
     }
 )  # fmt: skip
-_NEGATORS = frozenset({"not", "no", "without", "except", "excluding", "exclude", "non", "never", "minus"})
+_NEGATORS = frozenset({"not", "no", "nothing", "without", "except", "excluding", "exclude", "non", "never", "minus"})
 _NEGATION_FILLERS = frozenset({"a", "an", "any", "the", "too", "very", "so", "really", "overly"})
 # "like" starts a description ("movies like Alien") unless it is the verb ("I'd like comedies").
 _LIKE_AS_VERB_AFTER = frozenset(
@@ -501,7 +504,7 @@ def _words_rule(phrases: Iterable[str], effect: Effect, *, strong: bool) -> None
 # ---- genres -------------------------------------------------------------------------------
 
 _GENRE_ITEM = _GENRE_ALT + r"(?:\s+(?:movies?|films?|flicks?))?"
-_NEGATION_ALT = r"(?:but\s+)?(?:not|no|without|except|excluding|exclude|non|never|minus)"
+_NEGATION_ALT = r"(?:but\s+)?(?:not|no|nothing|without|except|excluding|exclude|non|never|minus)"
 
 
 def _genres_in(text: str) -> list[str]:
@@ -674,6 +677,16 @@ _rule(
 )(_year_range)
 
 
+_rule(
+    _LEAD
+    + r"?(?:(?P<cmp>from|in|of|during)\s+)?(?:the\s+)?"
+    + _period("a")
+    + r"\s*,?\s+(?:or|and)\s+(?:the\s+)?"
+    + _period("b"),
+    strong_if=("lead", "cmp"),
+)(_year_range)  # "from the 40s or 50s": the user accepts either, so the span covers both
+
+
 # ---- runtime --------------------------------------------------------------------------------
 
 _HOUR_NUMBER = r"(?:\d+(?:\.\d+)?(?:\s+and\s+a\s+half)?|an?|one|two|three|four)"
@@ -779,7 +792,8 @@ _CURRENCY = r"(?:\s*(?:dollars|usd|bucks))?"
 _AMOUNT = (
     rf"(?:\$\s*{_NUMBER}(?:\s*{_UNIT}(?![\w']))?{_CURRENCY}"
     rf"|{_NUMBER}\s*{_UNIT}(?![\w']){_CURRENCY}"
-    rf"|{_NUMBER}\s*(?:dollars|usd|bucks))"
+    rf"|{_NUMBER}\s*(?:dollars|usd|bucks)"
+    rf"|(?:a|one)\s+(?:thousand|million|billion)(?![\w']){_CURRENCY})"
 )
 _AMOUNT_OR_NUMBER = rf"(?:{_AMOUNT}|{_NUMBER})"
 _UNIT_VALUES = {"k": 1e3, "thousand": 1e3, "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9}
@@ -806,8 +820,11 @@ def _money_field(match: re.Match[str], state: _State) -> str:
 def _dollars(text: str, unit_fallback: str | None = None) -> int:
     """Dollar value of an amount ("$1.5b", "100 million", "$100,000,000")."""
     number = re.search(_NUMBER, text)
-    if number is None:  # unreachable: every caller matched an amount
-        raise InvalidInputError(f"Could not read the amount {text!r}; write it like '$10M' or '10 million'.")
+    if number is None:
+        one = re.search(r"(?:a|one)\s+(thousand|million|billion)", text)  # "a million dollars"
+        if one is None:  # unreachable: every caller matched an amount
+            raise InvalidInputError(f"Could not read the amount {text!r}; write it like '$10M' or '10 million'.")
+        return round(_UNIT_VALUES.get(one.group(1), 1e6))
     value = float(number.group().replace(",", ""))
     unit_match = re.match(r"\s*(" + _UNIT + r")(?![\w'])", text[number.end() :])
     unit = unit_match.group(1) if unit_match else unit_fallback
@@ -844,17 +861,37 @@ _MONEY_LINK = r"\s+(?:(?:is|was|of|at)\s+)?"
 _MONEY_TAIL = rf"(?:\s+(?:in\s+|of\s+|at\s+the\s+|worth\s+of\s+)?{_MONEY_NOUN_AFTER})?"
 
 
+# "$200m or more", "$5m or less": a bound written after the amount instead of before it.
+_MONEY_SUFFIX = (
+    r"(?:(?P<more>\s+or\s+(?:more|higher|above|over|greater)|\s+and\s+(?:up|over|above))"
+    r"|(?P<less>\s+or\s+(?:less|lower|under|below|cheaper)))?"
+)
+
+
+def _money_kind(match: re.Match[str]) -> str | None:
+    """The comparison of a money phrase: its leading comparison word, else its "or more/less" suffix."""
+    kind = _cmp_kind(match.group("cmp"))
+    if kind is None and match.groupdict().get("more"):
+        return "min"
+    if kind is None and match.groupdict().get("less"):
+        return "max"
+    return kind
+
+
 @_rule(
-    _MONEY_LEAD + _MONEY_NOUN + _MONEY_LINK + rf"(?:{_MONEY_CMP}\s*)?(?P<amt>{_AMOUNT_OR_NUMBER})",
+    _MONEY_LEAD + _MONEY_NOUN + _MONEY_LINK + rf"(?:{_MONEY_CMP}\s*)?(?P<amt>{_AMOUNT_OR_NUMBER})" + _MONEY_SUFFIX,
     strong=True,
 )
 def _money_noun_first(match: re.Match[str], state: _State) -> Effect:
-    return _money_effect(_money_field(match, state), _cmp_kind(match.group("cmp")), _dollars(match.group("amt")))
+    return _money_effect(_money_field(match, state), _money_kind(match), _dollars(match.group("amt")))
 
 
-@_rule(r"(?:that\s+)?" + _MONEY_VERB + rf"\s+(?:{_MONEY_CMP}\s*)?(?P<amt>{_AMOUNT}){_MONEY_TAIL}", strong=True)
+@_rule(
+    r"(?:that\s+)?" + _MONEY_VERB + rf"\s+(?:{_MONEY_CMP}\s*)?(?P<amt>{_AMOUNT}){_MONEY_SUFFIX}{_MONEY_TAIL}",
+    strong=True,
+)
 def _money_verb_first(match: re.Match[str], state: _State) -> Effect:
-    return _money_effect(_money_field(match, state), _cmp_kind(match.group("cmp")), _dollars(match.group("amt")))
+    return _money_effect(_money_field(match, state), _money_kind(match), _dollars(match.group("amt")))
 
 
 @_rule(
@@ -893,9 +930,10 @@ _rule(
 )(_money_range)
 
 
-@_rule(rf"(?P<amt>{_AMOUNT})")
+@_rule(rf"(?P<amt>{_AMOUNT})(?:(?P<more>\s+or\s+more|\s+and\s+up)|(?P<less>\s+or\s+less))?")
 def _money_bare(match: re.Match[str], state: _State) -> Effect:
-    return _money_effect(state.money_field, None, _dollars(match.group("amt")))
+    kind = "min" if match.group("more") else "max" if match.group("less") else None
+    return _money_effect(state.money_field, kind, _dollars(match.group("amt")))
 
 
 # ---- tiers ----------------------------------------------------------------------------------
@@ -1005,9 +1043,25 @@ for _sentiment, _words in _SENTIMENT_WORDS.items():
 _KIDS_AND_FAMILY = ["kids", "family"]
 _rule(
     r"for\s+(?:(?:my|our|the|your|little|young|small)\s+)*(?:kids|children|kiddos|toddlers|little\s+ones"
-    r"|an?\s+(?:child|kid)|(?:\d+|a)[\s-]+years?[\s-]+olds?)",
+    r"|an?\s+(?:child|kid))",
     strong=True,
 )(lambda _m, _s: {"target_audiences": list(_KIDS_AND_FAMILY)})
+TEEN_MIN_AGE = 13
+ADULT_MIN_AGE = 18
+
+
+@_rule(
+    r"(?:for\s+)?(?:(?:my|our|the|your|an?)\s+)?(?:(?P<age>\d{1,2})|an?)[\s-]+years?[\s-]+olds?",
+    strong=True,
+)
+def _age_audience(match: re.Match[str], _state: _State) -> Effect:
+    """ "for 8 year olds", "my 15-year-old": the audience that age belongs to."""
+    age = int(match.group("age") or 1)
+    if age < TEEN_MIN_AGE:
+        return {"target_audiences": list(_KIDS_AND_FAMILY)}
+    return {"target_audiences": ["teens" if age < ADULT_MIN_AGE else "adults"]}
+
+
 _words_rule(
     ["kid friendly", "child friendly", "children friendly", "suitable for children", "suitable for kids"],
     {"target_audiences": _KIDS_AND_FAMILY},

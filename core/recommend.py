@@ -1,15 +1,17 @@
-"""Recommendations: implicit ALS for known users, fold-in for a list of liked movies, optional
-natural-language filters, and a hybrid that blends ALS with the query's semantic similarity."""
+"""Recommendations: the EASE + ALS ensemble by default (implicit ALS alone on request) for known users,
+fold-in for a list of liked movies, optional natural-language filters, LLM re-ranking of the default
+model's candidates, and a hybrid that blends ALS with the query's semantic similarity."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio.to_thread
 import numpy as np
 
 from core import store
 from core.app import MovieApp
+from core.enrich import ProgressCallback
 from core.errors import InvalidInputError, NotFoundError
 from core.filters import describe, movie_conditions, where
 from core.llm.client import LLMError
@@ -20,13 +22,19 @@ from core.query_parser import ParsedQuery
 from core.semantic import embed_query, similarity_to
 from core.text import truncate
 
-Engine = Literal["als", "llm", "hybrid"]
+if TYPE_CHECKING:  # the models load in the background; importing implicit here would slow `initialize`
+    from core.recommender.als import AlsRecommender
+    from core.recommender.ensemble import EnsembleRecommender
+
+Engine = Literal["ease-als-ensemble", "als", "llm", "hybrid"]
+ENSEMBLE_ENGINE = "ease-als-ensemble"  # the default: measured best by `movie-mcp eval` (topn, coldstart)
+DEFAULT_ENGINE: Engine = "ease-als-ensemble"
 ALS_ENGINE = "als"
 HYBRID_ENGINE = "hybrid-als-semantic"
 HYBRID_SEMANTIC_WEIGHT = 0.5  # equal say for taste (ALS) and the query's meaning
 HYBRID_POOL = 100  # ALS candidates re-scored by the hybrid
 LLM_ENGINE = "llm-rerank"
-LLM_POOL = 30  # ALS candidates shown to the LLM: enough choice, a prompt of modest size
+LLM_POOL = 30  # candidates (from the default model) shown to the LLM: enough choice, a modest prompt
 LLM_EXAMPLES = 10  # liked movies shown to the LLM
 MAX_LIKED = 50
 
@@ -89,9 +97,9 @@ def _reason(evidence: list[Evidence], parsed: ParsedQuery | None) -> str:
 async def _llm_rerank(
     app: MovieApp, picks: list[tuple[int, float]], rated: dict[int, float], query: str | None, n: int
 ) -> tuple[list[tuple[int, float]], dict[int, str], str]:
-    """Let the LLM order the ALS candidates, with a score and a reason each; it may only pick candidates.
+    """Let the LLM order the collaborative candidates, with a score and a reason each; only candidates count.
 
-    Picks it invents are dropped; when it returns fewer than n, the rest follow in ALS order.
+    Picks it invents are dropped; when it returns fewer than n, the rest follow in the model's order.
     """
     assert app.llm is not None
     ids = [mid for mid, _ in picks]
@@ -142,10 +150,19 @@ async def get_movie_recommendations(
     user_id: int | None = None,
     liked_movies: list[int | str] | None = None,
     n: int = 10,
-    engine: Engine = "als",
+    engine: Engine = DEFAULT_ENGINE,
     query: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Recommendations:
-    """Top-n movies for a known user or for a list of liked movies, never ones already rated."""
+    """Top-n movies for a known user or for a list of liked movies, never ones already rated.
+
+    `progress(step, 4, message)` is awaited after each stage, so a client sees the LLM re-ranking coming.
+    """
+
+    async def step(done: int, message: str) -> None:
+        if progress:
+            await progress(done, 4, message)
+
     await app.ready()
     if (user_id is None) == (liked_movies is None):
         raise InvalidInputError("give exactly one of user_id (a known user) or liked_movies (ids or titles)")
@@ -175,10 +192,19 @@ async def get_movie_recommendations(
     candidates = await _candidates(app, parsed)
     if candidates is not None and candidates.size == 0:
         notes.append("no movie matches the query's filters")
+    # The collaborative model behind the answer: the ensemble (default, and the LLM's candidates) or ALS.
+    ensemble = app.ensemble
+    model: AlsRecommender | EnsembleRecommender = als
+    base_engine = ALS_ENGINE
+    if engine in (ENSEMBLE_ENGINE, "llm"):
+        if ensemble is not None:
+            model, base_engine = ensemble, ENSEMBLE_ENGINE
+        else:
+            notes.append("this database predates the EASE + ALS ensemble; answered with ALS (rebuild to get it)")
     use_hybrid = engine == "hybrid"
     use_llm = engine == "llm" and app.llm is not None
     if engine == "llm" and app.llm is None:
-        notes.append("no LLM endpoint is configured (OPENAI_BASE_URL / OPENAI_API_KEY); answered with ALS")
+        notes.append(f"no LLM endpoint is configured (OPENAI_BASE_URL / OPENAI_API_KEY); answered with {base_engine}")
     if use_hybrid and not (parsed and (parsed.remaining_text or query)):
         notes.append("hybrid needs a query to blend with; answered with ALS alone")
         use_hybrid = False
@@ -187,11 +213,12 @@ async def get_movie_recommendations(
     if candidates is not None and candidates.size == 0:
         picks: list[tuple[int, float]] = []
     elif user_id is not None:
-        picks = await anyio.to_thread.run_sync(lambda: als.recommend_for_user(user_id, pool, candidates))
+        picks = await anyio.to_thread.run_sync(lambda: model.recommend_for_user(user_id, pool, candidates))
     else:
-        picks = await anyio.to_thread.run_sync(lambda: als.recommend_from_liked(rated, pool, candidates))
+        picks = await anyio.to_thread.run_sync(lambda: model.recommend_from_liked(rated, pool, candidates))
 
-    used_engine = ALS_ENGINE
+    await step(1, f"{len(picks)} candidates from collaborative filtering ({base_engine})")
+    used_engine = base_engine
     if use_hybrid and picks and parsed is not None:
         vector = await embed_query(app, parsed.remaining_text or query or "")
         similarity = await similarity_to(app, vector, [mid for mid, _ in picks])
@@ -210,12 +237,14 @@ async def get_movie_recommendations(
     llm_reasons: dict[int, str] = {}
     llm_model: str | None = None
     if use_llm and picks:
+        await step(2, f"asking the LLM to re-rank {len(picks)} candidates")
         try:
             picks, llm_reasons, llm_model = await _llm_rerank(app, picks, rated, query, n)
             used_engine = LLM_ENGINE
         except LLMError as exc:
-            notes.append(f"LLM re-ranking failed ({exc}); answered with ALS")
+            notes.append(f"LLM re-ranking failed ({exc}); answered with {base_engine}")
     picks = picks[:n]
+    await step(3, f"explaining {len(picks)} picks")
 
     summaries = await store.summaries(app.db, [mid for mid, _ in picks] + list(rated))
     recommendations: list[Recommendation] = []
@@ -223,9 +252,9 @@ async def get_movie_recommendations(
         if movie_id not in summaries:
             continue
         if user_id is not None:
-            contributions = await anyio.to_thread.run_sync(lambda m=movie_id: als.explain_for_user(user_id, m, top=3))
+            contributions = await anyio.to_thread.run_sync(lambda m=movie_id: model.explain_for_user(user_id, m, top=3))
         else:
-            contributions = await anyio.to_thread.run_sync(lambda m=movie_id: als.explain_from_liked(rated, m, top=3))
+            contributions = await anyio.to_thread.run_sync(lambda m=movie_id: model.explain_from_liked(rated, m, top=3))
         total = sum(abs(c) for _, c in contributions) or 1.0
         evidence = [
             Evidence(movie_id=mid, title=summaries[mid].title, rating=rated.get(mid), contribution=round(c / total, 3))
@@ -251,6 +280,7 @@ async def get_movie_recommendations(
         else None
     )
     liked_summaries: list[MovieSummary] = [summaries[i] for i in liked_ids if i in summaries]
+    await step(4, f"{len(recommendations)} recommendations ({used_engine})")
     return Recommendations(
         user_id=user_id,
         liked_movies=liked_summaries,

@@ -116,7 +116,7 @@ CREATE TABLE embedding_sources (
 
 -- Trained models as npz blobs (no pickle), stored here so the database and its models swap together.
 CREATE TABLE model_blobs (
-    name       TEXT PRIMARY KEY,               -- "als", "predictor"
+    name       TEXT PRIMARY KEY,               -- "als", "predictor", "ease", "ensemble"
     data       BLOB NOT NULL,
     data_hash  TEXT NOT NULL,                  -- hash of the training data and parameters
     params     TEXT NOT NULL,                  -- JSON

@@ -1,49 +1,77 @@
-"""Build the MCPServer: the shared `MovieApp` in the lifespan, and the eleven tools."""
+"""Build the MCPServer: the shared `MovieApp` in the lifespan, the eleven tools, resources and prompts."""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import sys
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 
 from core.app import MovieApp
 from core.config import Settings
+from server.prompts import register_prompts
+from server.resources import register_resources
 from tools import ALL_TOOLS
+
+logger = logging.getLogger(__name__)
 
 INSTRUCTIONS = (
     "movie-mcp answers from a real movie recommender over MovieLens ratings and movie metadata. Movie ids are"
     " MovieLens ids: find them with search_movies (by title) or semantic_search (by meaning). Users are"
     " MovieLens user ids. Recommendations, predictions and summaries say which engine produced them."
+    " Resources: movie://{movie_id}, user://{user_id}/profile and catalog://stats (JSON)."
 )
+
+# MovieApps whose lifecycle is already owned by an outer `running()` (the HTTP app's lifespan, or the first
+# session of a legacy SSE server): nested entries share what the owner loaded and never close it.
+_owned: weakref.WeakSet[MovieApp] = weakref.WeakSet()
+SHUTDOWN_SECONDS = 10.0  # how long a signalled stdio server waits for cancelled calls to unwind
+
+
+@asynccontextmanager
+async def running(app: MovieApp) -> AsyncIterator[MovieApp]:
+    """Load `app` in the background while the block runs, and close it (the database) when the block ends.
+
+    Re-entrant per app: only the outermost entry loads and closes, so an HTTP server loads once per
+    process however many sessions enter the MCP lifespan.
+    """
+    if app in _owned:
+        yield app
+        return
+    _owned.add(app)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(app.load)  # after the handshake: `initialize` never waits for the database
+            try:
+                yield app
+            finally:
+                tg.cancel_scope.cancel()  # stop a load still running at shutdown
+    finally:
+        with anyio.CancelScope(shield=True):  # close even while being cancelled
+            await app.close()
+        _owned.discard(app)  # only now: `serve_stdio` waits for this to know the database is closed
+        logger.info("database closed")
 
 
 def create_server(settings: Settings | None = None, movie_app: MovieApp | None = None) -> MCPServer[MovieApp]:
-    """A server whose tools share one `MovieApp`; loading starts after the handshake, in the background."""
+    """A server whose tools, resources and prompts share one `MovieApp`; it loads in the background."""
     app = movie_app or MovieApp(settings or Settings.from_env())
-    started = False
 
-    @asynccontextmanager
-    async def lifespan(_: MCPServer[MovieApp]) -> AsyncIterator[MovieApp]:
-        nonlocal started
-        owner = not started
-        try:
-            async with anyio.create_task_group() as tg:
-                if owner:  # the first lifespan loads; later sessions (legacy SSE) share what it loaded
-                    started = True
-                    tg.start_soon(app.load)
-                try:
-                    yield app
-                finally:
-                    tg.cancel_scope.cancel()  # stop a load still running at shutdown
-        finally:
-            if owner:
-                with anyio.CancelScope(shield=True):  # close even while being cancelled
-                    await app.close()
+    def lifespan(_: MCPServer[MovieApp]) -> AbstractAsyncContextManager[MovieApp]:
+        return running(app)
 
     server: MCPServer[MovieApp] = MCPServer(
-        name="movie-mcp", title="movie-mcp", version="0.1.0", instructions=INSTRUCTIONS, lifespan=lifespan
+        name="movie-mcp",
+        title="movie-mcp",
+        version="0.1.0",
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
     )
     for spec in ALL_TOOLS:
         server.add_tool(
@@ -54,4 +82,45 @@ def create_server(settings: Settings | None = None, movie_app: MovieApp | None =
             annotations=spec.annotations,
             structured_output=True,
         )
+    register_resources(server, app)
+    register_prompts(server, app)
     return server
+
+
+async def serve_stdio(settings: Settings) -> None:
+    """Serve over stdio until stdin closes, or until SIGINT/SIGTERM; either way the database is closed.
+
+    The SDK's stdio runner has no signal handling, so SIGTERM would kill the process before the lifespan's
+    clean-up. On a signal this cancels the runner (in-flight calls are cancelled; their writes roll back)
+    and waits for the lifespan to close the database. Then it exits at once: worker threads that
+    cancellation cannot interrupt (the SDK's stdin reader, a model still loading) would otherwise hold the
+    process for one more line of input or several seconds.
+    """
+    app = MovieApp(settings)
+    server = create_server(movie_app=app)
+    async with anyio.create_task_group() as tg:
+        runner = anyio.CancelScope()
+
+        async def serve() -> None:
+            with runner:
+                await server.run_stdio_async()
+            tg.cancel_scope.cancel()  # stdin closed: the client has gone; stop waiting for signals
+
+        tg.start_soon(serve)
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                logger.info("received %s; shutting down", signal.Signals(signum).name)
+                break
+        runner.cancel()
+        with anyio.move_on_after(SHUTDOWN_SECONDS):
+            while app in _owned:  # the lifespan is still unwinding the cancelled calls and closing
+                await anyio.sleep(0.05)
+        _exit_now()
+    _exit_now()
+
+
+def _exit_now() -> None:
+    """Leave without joining worker threads; the database is closed and every reply has been written."""
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(0)

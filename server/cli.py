@@ -1,7 +1,7 @@
-"""`movie-mcp`: serve, build, call a tool once, or show what is built.
+"""`movie-mcp`: serve, build, call a tool once, show what is built, or evaluate it.
 
-stdout carries only MCP messages when serving over stdio (and only the JSON result for `call` and
-`info`); logs and progress go to stderr.
+stdout carries only MCP messages when serving over stdio (only the JSON result for `call` and
+`info`, and the result tables for `eval`); logs and progress go to stderr.
 """
 
 from __future__ import annotations
@@ -151,16 +151,17 @@ def _enrich_after_build(settings: Settings, n: int) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server.app import create_server
-
-    server = create_server(_settings(args))
     if args.transport == "stdio":
-        server.run("stdio")
-    elif args.transport == "streamable-http":
-        server.run("streamable-http", host=args.host, port=args.port)
-    else:
-        server.run("sse", host=args.host, port=args.port)
-    return 0
+        import anyio
+
+        from server.app import serve_stdio
+
+        anyio.run(serve_stdio, _settings(args))
+        return 0
+    from server.http import HttpSettings, serve_http
+
+    http = HttpSettings.from_args(args.transport, args.host, args.port, args.auth_token, args.allow_origin)
+    return serve_http(_settings(args), http)
 
 
 async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
@@ -230,6 +231,29 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return asyncio.run(chat(_settings(args), questions, read_line=read_stdin_line if args.interactive else None))
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from core.errors import MovieMcpError
+    from core.evaluation.base import SectionResult
+    from core.evaluation.runner import format_section, format_targets, parse_sections, run_eval, write_json
+
+    def show(result: SectionResult | None, name: str, reason: str | None) -> None:
+        # Each table as soon as its section finishes: a full run takes minutes.
+        text = format_section(result) if result is not None else f"skipped {name}: {reason}"
+        sys.stdout.write(text + "\n\n")
+        sys.stdout.flush()
+
+    try:
+        sections = parse_sections(args.sections)
+        report = run_eval(_settings(args).db_path, sections, quick=args.quick, on_section=show)
+    except MovieMcpError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(format_targets(report) + "\n")
+    out = write_json(report, Path(args.out))
+    print(f"wrote {out}", file=sys.stderr)
+    return 1 if any(r.startswith("failed") for r in report.skipped.values()) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="movie-mcp", description=__doc__.split("\n")[0])
     parser.add_argument("--db", help="database file (default: $MOVIE_MCP_DB or db/movies.db)")
@@ -238,8 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     serve.add_argument("--transport", choices=["stdio", "streamable-http", "sse"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP interface (default loopback; others need a token)")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--auth-token", help="HTTP bearer token (default: $MOVIE_MCP_TOKEN; prefer the variable)")
+    serve.add_argument(
+        "--allow-origin", action="append", metavar="ORIGIN", help="also accept this browser Origin (repeatable)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     build = sub.add_parser("build", help="create or refresh the database")
@@ -273,6 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="what is built: counts, coverage, models, engines")
     info.set_defaults(func=cmd_info)
+
+    evaluate = sub.add_parser("eval", help="measure recommendation, rating, cold-start, query and search quality")
+    evaluate.add_argument(
+        "--sections", default="all", help="comma-separated: topn,rating,coldstart,queries,semantic (default: all)"
+    )
+    evaluate.add_argument("--quick", action="store_true", help="small grids and folds (a smoke test, not a result)")
+    evaluate.add_argument("--out", default="eval-results/eval.json", help="JSON results file")
+    evaluate.set_defaults(func=cmd_eval)
     return parser
 
 

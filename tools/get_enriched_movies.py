@@ -15,15 +15,19 @@ from tools._common import ToolSpec, call_core, read_only
 
 async def get_enriched_movies(
     ctx: Context,
-    sentiment: Sentiment | None = None,
-    budget_tier: BudgetTier | None = None,
-    revenue_tier: RevenueTier | None = None,
-    target_audience: TargetAudience | None = None,
+    sentiment: Annotated[Sentiment | None, Field(description="tone of the overview")] = None,
+    budget_tier: Annotated[
+        BudgetTier | None, Field(description="low <$10M, medium <$50M, high <$150M, ultra_high, unknown")
+    ] = None,
+    revenue_tier: Annotated[
+        RevenueTier | None, Field(description="low <$50M, medium <$200M, high <$500M, blockbuster, unknown")
+    ] = None,
+    target_audience: Annotated[TargetAudience | None, Field(description="kids, family, teens or adults")] = None,
     genre: Annotated[str | None, Field(description="only this genre, e.g. 'Comedy'")] = None,
     min_effectiveness: Annotated[float | None, Field(ge=0, le=10, description="0-10")] = None,
     order_by: Annotated[EnrichedOrder, Field(description="sort key, best first")] = "effectiveness",
     limit: Annotated[int, Field(ge=1, le=50, description="results per page (1-50)")] = 10,
-    offset: Annotated[int, Field(ge=0)] = 0,
+    offset: Annotated[int, Field(ge=0, description="skip this many results (pass next_offset for more)")] = 0,
 ) -> EnrichedMoviesPage:
     return await call_core(
         ctx,

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from core import recommend
 from core.models import Recommendations
-from core.recommend import Engine
+from core.recommend import DEFAULT_ENGINE, Engine
 from tools._common import ToolSpec, call_core, read_only
 
 
@@ -21,7 +21,14 @@ async def get_movie_recommendations(
         Field(min_length=1, max_length=50, description="for someone new: movie ids or titles they liked"),
     ] = None,
     n: Annotated[int, Field(ge=1, le=50, description="how many picks (1-50)")] = 10,
-    engine: Annotated[Engine, Field(description="als (collaborative filtering), llm, or hybrid")] = "als",
+    engine: Annotated[
+        Engine,
+        Field(
+            description="ease-als-ensemble (default: EASE and ALS blended, the most accurate); als (implicit ALS"
+            " alone, the fast engine); hybrid (ALS blended with the query's meaning, needs query); llm (an LLM"
+            " re-orders 30 ease-als-ensemble candidates; the ensemble alone when no LLM is configured)"
+        ),
+    ] = DEFAULT_ENGINE,
     query: Annotated[
         str | None,
         Field(
@@ -30,6 +37,9 @@ async def get_movie_recommendations(
         ),
     ] = None,
 ) -> Recommendations:
+    async def progress(done: float, total: float, message: str) -> None:
+        await ctx.report_progress(done, total, message)  # a no-op unless the client asked for progress
+
     return await call_core(
         ctx,
         recommend.get_movie_recommendations,
@@ -38,6 +48,7 @@ async def get_movie_recommendations(
         n=n,
         engine=engine,
         query=query,
+        progress=progress,
     )
 
 
@@ -46,15 +57,17 @@ TOOL = ToolSpec(
     name="get_movie_recommendations",
     title="Recommend movies",
     description=(
-        "Personalised movie picks from collaborative filtering (implicit ALS trained on all users' ratings)."
+        "Personalised movie picks from collaborative filtering trained on all users' ratings: by default an"
+        " ensemble of EASE (an item-item model) and implicit ALS, the most accurate engine in `movie-mcp eval`."
         " Give user_id for a known user, or liked_movies (ids or titles) for someone new. Never returns movies the"
         " user already rated. Optional query in plain words ('action movies with high revenue', '90s comedies for"
         " kids under 100 minutes') becomes filters on genre, years, runtime, budget/revenue tiers, sentiment and"
-        " audience; words it did not understand are listed. engine: 'als' (default), 'hybrid' (ALS blended with"
-        " the query's meaning), 'llm' (the LLM re-orders 30 ALS candidates with a match score and a reason each;"
-        " without a configured LLM it answers with ALS and says so)."
+        " audience; words it did not understand are listed. engine: 'ease-als-ensemble' (default), 'als' (ALS"
+        " alone, fastest), 'hybrid' (ALS blended with the query's meaning), 'llm' (the LLM re-orders 30"
+        " ease-als-ensemble candidates with a match score and a reason each; without a configured LLM it answers"
+        " with the ensemble and says so)."
         " Each pick lists the user's movies that contributed most ('because you liked ...')."
-        " For a single movie's expected stars use predict_rating instead."
+        " For a single movie's expected stars use predict_rating instead. Reports progress (useful with engine='llm')."
     ),
     annotations=read_only("Recommend movies"),
 )

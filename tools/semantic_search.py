@@ -17,14 +17,16 @@ async def semantic_search(
     ctx: Context,
     k: Annotated[int, Field(ge=1, le=50, description="how many results (1-50)")] = 10,
     genre: Annotated[str | None, Field(description="only this genre, e.g. 'Drama'")] = None,
-    min_year: Annotated[int | None, Field(ge=1870, le=2100)] = None,
-    max_year: Annotated[int | None, Field(ge=1870, le=2100)] = None,
+    min_year: Annotated[int | None, Field(ge=1870, le=2100, description="released in or after this year")] = None,
+    max_year: Annotated[int | None, Field(ge=1870, le=2100, description="released in or before this year")] = None,
     min_budget: Annotated[int | None, Field(ge=0, description="US dollars")] = None,
     max_budget: Annotated[int | None, Field(ge=0, description="US dollars")] = None,
     min_runtime: Annotated[float | None, Field(ge=0, description="minutes")] = None,
     max_runtime: Annotated[float | None, Field(ge=0, description="minutes")] = None,
     sentiment: Annotated[Sentiment | None, Field(description="tone of the overview (from enrichment)")] = None,
-    target_audience: Annotated[TargetAudience | None, Field(description="from enrichment")] = None,
+    target_audience: Annotated[
+        TargetAudience | None, Field(description="kids, family, teens or adults (from enrichment)")
+    ] = None,
 ) -> SemanticSearchResult:
     return await call_core(
         ctx,

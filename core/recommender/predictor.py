@@ -119,6 +119,8 @@ class RatingPredictor(RatingLookups):
     Immutable after construction; safe to share between threads.
     """
 
+    engine = "biased-mf"  # what `predict_rating` reports as its engine
+
     def __init__(
         self,
         params: PredictorParams,
@@ -162,6 +164,26 @@ class RatingPredictor(RatingLookups):
         """Fit on rating triples (parallel arrays of user id, movie id, stars)."""
         started = time.perf_counter()
         user_index, movie_index, matrix = build_rating_matrix(user_ids, movie_ids, ratings)
+        model = cls.fit_matrix(matrix, user_index, movie_index, params)
+        log.info(
+            "rating predictor trained on %d ratings (%d users × %d movies) in %.1fs, train RMSE %.4f",
+            matrix.nnz,
+            len(user_index),
+            len(movie_index),
+            time.perf_counter() - started,
+            model._train_rmse(),
+        )
+        return model
+
+    @classmethod
+    def fit_matrix(
+        cls, matrix: sp.csr_matrix, user_index: IdIndex, movie_index: IdIndex, params: PredictorParams
+    ) -> RatingPredictor:
+        """Fit on a prepared users×movies CSR of stars (sorted indices) over the given id indices.
+
+        Rows or columns without ratings are allowed (their factors and biases stay 0), so a caller
+        can hold out ratings and keep the full indices, as the blended predictor does.
+        """
         by_user = matrix.astype(np.float64)
         by_item = by_user.T.tocsr()
         by_item.sort_indices()
@@ -196,16 +218,7 @@ class RatingPredictor(RatingLookups):
             )
         if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
             raise FloatingPointError("rating predictor diverged (non-finite factors)")
-        model = cls(params, mu, user_index, movie_index, p, q, bu, bi, matrix)
-        log.info(
-            "rating predictor trained on %d ratings (%d users × %d movies) in %.1fs, train RMSE %.4f",
-            matrix.nnz,
-            n_users,
-            n_items,
-            time.perf_counter() - started,
-            model._train_rmse(),
-        )
-        return model
+        return cls(params, mu, user_index, movie_index, p, q, bu, bi, matrix)
 
     def _train_rmse(self) -> float:
         coo = self._ratings.tocoo()
@@ -303,20 +316,25 @@ class RatingPredictor(RatingLookups):
         """
         _, stars, idx = self._rated_arrays(user_rated)
         keep = idx >= 0
-        idx, stars = idx[keep], stars[keep]
         midx, known, out = self._item_baseline(movie_ids)
-        if len(idx) == 0:
+        if not np.any(keep):
             return out
+        p, bu = self.fold_in(idx[keep], stars[keep])
+        out += bu
+        out[known] += self._q[midx[known]] @ p
+        return out
+
+    def fold_in(self, movie_indices: np.ndarray, stars: np.ndarray) -> tuple[np.ndarray, float]:
+        """(p_u, b_u) of a user known only by ratings of these movie indices: the training ridge solve
+        with the item side fixed."""
         p, bu = _ridge_solve_grouped(
-            np.array([0, len(idx)]),
-            idx,
-            stars - self._mu - self._bi[idx],
+            np.array([0, len(movie_indices)]),
+            np.asarray(movie_indices),
+            np.asarray(stars, dtype=np.float64) - self._mu - self._bi[movie_indices],
             self._q,
             self.params,
         )
-        out += bu[0]
-        out[known] += self._q[midx[known]] @ p[0]
-        return out
+        return p[0], float(bu[0])
 
     def _item_baseline(self, movie_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(movie indices with -1 for unknown ids, mask of the known ones, μ + b_i per movie)."""

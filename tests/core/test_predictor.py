@@ -241,3 +241,40 @@ def test_bytes_round_trip_is_identical(model: RatingPredictor) -> None:
 def test_from_bytes_rejects_garbage() -> None:
     with pytest.raises(ValueError):
         RatingPredictor.from_bytes(b"\x00garbage")
+
+
+# --------------------------------------------------------------------- matrix fit and fold-in
+
+
+def test_fit_matrix_equals_train_and_allows_empty_rows(split: dict[str, np.ndarray]) -> None:
+    from core.recommender import build_rating_matrix
+
+    users, movies, matrix = build_rating_matrix(split["train_u"], split["train_m"], split["train_r"])
+    direct = RatingPredictor.fit_matrix(matrix, users, movies, PARAMS)
+    assert (
+        direct.to_bytes()
+        == RatingPredictor.train(split["train_u"], split["train_m"], split["train_r"], PARAMS).to_bytes()
+    )
+    # Dropping one user's and one movie's ratings keeps the indices; their factors and biases stay 0.
+    dense = matrix.toarray()
+    dense[0, :] = 0.0
+    dense[:, 0] = 0.0
+    holed = sp.csr_matrix(dense.astype(np.float32))
+    m = RatingPredictor.fit_matrix(holed, users, movies, PARAMS)
+    assert np.all(m._p[0] == 0.0) and m._bu[0] == 0.0 and np.all(m._q[0] == 0.0)
+    assert m.n_users == len(users) and np.isfinite(m._train_rmse())
+
+
+def test_fold_in_is_what_predict_from_ratings_uses(model: RatingPredictor) -> None:
+    rated = model.user_ratings(3)
+    idx = model._movies.indices_of(np.array(list(rated)))
+    p, bu = model.fold_in(idx, np.array(list(rated.values())))
+    target = np.array([10_000, 10_001])
+    expected = (
+        model.global_mean
+        + bu
+        + model._bi[model._movies.indices_of(target)]
+        + model._q[model._movies.indices_of(target)] @ p
+    )
+    np.testing.assert_allclose(model.predict_from_ratings(rated, target), expected)
+    assert model.engine == "biased-mf"

@@ -206,6 +206,16 @@ CASES: list[tuple[str, dict[str, Any], list[str], str]] = [
         [],
         "",
     ),
+    # --- gaps found by the evaluation query set (core/evaluation/data/queries.json)
+    ("war movies but nothing too dark", {"genres": ["War"], "sentiments": ["positive", "neutral", "mixed"]}, [], ""),
+    ("animated films, nothing scary", {"genres": ["Animation"], "exclude_genres": ["Horror"]}, [], ""),
+    ("something my 8 year old would enjoy", {"target_audiences": KIDS}, ["enjoy"], ""),
+    ("dramas for a 15-year-old", {"genres": ["Drama"], "target_audiences": ["teens"]}, [], ""),
+    ("a mystery from the 40s or 50s", {"genres": ["Mystery"], "min_year": 1940, "max_year": 1959}, [], ""),
+    ("comedies from 1994 or 1995", {"genres": ["Comedy"], "min_year": 1994, "max_year": 1995}, [], ""),
+    ("movies made for less than a million dollars", {"max_budget": 1 * M}, [], ""),
+    ("movies with a budget of $200 million or more", {"min_budget": 200 * M}, [], ""),
+    ("films that grossed $50m or less", {"max_revenue": 50 * M}, [], ""),
 ]
 
 

@@ -48,7 +48,7 @@ def test_info_reports_counts_coverage_models_and_engines(
     assert main(["--db", str(synthetic_db), "info"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["counts"]["movies"] == 25 and info["coverage"]["embedding"] == 25
-    assert {m["name"] for m in info["models"]} == {"als", "predictor"}
+    assert {m["name"] for m in info["models"]} == {"als", "predictor", "ease", "ensemble"}
     assert info["engines"]["enrichment"] == "offline-rules-v1" and "implicit" in info["versions"]
 
 

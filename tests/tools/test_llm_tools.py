@@ -115,7 +115,7 @@ async def test_every_tool_still_answers_when_the_llm_fails(
         assert enriched["fell_back_to_offline"] == [1, 2, 101]
         assert all(m["enrichment"]["engine"] == "offline-rules-v1" for m in enriched["enriched"])
         recs = await ok(client, "get_movie_recommendations", {"user_id": 1, "n": 3, "engine": "llm"})
-        assert recs["engine"] == "als" and any("LLM re-ranking failed" in n for n in recs["notes"])
+        assert recs["engine"] == "ease-als-ensemble" and any("LLM re-ranking failed" in n for n in recs["notes"])
         assert len(recs["recommendations"]) == 3
         parsed = await ok(client, "get_movie_recommendations", {"user_id": 1, "n": 2, "query": "comedies"})
         assert parsed["query"]["parser"] == "offline-parser-v1"
@@ -206,6 +206,6 @@ async def test_json_object_servers_are_detected_once(connect: Connect, fake_llm:
 
 async def test_without_an_endpoint_answers_say_offline(client: Client) -> None:
     recs = await ok(client, "get_movie_recommendations", {"user_id": 1, "n": 2, "engine": "llm"})
-    assert recs["engine"] == "als" and recs["model"] is None
+    assert recs["engine"] == "ease-als-ensemble" and recs["model"] is None
     prediction = await ok(client, "predict_rating", {"user_id": 1, "movie_id": 5})
     assert prediction["explanation_engine"] == "offline-template-v1"

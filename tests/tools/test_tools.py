@@ -142,12 +142,24 @@ async def test_recommendations_for_a_space_fan_are_unrated_space_movies_with_evi
     rated = {r["movie_id"] for r in ratings["ratings"]}
     result = await ok(client, "get_movie_recommendations", {"user_id": user, "n": 3})
     picks = [r["movie_id"] for r in result["recommendations"]]
-    assert result["engine"] == "als"
+    assert result["engine"] == "ease-als-ensemble" and result["engine_requested"] == "ease-als-ensemble"
     assert len(picks) == 3 and not set(picks) & rated
     assert set(picks) <= set(SPACE_IDS)
     for pick in result["recommendations"]:
         assert pick["because"] and all(e["movie_id"] in rated for e in pick["because"])
         assert pick["reason"].startswith("Because you liked")
+
+
+async def test_als_engine_stays_selectable(client: Client) -> None:
+    user = SPACE_FANS[0]
+    ratings = await ok(client, "get_user_ratings", {"user_id": user, "limit": 100})
+    rated = {r["movie_id"] for r in ratings["ratings"]}
+    result = await ok(client, "get_movie_recommendations", {"user_id": user, "n": 3, "engine": "als"})
+    picks = [r["movie_id"] for r in result["recommendations"]]
+    assert result["engine"] == "als" and len(picks) == 3 and not set(picks) & rated
+    assert set(picks) <= set(SPACE_IDS)
+    for pick in result["recommendations"]:
+        assert pick["because"] and all(e["movie_id"] in rated for e in pick["because"])
 
 
 async def test_cold_start_from_liked_titles(client: Client) -> None:
@@ -171,9 +183,9 @@ async def test_recommendation_query_becomes_filters_and_reports_unknown_words(cl
     assert all("Comedy" in r["genres"] for r in result["recommendations"])
 
 
-async def test_llm_engine_falls_back_to_als_and_says_so(client: Client) -> None:
+async def test_llm_engine_falls_back_to_the_default_model_and_says_so(client: Client) -> None:
     result = await ok(client, "get_movie_recommendations", {"user_id": 1, "engine": "llm", "n": 2})
-    assert result["engine"] == "als" and result["engine_requested"] == "llm"
+    assert result["engine"] == "ease-als-ensemble" and result["engine_requested"] == "llm"
     assert any("LLM" in note for note in result["notes"])
 
 

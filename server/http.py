@@ -1,0 +1,236 @@
+"""Serve the MCP server over HTTP: Streamable HTTP at /mcp, or the legacy SSE transport at /sse.
+
+Safe by default: binds 127.0.0.1; rejects requests whose Origin is not a loopback page (a web page in a
+browser must not drive a local server) and, when bound to loopback, whose Host is not a loopback name
+(DNS rebinding); requires `Authorization: Bearer <token>` whenever a token is set, and refuses to
+listen beyond loopback without one. The token is compared in constant time and never logged.
+
+The app is the SDK's Starlette app wrapped in `GuardMiddleware`, with a lifespan that loads the
+database once per process (sessions share it) and closes it after the last request at shutdown.
+uvicorn serves it and turns SIGINT/SIGTERM into a graceful shutdown: it stops accepting connections,
+lets in-flight requests finish for `GRACEFUL_SHUTDOWN_SECONDS`, cancels the rest, then runs the lifespan's
+clean-up.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.app import MovieApp
+from core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+HttpTransport = Literal["streamable-http", "sse"]
+TOKEN_ENV = "MOVIE_MCP_TOKEN"
+MCP_PATH = "/mcp"
+SSE_PATH = "/sse"
+SSE_MESSAGE_PATH = "/messages/"
+HEALTH_PATH = "/health"
+MIN_TOKEN_LENGTH = 16
+GRACEFUL_SHUTDOWN_SECONDS = 5.0  # in-flight calls get this long to finish before they are cancelled
+# This middleware checks Host and Origin itself (with --allow-origin), so the SDK's own check is switched off.
+_SDK_SECURITY_OFF = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+
+
+class HttpConfigError(ValueError):
+    """An HTTP setting that would make the server unsafe; the message says how to fix it."""
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1), with or without brackets."""
+    if not host:
+        return False
+    name = host.strip().strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(host_header: str) -> str:
+    """The name part of a Host header: 'example.com:8000' -> 'example.com', '[::1]:8000' -> '::1'."""
+    if host_header.startswith("["):
+        return host_header[1 : host_header.find("]")] if "]" in host_header else host_header
+    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How to serve over HTTP. `token` is excluded from the repr so it can never reach a log line."""
+
+    transport: HttpTransport = "streamable-http"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = field(default=None, repr=False)
+    allowed_origins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_args(
+        cls,
+        transport: HttpTransport,
+        host: str,
+        port: int,
+        token: str | None = None,
+        allowed_origins: list[str] | None = None,
+    ) -> HttpSettings:
+        """Settings from the command line; the token falls back to $MOVIE_MCP_TOKEN."""
+        token = token or os.environ.get(TOKEN_ENV) or None
+        return cls(transport, host, port, token, tuple(o.rstrip("/").lower() for o in allowed_origins or ()))
+
+    def validate(self) -> None:
+        """Refuse settings that would expose the server; raise `HttpConfigError` with the fix."""
+        if self.token is not None and len(self.token) < MIN_TOKEN_LENGTH:
+            raise HttpConfigError(
+                f"the bearer token is too short ({len(self.token)} characters; use at least {MIN_TOKEN_LENGTH}),"
+                " e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        if not is_loopback(self.host) and not self.token:
+            raise HttpConfigError(
+                f"refusing to listen on {self.host} without a bearer token: anyone who can reach this interface could"
+                f" use the server. Set {TOKEN_ENV} (or pass --auth-token), or listen on 127.0.0.1"
+            )
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{MCP_PATH if self.transport == 'streamable-http' else SSE_PATH}"
+
+
+class GuardMiddleware:
+    """Pure ASGI middleware (streams pass through untouched) that checks Host, Origin and the bearer token.
+
+    403 for a foreign Origin (no Origin, as sent by non-browser clients, is fine), 421 for a non-loopback
+    Host while bound to loopback, 401 with `WWW-Authenticate: Bearer` for a missing or wrong token.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, token: str | None, allowed_origins: tuple[str, ...], loopback_only: bool
+    ) -> None:
+        self.app = app
+        self._token = token.encode() if token else None
+        self.allowed_origins = frozenset(allowed_origins)
+        self.loopback_only = loopback_only
+
+    def origin_allowed(self, origin: str) -> bool:
+        if origin.rstrip("/").lower() in self.allowed_origins:
+            return True
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and is_loopback(parts.hostname)
+
+    def authorized(self, header: str | None) -> bool:
+        if self._token is None:
+            return True
+        scheme, _, credentials = (header or "").partition(" ")
+        # compare_digest on bytes: constant time in the token's content, whatever the caller sends.
+        return scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), self._token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan events
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        response: Response | None = None
+        host = headers.get("host", "")
+        origin = headers.get("origin")
+        if self.loopback_only and not is_loopback(_host_name(host)):
+            response = JSONResponse({"error": "invalid Host header for a loopback server"}, status_code=421)
+        elif origin is not None and not self.origin_allowed(origin):
+            logger.warning("refused a request from origin %r", origin)
+            response = JSONResponse({"error": f"origin {origin!r} is not allowed"}, status_code=403)
+        elif not self.authorized(headers.get("authorization")):
+            response = JSONResponse(
+                {"error": "missing or invalid bearer token; send 'Authorization: Bearer <token>'"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="movie-mcp"'},
+            )
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: HttpSettings) -> Starlette:
+    """The Starlette app serving `server` over `settings.transport`, behind `GuardMiddleware`."""
+    from server.app import running
+
+    settings.validate()
+    if settings.transport == "streamable-http":
+        inner = server.streamable_http_app(
+            streamable_http_path=MCP_PATH, transport_security=_SDK_SECURITY_OFF, host=settings.host
+        )
+    else:
+        inner = server.sse_app(
+            sse_path=SSE_PATH, message_path=SSE_MESSAGE_PATH, transport_security=_SDK_SECURITY_OFF, host=settings.host
+        )
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "transport": settings.transport})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Outermost owner of the MovieApp: loads it once for the process; the MCP lifespan entered by the
+        # session manager (or by every legacy SSE connection) shares it. Closes the database at shutdown.
+        async with running(movie_app), inner.router.lifespan_context(inner):
+            logger.info("serving %s (token required: %s)", settings.url, "yes" if settings.token else "no")
+            yield
+
+    routes: list[BaseRoute] = [Route(HEALTH_PATH, health, methods=["GET"]), *inner.routes]
+    middleware = [
+        Middleware(
+            GuardMiddleware,
+            token=settings.token,
+            allowed_origins=settings.allowed_origins,
+            loopback_only=is_loopback(settings.host),
+        )
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def serve_http(settings: Settings, http: HttpSettings) -> int:
+    """Run the HTTP server until SIGINT/SIGTERM; 2 (with the reason on stderr) when the settings are unsafe."""
+    import uvicorn
+
+    from server.app import create_server
+
+    try:
+        http.validate()
+    except HttpConfigError as exc:
+        logger.error("%s", exc)
+        return 2
+    movie_app = MovieApp(settings)
+    app = create_http_app(create_server(movie_app=movie_app), movie_app, http)
+    config = uvicorn.Config(
+        app,
+        host=http.host,
+        port=http.port,
+        log_config=None,  # keep the CLI's logging: everything on stderr, one format
+        access_log=logger.isEnabledFor(logging.DEBUG),  # request lines only with -v (they never hold the token)
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        lifespan="on",
+    )
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:  # uvicorn re-raises SIGINT after its graceful shutdown; the exit is clean
+        return 130
+    return 0

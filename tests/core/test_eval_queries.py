@@ -1,0 +1,156 @@
+"""The "queries" and "semantic" eval sections: their committed sets, their metrics and their runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pytest
+
+from core import sqlite
+from core.evaluation import queries, semantic_search
+from core.evaluation.base import EvalContext
+from core.query_parser import MovieFilters
+from tests.synthetic import ROMANCE_IDS, SPACE_IDS
+
+if TYPE_CHECKING:
+    from core.embeddings import Embedder
+    from tests.fake_openai import FakeOpenAI
+
+NO_RATINGS = pd.DataFrame(columns=["user_id", "movie_id", "rating", "timestamp"])
+
+
+# --------------------------------------------------------------------------------- queries
+
+
+def test_committed_query_set_loads_and_validates() -> None:
+    cases = queries.load_cases()  # every expected filter set goes through MovieFilters
+    assert len(cases) >= 60
+    texts = [c.query for c in cases]
+    assert len(set(texts)) == len(texts)
+    by_text = {c.query: c.expected for c in cases}
+    assert by_text["action movies with high revenue and positive sentiment"] == MovieFilters(
+        genres=["Action"], revenue_tiers=["high", "blockbuster"], sentiments=["positive"]
+    )
+    assert by_text["90s comedies for kids under 100 minutes"] == MovieFilters(
+        genres=["Comedy"], min_year=1990, max_year=1999, target_audiences=["kids", "family"], max_runtime=100
+    )
+    # The set exercises every field group, not just genres.
+    for group, fields in queries.FIELD_GROUPS.items():
+        assert any(any(getattr(c.expected, f) not in (None, []) for f in fields) for c in cases), group
+
+
+def test_committed_expectations_are_written_in_canonical_form() -> None:
+    """Stored expectations equal their validated form, so the JSON reads as what is compared."""
+    raw = json.loads(queries.DATA_PATH.read_text(encoding="utf-8"))["queries"]
+    for item in raw:
+        canonical = MovieFilters(**item["expected"]).model_dump(exclude_defaults=True)
+        assert item["expected"] == canonical, item["query"]
+
+
+def test_offline_parser_exact_match_on_the_set_is_at_least_90_percent() -> None:
+    cases = queries.load_cases()
+    row = queries.score(cases, queries._offline(cases))
+    assert row["exact_match"] >= queries.TARGET_EXACT
+
+
+def test_score_counts_exact_matches_and_involved_fields_only() -> None:
+    cases = [
+        queries.QueryCase("a", MovieFilters(genres=["Comedy"], min_year=1990, max_year=1999)),
+        queries.QueryCase("b", MovieFilters(genres=["Horror"])),
+        queries.QueryCase("c", MovieFilters(max_runtime=90)),
+    ]
+    produced = [
+        MovieFilters(genres=["Comedy"], min_year=1990, max_year=1999),  # exact
+        MovieFilters(genres=["Horror"], sentiments=["negative"]),  # an extra field
+        None,  # parse error: nothing produced
+    ]
+    row = queries.score(cases, produced)
+    assert row["queries"] == 3 and row["exact_match"] == pytest.approx(1 / 3)
+    assert row["genres"] == 1.0  # both queries with genres got them right
+    assert row["years"] == 1.0
+    assert row["sentiments"] == 0.0  # produced but not expected
+    assert row["runtime"] == 0.0  # expected but not produced
+    assert row["budget"] is None  # nobody asked, nobody set
+    assert queries.differences(cases[2], None) == {"max_runtime": (90, None)}
+
+
+def test_run_reports_the_offline_parser_and_an_unconfigured_llm() -> None:
+    result = queries.run(EvalContext(db_path=Path("unused.db"), ratings=NO_RATINGS))
+    offline, llm = result.table
+    assert offline["engine"] == "offline-parser-v1" and offline["exact_match"] >= 0.9
+    assert llm["status"] == "not configured" and llm["exact_match"] is None
+    assert result.targets[0].met
+
+
+def test_run_asks_a_configured_llm_once_per_query(monkeypatch: pytest.MonkeyPatch, fake_llm: FakeOpenAI) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setenv("MOVIE_MCP_LLM_MODEL", "fake-model")
+    result = queries.run(EvalContext(db_path=Path("unused.db"), ratings=NO_RATINGS))
+    llm = result.table[1]
+    assert llm["engine"] == "llm:fake-model" and llm["queries"] == len(queries.load_cases())
+    assert 0.0 <= llm["exact_match"] <= 1.0
+    assert len(fake_llm.requests) == len(queries.load_cases())
+
+
+# -------------------------------------------------------------------------------- semantic
+
+
+def test_committed_semantic_set_loads() -> None:
+    cases = semantic_search.load_cases()
+    assert len(cases) >= 30
+    assert all(c.relevant and c.film for c in cases)
+    assert len({c.query for c in cases}) == len(cases)
+    # Descriptions paraphrase the plot; the film's title is never in its own query.
+    for case in cases:
+        title = case.film.split(" (")[0].lower()
+        assert title not in case.query.lower(), case.film
+
+
+def test_metrics_known_answers() -> None:
+    case = semantic_search.SemanticCase("q", (1,))
+    results = [
+        semantic_search.CaseResult(case, (1, 2), 1),
+        semantic_search.CaseResult(case, (2, 1), 2),
+        semantic_search.CaseResult(case, (2, 3), None),
+        semantic_search.CaseResult(case, (3, 4), None),
+    ]
+    assert semantic_search.metrics(results) == {"hit_rate": 0.5, "mrr": pytest.approx(0.375)}
+    assert semantic_search.metrics([]) == {"hit_rate": None, "mrr": None}
+
+
+def test_semantic_run_on_the_synthetic_database(synthetic_db: Path, embedder: Embedder) -> None:
+    cases = [
+        semantic_search.SemanticCase(
+            "a pilot left alone on the red planet grows his own food", (SPACE_IDS[2],), "Mars"
+        ),
+        semantic_search.SemanticCase(
+            "she organises weddings and falls in love with the bridegroom", (ROMANCE_IDS[2],), "Wedding"
+        ),
+        semantic_search.SemanticCase("a film that is not in the catalogue", (999_999,), "Missing"),
+    ]
+    result = semantic_search.run(EvalContext(db_path=synthetic_db, ratings=NO_RATINGS), cases, embedder)
+    (row,) = result.table
+    assert row["queries"] == 2  # the missing film is skipped, and said so
+    assert row["hit_rate@10"] == 1.0 and 0.0 < row["mrr@10"] <= 1.0
+    assert any("skipped 1" in note for note in result.notes)
+
+
+def test_semantic_run_refuses_a_database_without_overviews(
+    synthetic_db: Path, embedder: Embedder, tmp_path: Path
+) -> None:
+    bare = tmp_path / "bare.db"
+    shutil.copy(synthetic_db, bare)
+    conn = sqlite.connect_sync(bare)
+    with conn:
+        conn.execute("UPDATE movies SET overview = NULL")
+    conn.close()
+    cases = [semantic_search.SemanticCase("a pilot stranded on Mars", (SPACE_IDS[2],), "Mars")]
+    result = semantic_search.run(EvalContext(db_path=bare, ratings=NO_RATINGS), cases, embedder)
+    (row,) = result.table
+    assert row["status"] == "no overviews" and row["hit_rate@10"] is None
+    assert any("not measured" in note for note in result.notes)
