@@ -38,7 +38,7 @@ test-fast: $(STAMP)
 
 # The real server driven by the MCP Inspector CLI (npx) over stdio and Streamable HTTP; needs Node.js.
 e2e: db
-	@scripts/e2e.sh
+	@bash scripts/e2e.sh
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

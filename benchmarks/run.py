@@ -127,24 +127,43 @@ def key_figures(loaded: dict[str, Any]) -> list[tuple[str, Any, str]]:
     return rows
 
 
-def markdown(summary: dict[str, Any]) -> str:
-    """The summary as Markdown tables (what the README's Benchmarks section carries)."""
-    cores = {m["cores"] for m in summary["machine_per_part"].values()}
+def _md_table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    return [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---" for _ in headers) + "|",
+        *("| " + " | ".join(c if isinstance(c, str) else fmt(c) for c in row) + " |" for row in rows),
+        "",
+    ]
+
+
+def markdown(summary: dict[str, Any], results_dir: Path) -> str:
+    """The results as the Markdown tables of the README's Benchmarks section."""
+    cores = sorted({str(m["cores"]) for m in summary["machine_per_part"].values()})
     loads = ", ".join(
         f"{part} {m['load_avg_start'][0]:.1f}" for part, m in summary["machine_per_part"].items() if m["load_avg_start"]
     )
     lines = [
-        f"Measured on {', '.join(str(c) for c in sorted(cores))} cores; 1-minute load average at the start of each"
-        f" part: {loads}.",
+        f"Measured on {', '.join(cores)} cores; 1-minute load average at the start of each part: {loads}.",
         "",
-        "| goal | limit | measured | verdict | measured on |",
-        "|---|---|---|---|---|",
-        *("| " + " | ".join(row) + " |" for row in goal_rows(summary["goals"])),
-        "",
-        "| figure | value | from |",
-        "|---|---|---|",
-        *(f"| {name} | {fmt(value)} | {source} |" for name, value, source in summary["key_figures"]),
+        *_md_table(["goal", "limit", "measured", "verdict", "measured on"], goal_rows(summary["goals"])),
     ]
+    whole = [[name, value] for name, value, source in summary["key_figures"] if source.startswith(("build", "cold"))]
+    if whole:
+        lines += _md_table(["whole process", "value"], whole)
+    if latency := _load(results_dir, "tool_latency"):
+        rows = [
+            [name, r["mcp"].get("p50_ms"), r["mcp"].get("p95_ms"), r["core"].get("p50_ms"), r["core"].get("p95_ms")]
+            for name, r in latency["cases"].items()
+        ]
+        lines.append(f"In-process, warm, {latency['calls_per_case']} calls per row (ms):")
+        lines.append("")
+        lines += _md_table(["tool call", "MCP p50", "MCP p95", "core p50", "core p95"], rows)
+    if scaling := _load(results_dir, "scaling"):
+        from benchmarks.scaling import conclusions, scaling_rows
+
+        names, rows = scaling_rows(scaling)
+        lines += _md_table(["scaling (synthetic)", *names], rows)
+        lines += [f"- {line}" for line in conclusions(scaling)]  # recomputed: same figures, current wording
     return "\n".join(lines) + "\n"
 
 
@@ -179,7 +198,7 @@ def main() -> None:
                 parts_run[part] = run_part(part, args)
     summary = summarize(args.results, parts_run)
     write_json(args.results / "summary.json", summary)
-    (args.results / "summary.md").write_text(markdown(summary), encoding="utf-8")
+    (args.results / "summary.md").write_text(markdown(summary, args.results), encoding="utf-8")
     print_summary(summary)
     print(f"\nresults: {args.results}/*.json; README tables: {args.results}/summary.md")
     if any(r["status"] != "ok" for r in parts_run.values()):

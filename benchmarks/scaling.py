@@ -712,8 +712,8 @@ def run(
     return results
 
 
-def print_report(results: dict[str, Any]) -> None:
-    print(header("Scaling: synthetic 1x/10x/100x users and movies (see benchmarks/scaling.py)", results["machine"]))
+def scaling_rows(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """(scale names, rows of figure + one cell per scale) for the printed and the Markdown table."""
     scales = results["scales"]
     names = list(scales)
 
@@ -760,6 +760,12 @@ def print_report(results: dict[str, Any]) -> None:
     ]
     cases = sorted({c for s in scales.values() for c in s.get("serving", {}).get("latency", {})}, key=_case_order)
     rows += [row(f"{c} p50/p95 ms", lambda s, c=c: latency_cell(s, c)) for c in cases]
+    return names, rows
+
+
+def print_report(results: dict[str, Any]) -> None:
+    print(header("Scaling: synthetic 1x/10x/100x users and movies (see benchmarks/scaling.py)", results["machine"]))
+    names, rows = scaling_rows(results)
     print(table(["figure", *names], rows))
     emb = results.get("embedding", {})
     if emb.get("status") == "ok":

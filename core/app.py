@@ -19,10 +19,10 @@ from core.config import Settings
 from core.embeddings import Embedder
 from core.errors import NotReadyError
 from core.llm.cache import LLMCache
-from core.llm.client import LLMClient
 from core.schema import SCHEMA_VERSION, migrations
 
 if TYPE_CHECKING:
+    from core.llm.client import LLMClient
     from core.recommender.als import AlsRecommender
     from core.recommender.blend import BlendedPredictor
     from core.recommender.ensemble import EnsembleRecommender
@@ -99,6 +99,8 @@ class MovieApp:
                 blobs[row[0]] = row[1]
         self._als, self._predictor, self._ensemble = await anyio.to_thread.run_sync(_load_models, blobs)
         if self.settings.llm.configured:
+            from core.llm.client import LLMClient  # imports openai (~1 s): only when an endpoint is set
+
             self.llm = LLMClient(self.settings.llm, LLMCache(self._db, self.write_lock))
         logger.info("database %s loaded (LLM: %s)", path, self.llm.model if self.llm else "none, offline engines")
 

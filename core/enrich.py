@@ -25,7 +25,7 @@ from core.enrichment_records import (
 )
 from core.enrichment_rules import OFFLINE_ENGINE, EnrichmentInput, enrich_offline, input_hash
 from core.errors import InvalidInputError, NotFoundError
-from core.llm.client import LLM_ENGINE, LLMError
+from core.llm.errors import LLM_ENGINE, LLMError
 from core.llm.tasks import ENRICH
 from core.models import EnrichedMovie, Enrichment, EnrichmentReport
 from core.text import truncate

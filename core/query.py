@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from core.app import MovieApp
 from core.genres import CANONICAL_GENRES
-from core.llm.client import LLMError
+from core.llm.errors import LLMError
 from core.llm.tasks import PARSE_QUERY
 from core.query_parser import ParsedQuery, parse_query
 

@@ -14,7 +14,7 @@ from core.app import MovieApp
 from core.enrich import ProgressCallback
 from core.errors import InvalidInputError, NotFoundError
 from core.filters import describe, movie_conditions, where
-from core.llm.client import LLMError
+from core.llm.errors import LLMError
 from core.llm.tasks import RERANK
 from core.models import AppliedFilters, Evidence, MovieSummary, Recommendation, Recommendations
 from core.query import understand_query

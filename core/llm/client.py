@@ -25,25 +25,14 @@ from pydantic import BaseModel, ValidationError
 
 from core.llm.cache import LLMCache, cache_key, input_hash
 from core.llm.config import LLMSettings
+from core.llm.errors import LLM_ENGINE, LLMError, LLMInvalidAnswer, LLMUnavailable
 from core.llm.tasks import Task
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
-LLM_ENGINE = "llm"
+__all__ = ["LLM_ENGINE", "LLMClient", "LLMError", "LLMInvalidAnswer", "LLMResult", "LLMUnavailable", "LLMUsage"]
 MAX_RETRY_AFTER = 30.0  # never sleep longer than this on a server's say-so
-
-
-class LLMError(Exception):
-    """The LLM could not give a usable answer; callers fall back to the offline engine."""
-
-
-class LLMUnavailable(LLMError):
-    """The endpoint failed (errors, rate limits or timeouts) after every retry."""
-
-
-class LLMInvalidAnswer(LLMError):
-    """The endpoint answered, twice, with something that does not fit the answer model."""
 
 
 @dataclass

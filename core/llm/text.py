@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.llm.client import LLMClient, LLMError
+from core.llm.errors import LLMError
 from core.llm.tasks import Task, TextAnswer
+
+if TYPE_CHECKING:
+    from core.llm.client import LLMClient
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from core.config import Settings
 from core.embeddings import Embedder
 from core.llm.config import LLMSettings
 from server.app import create_server
-from server.http import HttpConfigError, HttpSettings, HttpTransport, create_http_app, is_loopback
+from server.http import GuardMiddleware, HttpConfigError, HttpSettings, HttpTransport, create_http_app, is_loopback
 from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,6 +177,18 @@ async def test_the_sdk_client_works_with_the_token_and_the_token_is_never_logged
 
 
 # --- unsafe settings -------------------------------------------------------------------------------
+def test_extra_origins_are_allowed_exactly() -> None:
+    settings = HttpSettings.from_args("streamable-http", "127.0.0.1", 8000, None, ["https://App.example/"])
+    guard = GuardMiddleware(
+        lambda scope, receive, send: None,  # type: ignore[arg-type,return-value]
+        token=None,
+        allowed_origins=settings.allowed_origins,
+        loopback_only=True,
+    )
+    assert guard.origin_allowed("https://app.example") and guard.origin_allowed("http://localhost:5173")
+    assert not guard.origin_allowed("https://app.example.evil") and not guard.origin_allowed("http://app.example")
+
+
 def test_loopback_detection() -> None:
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]", "app.localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.10", "example.com", "", None))

@@ -4,6 +4,7 @@ catalogue: every answer is checked against what the synthetic data makes known."
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -176,15 +177,17 @@ async def test_genres_and_user_ids_complete(client: Client) -> None:
 
 # --- progress ---------------------------------------------------------------------------------------
 async def test_recommendations_report_progress_through_the_llm_rerank(
-    synthetic_db: Path, embedder: Embedder, fake_llm: FakeOpenAI
+    synthetic_db: Path, embedder: Embedder, fake_llm: FakeOpenAI, tmp_path: Path
 ) -> None:
+    db = tmp_path / "movies.db"  # a private copy: LLM answers are cached in the database
+    shutil.copy(synthetic_db, db)
     llm = LLMSettings(base_url=fake_llm.base_url, api_key="test", model="fake-model", timeout=5.0, max_retries=0)
     seen: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         seen.append((progress, total, message))
 
-    async with serve_in_memory(synthetic_db, embedder, llm) as client:
+    async with serve_in_memory(db, embedder, llm) as client:
         result = await client.call_tool(
             "get_movie_recommendations",
             {"user_id": SPACE_FANS[0], "n": 3, "engine": "llm"},

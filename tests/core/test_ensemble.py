@@ -1,0 +1,135 @@
+"""The default recommender: the blend formula by hand, and the EASE + ALS ensemble on two taste blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.recommender.als import AlsParams, AlsRecommender
+from core.recommender.ease import EaseParams, EaseRecommender
+from core.recommender.ensemble import (
+    EnsembleParams,
+    EnsembleRecommender,
+    blend_scores,
+    popularity_factor,
+    scale_from_top_scores,
+)
+from tests.core.test_ease import BLOCK_A, BLOCK_B, checkerboard
+
+
+def test_blend_formula_by_hand() -> None:
+    ease = np.array([2.0, 1.0, -1.0, -np.inf])
+    als = np.array([0.5, 1.0, 0.5, 3.0])
+    counts = np.array([100, 1, 4, 9])
+    params = EnsembleParams(ease_weight=0.75, popularity_exponent=0.5)
+    got = blend_scores(ease, als, counts, params, ease_scale=2.0, als_scale=0.5)
+    s = 0.75 * ease[:3] / 2.0 + 0.25 * als[:3] / 0.5  # [1.0, 0.875, 0.125]
+    factor = np.array([100, 1, 4]) ** -0.5
+    expected = np.where(s > 0, s * factor, s / factor)
+    np.testing.assert_allclose(got[:3], expected)
+    assert got[3] == -np.inf  # not modelled by EASE: never ranked
+    # β = 0 and w = 1 leave EASE's own scale-free scores.
+    plain = blend_scores(ease, als, counts, EnsembleParams(1.0, 0.0), 2.0, 0.5)
+    np.testing.assert_allclose(plain[:3], ease[:3] / 2.0)
+
+
+def test_negative_blends_are_pushed_down_for_popular_movies() -> None:
+    got = blend_scores(np.array([-1.0, -1.0]), np.zeros(2), np.array([1, 100]), EnsembleParams(1.0, 0.5), 1.0, 1.0)
+    assert got[1] < got[0] < 0  # dividing a negative score by pop^-β makes it more negative
+
+
+def test_scales_and_popularity_factor() -> None:
+    assert scale_from_top_scores(np.array([1.0, 3.0, np.nan, -np.inf])) == pytest.approx(2.0)
+    assert scale_from_top_scores(np.array([np.nan])) == 1.0
+    np.testing.assert_allclose(popularity_factor(np.array([0, 1, 16]), 0.25), [1.0, 1.0, 0.5])
+    with pytest.raises(ValueError):
+        EnsembleParams(ease_weight=1.5)
+    with pytest.raises(ValueError):
+        EnsembleParams(popularity_exponent=-0.1)
+
+
+@pytest.fixture(scope="module")
+def ensemble() -> EnsembleRecommender:
+    triples = checkerboard()
+    ease = EaseRecommender.train(*triples, EaseParams(l2=5.0, binary=True, min_item_ratings=1))
+    als = AlsRecommender.train(*triples, AlsParams(factors=4, regularization=0.5, iterations=15))
+    return EnsembleRecommender.calibrate(ease, als, EnsembleParams(ease_weight=0.6, popularity_exponent=0.1))
+
+
+def test_known_users_get_their_own_block_never_a_rated_movie(ensemble: EnsembleRecommender) -> None:
+    users, movies, _ = checkerboard()
+    for user in (2, 30):
+        rated = set(movies[users == user].tolist())
+        own = set(BLOCK_A if user <= 20 else BLOCK_B)
+        picks = ensemble.recommend_for_user(user, 3)
+        assert len(picks) == 3 and {m for m, _ in picks} <= own - rated
+        assert [s for _, s in picks] == sorted((s for _, s in picks), reverse=True)
+    assert ensemble.recommend_for_user(999, 3) == []
+
+
+def test_scores_are_the_blend_of_the_components(ensemble: EnsembleRecommender) -> None:
+    ease_scores, _ = ensemble.ease.user_scores(4)  # type: ignore[misc]
+    als_picks = dict(ensemble.als.recommend_for_user(4, ensemble.als.n_items))
+    counts = ensemble.ease.item_counts
+    for movie_id, score in ensemble.recommend_for_user(4, 3):
+        i = ensemble.ease.movie_index.index_of(movie_id)
+        expected = blend_scores(
+            np.array([ease_scores[i]]), np.array([als_picks[movie_id]]), counts[[i]], ensemble.params, *ensemble.scales
+        )[0]
+        assert score == pytest.approx(expected, rel=1e-6)
+
+
+def test_cold_start_and_candidates(ensemble: EnsembleRecommender) -> None:
+    picks = ensemble.recommend_from_liked([101, 102, 103], 4)
+    assert len(picks) == 4 and {m for m, _ in picks} <= set(BLOCK_B) - {101, 102, 103}
+    only = ensemble.recommend_from_liked([101, 102], 5, candidate_movie_ids=np.array([104, 105, 1]))
+    assert {m for m, _ in only} == {104, 105, 1} and only[0][0] in {104, 105}
+    assert ensemble.recommend_from_liked([424242], 3) == []
+
+
+def test_evidence_combines_both_components_over_rated_movies(ensemble: EnsembleRecommender) -> None:
+    users, movies, _ = checkerboard()
+    rated = set(movies[users == 5].tolist())
+    pick = ensemble.recommend_for_user(5, 1)[0][0]
+    evidence = ensemble.explain_for_user(5, pick, top=3)
+    assert evidence and {m for m, _ in evidence} <= rated and all(v > 0 for _, v in evidence)
+    w = ensemble.params.ease_weight
+    ease_part = dict(ensemble.ease.contributions(ensemble.ease.rating_row(5), pick))  # type: ignore[arg-type]
+    als_part = dict(ensemble.als.explain_for_user(5, pick, top=len(rated)))
+    for movie_id, value in evidence:
+        expected = (
+            w * ease_part.get(movie_id, 0.0) / ensemble.ease_scale
+            + (1 - w) * als_part.get(movie_id, 0.0) / ensemble.als_scale
+        )
+        assert value == pytest.approx(expected, rel=1e-6)
+    liked = ensemble.explain_from_liked([101, 102], 103, top=2)
+    assert liked and {m for m, _ in liked} <= {101, 102}
+
+
+def test_blob_round_trip(ensemble: EnsembleRecommender) -> None:
+    again = EnsembleRecommender.from_bytes(ensemble.to_bytes(), ensemble.ease, ensemble.als)
+    assert again.params == ensemble.params and again.scales == ensemble.scales
+    assert again.recommend_for_user(3, 4) == ensemble.recommend_for_user(3, 4)
+    with pytest.raises(ValueError):
+        EnsembleRecommender.from_bytes(ensemble.ease.to_bytes(), ensemble.ease, ensemble.als)
+
+
+def test_components_must_come_from_the_same_ratings(ensemble: EnsembleRecommender) -> None:
+    users, movies, stars = checkerboard(seed=1)
+    keep = users <= 30
+    other = AlsRecommender.train(users[keep], movies[keep], stars[keep], AlsParams(factors=2, iterations=2))
+    with pytest.raises(ValueError, match="different ratings"):
+        EnsembleRecommender(ensemble.ease, other, EnsembleParams(), 1.0, 1.0)
+
+
+def test_als_fills_in_movies_ease_does_not_model() -> None:
+    users, movies, stars = checkerboard()
+    users, movies, stars = np.append(users, 21), np.append(movies, 500), np.append(stars, 5.0)  # 500: one rating
+    ease = EaseRecommender.train(users, movies, stars, EaseParams(l2=5.0, min_item_ratings=2))
+    als = AlsRecommender.train(users, movies, stars, AlsParams(factors=4, regularization=0.5, iterations=10))
+    model = EnsembleRecommender.calibrate(ease, als, EnsembleParams())
+    assert 500 not in ease.modelled_movie_ids
+    picks = model.recommend_for_user(22, 2, candidate_movie_ids=np.array([500, 101]))
+    rated_22 = set(movies[users == 22].tolist())
+    expected = {500, 101} - rated_22
+    assert {m for m, _ in picks} == expected and picks[-1][0] == 500  # the blend's picks first, then ALS's

@@ -1,0 +1,43 @@
+"""The default recommender's life cycle: trained into blobs at build time, reused, and loaded at start."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from core.app import MovieApp
+from core.build import BuildReport, build_from_dataset
+from core.embeddings import Embedder
+from core.recommender.als import AlsParams
+from core.recommender.ease import EaseRecommender
+from core.recommender.ensemble import EnsembleParams
+from core.recommender.predictor import PredictorParams
+from tests.synthetic import SPACE_FANS, SPACE_IDS, make_dataset
+
+
+def test_the_build_trains_ease_and_the_ensemble(synthetic_build: BuildReport) -> None:
+    assert synthetic_build.computed["model:ease"] == 1 and synthetic_build.computed["model:ensemble"] == 1
+
+
+async def test_the_app_loads_the_ensemble_and_it_recommends(movie_app: MovieApp) -> None:
+    await movie_app.ready()
+    ensemble = movie_app.ensemble
+    assert ensemble is not None and ensemble.als is movie_app.als
+    assert isinstance(ensemble.ease, EaseRecommender) and ensemble.params == EnsembleParams()
+    picks = ensemble.recommend_for_user(SPACE_FANS[0], 3)
+    assert len(picks) == 3 and {m for m, _ in picks} <= set(SPACE_IDS)
+
+
+def test_a_second_build_reuses_ease_and_the_ensemble(synthetic_db: Path, tmp_path: Path, embedder: Embedder) -> None:
+    db = tmp_path / "movies.db"
+    shutil.copy(synthetic_db, db)
+    report = build_from_dataset(
+        db,
+        make_dataset(),
+        embedder=embedder,
+        # The same parameters as the session's synthetic build (tests/conftest.py), so nothing changed.
+        als_params=AlsParams(factors=8, regularization=1.0, alpha=1.0, iterations=30),
+        predictor_params=PredictorParams(factors=4, reg_factors=0.1, epochs=20),
+    )
+    assert report.reused["model:ease"] == 1 and report.reused["model:ensemble"] == 1
+    assert "model:ease" not in report.computed and "model:ensemble" not in report.computed
