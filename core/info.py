@@ -34,7 +34,8 @@ def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[st
         "active": active,
         "recommendations": "ease-als-ensemble (EASE + implicit ALS; engine=als: ALS alone)"
         + (" + LLM re-ranking (engine=llm)" if active == "llm" else ""),
-        "rating_prediction": "biased matrix factorisation" + (" + LLM explanation" if active == "llm" else ""),
+        "rating_prediction": "blend of biased MF and item-neighbourhood models"
+        + (" + LLM explanation" if active == "llm" else ""),
         "semantic_search": EMBEDDING_MODEL_NAME,
         "enrichment": "llm (sentiment, audience) + arithmetic tiers" if active == "llm" else OFFLINE_ENGINE,
         "query_parser": "llm, validated" if active == "llm" else "offline-parser-v1",

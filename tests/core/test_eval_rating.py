@@ -320,3 +320,13 @@ def test_quick_run_reports_every_model() -> None:
     assert by_model["blend"]["predict_ms"] is not None
     assert result.targets and result.targets[0].value == by_model["blend"]["rmse"]
     assert any("quick run" in note for note in result.notes)
+
+
+def test_search_scores_every_candidate_on_each_outer_fold() -> None:
+    users, movies, stars = _low_rank(density=0.08)
+    ratings = pd.DataFrame({"user_id": users, "movie_id": movies, "rating": stars})
+    grid = {"mf.reg_factors": (0.1, 0.5), "neighborhood.max_neighbors": (10,), "neighborhood.reg_weights": (1.0, 3.0)}
+    rows = rating.search(ratings, seed=1, n_folds=2, grid=grid)
+    assert len(rows) == 2 * (2 + 2)  # per fold: 2 MF candidates, 1 × 2 neighbourhood candidates
+    assert {r["component"] for r in rows} == {"mf", "neighbourhood"}
+    assert all(0.0 < float(r["rmse"]) < 1.5 for r in rows)
