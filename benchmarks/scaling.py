@@ -75,6 +75,9 @@ CASE_BUDGET_SECONDS = 60.0  # per latency case: stop early (and say how many cal
 EMBED_TEXTS = 1_000
 BIT_DB = "bit-vectors.db"
 BIT_CANDIDATES = 100  # bit-KNN candidates re-scored with the float vectors
+# EASE peak memory per cell of its modelled movies²: float64 Gram (8) + its float32 copy (4) + the sparse
+# product before densifying and the float32 weights (~8); an estimate, to skip sizes that cannot fit.
+EASE_BYTES_PER_CELL = 20
 _SYLLABLES = ["ka", "lo", "mi", "ru", "ze", "po", "ta", "vi", "ne", "sho", "da", "fe", "gu", "ri", "mo", "bel"]
 
 
@@ -319,15 +322,17 @@ def _write_bit_vectors(db: Path, bit_db: Path) -> None:
     conn.close()
 
 
-def scale_child(k: int, workdir: Path, base_db: Path, calls: int, train_timeout: float, serve_timeout: float) -> None:
+def scale_child(
+    k: int, workdir: Path, base_db: Path, calls: int, train_timeout: float, serve_timeout: float, ease_max_gb: float
+) -> None:
     """Build the k-times database in `workdir`, train its models and measure serving, step by step."""
     out = Partial(workdir / "result.json")
     _build_synthetic(k, workdir, base_db, out)
     gc.collect()  # the synthetic dataset is gone; training runs in its own process anyway
 
     training: dict[str, Any] = {}
-    for model in ("als", "predictor"):
-        status, stderr = run_bounded(["_train", model, str(workdir)], train_timeout)
+    for model in ("als", "predictor", "ease"):
+        status, stderr = run_bounded(["_train", model, str(workdir), str(ease_max_gb)], train_timeout)
         trained = json.loads((workdir / f"train-{model}.json").read_text()) if status == "ok" else {}
         training[model] = {"status": status, **trained, **({"stderr": stderr} if status == "failed" else {})}
         if status == "timed out":
@@ -340,35 +345,72 @@ def scale_child(k: int, workdir: Path, base_db: Path, calls: int, train_timeout:
     out.set("serving", {"status": status, **serving, **({"stderr": stderr} if status == "failed" else {})})
 
 
-def train_child(model: str, workdir: Path) -> None:
-    """Train one model on the saved arrays, store its blob in the database, report time, size and memory."""
+def ease_size(users: np.ndarray, items: np.ndarray, stars: np.ndarray) -> dict[str, Any]:
+    """How big EASE's dense item-item solve would be: modelled movies and the peak memory it needs."""
+    from core.recommender import build_rating_matrix
+    from core.recommender.ease import EaseParams, modelled_items
+
+    _, _, matrix = build_rating_matrix(users, items, stars)
+    n = len(modelled_items(matrix, EaseParams().min_item_ratings))
+    return {"modelled_movies": n, "dense_peak_gb_estimate": round(n * n * EASE_BYTES_PER_CELL / 1e9, 2)}
+
+
+def train_child(model: str, workdir: Path, ease_max_gb: float = 0.0) -> None:
+    """Train one model on the saved arrays, store its blob in the database, report time, size and memory.
+
+    "ease" also calibrates the default ensemble (EASE + the ALS trained before it); it is skipped, with the
+    size it would need, when its dense Gram matrix would exceed `ease_max_gb`.
+    """
     from core import sqlite
 
     users, items, stars = (np.load(workdir / f"{c}.npy") for c in ("user_id", "movie_id", "rating"))
+    result: dict[str, Any] = {}
+    blobs: dict[str, bytes] = {}
     started = time.perf_counter()
     if model == "als":
         from core.recommender.als import AlsParams, AlsRecommender
 
         params: Any = AlsParams()
-        blob = AlsRecommender.train(users, items, stars, params).to_bytes()
-    else:
+        blobs["als"] = AlsRecommender.train(users, items, stars, params).to_bytes()
+    elif model == "predictor":
         from core.recommender.predictor import PredictorParams, RatingPredictor
 
         params = PredictorParams()
-        blob = RatingPredictor.train(users, items, stars, params).to_bytes()
+        blobs["predictor"] = RatingPredictor.train(users, items, stars, params).to_bytes()
+    else:
+        from core.recommender.als import AlsRecommender
+        from core.recommender.ease import EaseParams, EaseRecommender
+        from core.recommender.ensemble import EnsembleParams, EnsembleRecommender
+
+        params = EaseParams()
+        result.update(ease_size(users, items, stars))
+        if result["dense_peak_gb_estimate"] > ease_max_gb:
+            result["status"] = "skipped"  # would swap or be killed: the size is the finding
+            (workdir / f"train-{model}.json").write_text(json.dumps(result))
+            return
+        ease = EaseRecommender.train(users, items, stars, params)
+        blobs["ease"] = ease.to_bytes()
+        conn = sqlite.connect_sync(workdir / "movies.db", read_only=True)
+        als_blob = conn.execute("SELECT data FROM model_blobs WHERE name = 'als'").fetchone()
+        conn.close()
+        if als_blob is not None:
+            ensemble = EnsembleRecommender.calibrate(ease, AlsRecommender.from_bytes(als_blob[0]), EnsembleParams())
+            blobs["ensemble"] = ensemble.to_bytes()
     seconds = time.perf_counter() - started
     conn = sqlite.connect_sync(workdir / "movies.db")
     with conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)",
-            (model, blob, "synthetic", json.dumps(params.__dict__), "", round(seconds, 2)),
-        )
+        for name, blob in blobs.items():
+            conn.execute(
+                "INSERT OR REPLACE INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)",
+                (name, blob, "synthetic", json.dumps(params.__dict__), "", round(seconds, 2)),
+            )
     conn.close()
-    result = {
-        "train_seconds": round(seconds, 2),
-        "blob_mb": round(len(blob) / 1e6, 1),
-        "peak_rss_mb": process_memory_mb().get("VmHWM"),
-    }
+    result.update(
+        status="ok",
+        train_seconds=round(seconds, 2),
+        blob_mb=round(sum(len(b) for b in blobs.values()) / 1e6, 1),
+        peak_rss_mb=process_memory_mb().get("VmHWM"),
+    )
     (workdir / f"train-{model}.json").write_text(json.dumps(result))
 
 
@@ -434,6 +476,10 @@ async def _serve(db: Path, calls: int, out: Partial, before: dict[str, float]) -
         cases[f"bit[384] KNN k={BIT_CANDIDATES} + float re-score to 10"] = two_stage
     if app._als is not None:
         cases["ALS recommendations (get_movie_recommendations)"] = lambda i: recommend.get_movie_recommendations(
+            app, user_id=rng.choice(users), n=10, engine="als"
+        )
+    if app.ensemble is not None:
+        cases["default engine EASE+ALS (get_movie_recommendations)"] = lambda i: recommend.get_movie_recommendations(
             app, user_id=rng.choice(users), n=10
         )
 
@@ -827,9 +873,11 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1].startswith("_"):  # internal: a bounded child process
         command, args = sys.argv[1], sys.argv[2:]
         if command == "_scale":
-            scale_child(int(args[0]), Path(args[1]), Path(args[2]), int(args[3]), float(args[4]), float(args[5]))
+            scale_child(
+                int(args[0]), Path(args[1]), Path(args[2]), int(args[3]), float(args[4]), float(args[5]), float(args[6])
+            )
         elif command == "_train":
-            train_child(args[0], Path(args[1]))
+            train_child(args[0], Path(args[1]), float(args[2]))
         elif command == "_serve":
             serve_child(Path(args[0]), int(args[1]))
         elif command == "_embed":

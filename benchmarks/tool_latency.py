@@ -132,7 +132,8 @@ CASES: tuple[Case, ...] = (
     Case("get_movie_details", "get_movie_details"),
     Case("get_user_ratings", "get_user_ratings"),
     Case("get_random_movies", "get_random_movies"),
-    Case("get_movie_recommendations", "get_movie_recommendations", goal="als"),
+    Case("get_movie_recommendations", "get_movie_recommendations"),
+    Case("get_movie_recommendations engine=als", "get_movie_recommendations", goal="als"),
     Case("get_movie_recommendations liked_movies", "get_movie_recommendations"),
     Case("get_movie_recommendations +query", "get_movie_recommendations"),
     Case("get_movie_recommendations hybrid", "get_movie_recommendations"),
@@ -236,6 +237,7 @@ def sample_arguments(db: Path | None, n: int, seed: int = 0) -> dict[str, list[d
         },
         "get_random_movies": lambda i: random_movies(),
         "get_movie_recommendations": lambda i: {"user_id": user(), "n": 10},
+        "get_movie_recommendations engine=als": lambda i: {"user_id": user(), "n": 10, "engine": "als"},
         "get_movie_recommendations liked_movies": lambda i: {"liked_movies": liked(), "n": 10},
         "get_movie_recommendations +query": lambda i: {"user_id": user(), "n": 10, "query": rng.choice(_REQUESTS)},
         "get_movie_recommendations hybrid": lambda i: {

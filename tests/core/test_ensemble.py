@@ -87,23 +87,52 @@ def test_cold_start_and_candidates(ensemble: EnsembleRecommender) -> None:
     assert ensemble.recommend_from_liked([424242], 3) == []
 
 
-def test_evidence_combines_both_components_over_rated_movies(ensemble: EnsembleRecommender) -> None:
+def _parts(model: EnsembleRecommender, user_id: int, movie_id: int) -> tuple[float, float]:
+    """(w·ease/S_ease, (1 − w)·als/S_als) of one movie for a known user, computed from the components."""
+    ease_scores, _ = model.ease.user_scores(user_id)  # type: ignore[misc]
+    als_scores = dict(model.als.recommend_for_user(user_id, model.als.n_items))
+    w = model.params.ease_weight
+    i = model.ease.movie_index.index_of(movie_id)
+    return w * ease_scores[i] / model.ease_scale, (1 - w) * als_scores[movie_id] / model.als_scale
+
+
+def test_evidence_comes_from_the_component_that_dominates_the_pick(ensemble: EnsembleRecommender) -> None:
+    users, movies, _ = checkerboard()
+    rated = set(movies[users == 5].tolist())
+    for pick, _ in ensemble.recommend_for_user(5, 3):
+        evidence = ensemble.explain_for_user(5, pick, top=3)
+        assert evidence and {m for m, _ in evidence} <= rated and all(v > 0 for _, v in evidence)
+        ease_part, als_part = _parts(ensemble, 5, pick)
+        dominant = ensemble.ease if ease_part >= als_part else ensemble.als
+        assert evidence == dominant.explain_for_user(5, pick, top=3)
+    # With almost all the weight on ALS, ALS explains; with all of it on EASE, EASE does.
+    for w, component in ((0.02, ensemble.als), (1.0, ensemble.ease)):
+        skewed = EnsembleRecommender(ensemble.ease, ensemble.als, EnsembleParams(w, 0.0), *ensemble.scales)
+        pick = skewed.recommend_for_user(5, 1)[0][0]
+        assert skewed.explain_for_user(5, pick, top=3) == component.explain_for_user(5, pick, top=3)
+        # Explaining without a prior recommendation rescoring gives the same answer.
+        fresh = EnsembleRecommender(ensemble.ease, ensemble.als, EnsembleParams(w, 0.0), *ensemble.scales)
+        assert fresh.explain_for_user(5, pick, top=3) == component.explain_for_user(5, pick, top=3)
+    liked = ensemble.explain_from_liked([101, 102], 103, top=2)
+    assert liked and {m for m, _ in liked} <= {101, 102}
+    assert ensemble.explain_for_user(999, 1) == []
+
+
+def test_combined_shares_follow_the_blend(ensemble: EnsembleRecommender) -> None:
     users, movies, _ = checkerboard()
     rated = set(movies[users == 5].tolist())
     pick = ensemble.recommend_for_user(5, 1)[0][0]
-    evidence = ensemble.explain_for_user(5, pick, top=3)
-    assert evidence and {m for m, _ in evidence} <= rated and all(v > 0 for _, v in evidence)
     w = ensemble.params.ease_weight
     ease_part = dict(ensemble.ease.contributions(ensemble.ease.rating_row(5), pick))  # type: ignore[arg-type]
     als_part = dict(ensemble.als.explain_for_user(5, pick, top=len(rated)))
-    for movie_id, value in evidence:
+    combined = ensemble.combined_contributions(5, pick)
+    assert combined and {m for m, _ in combined} <= rated
+    for movie_id, value in combined:
         expected = (
             w * ease_part.get(movie_id, 0.0) / ensemble.ease_scale
             + (1 - w) * als_part.get(movie_id, 0.0) / ensemble.als_scale
         )
         assert value == pytest.approx(expected, rel=1e-6)
-    liked = ensemble.explain_from_liked([101, 102], 103, top=2)
-    assert liked and {m for m, _ in liked} <= {101, 102}
 
 
 def test_blob_round_trip(ensemble: EnsembleRecommender) -> None:
@@ -133,3 +162,5 @@ def test_als_fills_in_movies_ease_does_not_model() -> None:
     rated_22 = set(movies[users == 22].tolist())
     expected = {500, 101} - rated_22
     assert {m for m, _ in picks} == expected and picks[-1][0] == 500  # the blend's picks first, then ALS's
+    # EASE cannot explain movie 500, so the evidence is ALS's.
+    assert model.explain_for_user(22, 500) == als.explain_for_user(22, 500)

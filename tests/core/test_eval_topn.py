@@ -138,3 +138,25 @@ def test_vectorised_ndcg_equals_the_reference_metrics() -> None:
     expected = topn.ranking_metrics(topn.top_k(scores, fold.matrix), fold.relevant_all)["ndcg"]
     assert topn.ndcg(scores, fold) == pytest.approx(expected)
     assert topn.ndcg(fold.mask_rated(scores.copy()), fold, rated_masked=True) == pytest.approx(expected)
+
+
+def test_validation_folds_validate_every_user_once_on_ratings_their_models_never_saw() -> None:
+    train, _ = topn.holdout_split(two_block_ratings(), seed=3)
+    grids = topn.SearchGrids(validation_groups=3)
+    folds = topn.validation_folds(train, seed=5, grids=grids)
+    validated: list[int] = []
+    for vf in folds:
+        fold = vf.fold
+        members = fold.users.ids[vf.rows]
+        validated += members.tolist()
+        # Only the group's members have held-out ratings, and none of those is in the fold's training data.
+        with_relevant = {int(fold.users.ids[u]) for u, r in enumerate(fold.relevant_all) if len(r)}
+        assert with_relevant <= set(members.tolist())
+        for u in vf.rows:
+            held = fold.relevant_all[u]
+            assert not set(held[held >= 0].tolist()) & set(fold.matrix[u].indices.tolist())
+        # Everything else of the training part is kept: only ~20% of the members' ratings are missing.
+        missing = len(train) - fold.matrix.nnz
+        member_ratings = int(train["user_id"].isin(members).sum())
+        assert 0 < missing <= 0.25 * member_ratings
+    assert sorted(validated) == sorted(set(train["user_id"]))
