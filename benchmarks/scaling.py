@@ -684,6 +684,39 @@ def conclusions(results: dict[str, Any]) -> list[str]:
             + ", ".join(f"{m} {fmt(t)} s on {fmt(n)} ratings" for n, t, m in trained)
             + "."
         )
+    ease = [
+        (s["counts"]["movies"], s["training"]["ease"])
+        for s in results["scales"].values()
+        if "ease" in s.get("training", {})
+    ]
+    if ease:
+        trained_ease = [(e["modelled_movies"], e["train_seconds"]) for _, e in ease if e.get("status") == "ok"]
+        parts = []
+        for movies, e in ease:
+            if "modelled_movies" not in e:
+                parts.append(f"{fmt(movies)} movies: {e.get('status')}")
+                continue
+            done = f"trained in {fmt(e['train_seconds'])} s" if e.get("status") == "ok" else e.get("status", "-")
+            parts.append(
+                f"{fmt(movies)} movies: {fmt(e['modelled_movies'])} modelled, ~{fmt(e['dense_peak_gb_estimate'])} GB"
+                f" dense, {done}"
+            )
+        line = (
+            "The default recommender (EASE + ALS ensemble) does not scale like ALS: EASE solves a dense"
+            " modelled-movies² system, O(n²) memory and O(n³) time: " + "; ".join(parts) + "."
+        )
+        if trained_ease:
+            n1, t1 = trained_ease[-1]
+            line += " Cubic extrapolation of the time: " + ", ".join(
+                f"{fmt(e['modelled_movies'])} movies ~{fmt(t1 * (e['modelled_movies'] / n1) ** 3 / 3600)} h"
+                for _, e in ease
+                if e.get("status") != "ok" and e.get("modelled_movies")
+            )
+            line += (
+                ". Beyond ~20k modelled movies on this machine it needs a sparse approximation (EASE restricted to"
+                " each movie's top-k co-occurring neighbours, or a low-rank/ALS-only default) trained offline."
+            )
+        lines.append(line)
     memory = [
         (s["counts"]["movies"], s["serving"]["memory_mb"]["after_load"])
         for s in results["scales"].values()
@@ -736,6 +769,7 @@ def run(
     scale_timeout: float,
     base_db: Path,
     keep: Path | None,
+    ease_max_gb: float = 4.0,
 ) -> dict[str, Any]:
     machine = machine_info()
     results: dict[str, Any] = {
@@ -743,6 +777,7 @@ def run(
         "method": "replicated users/movies with id offsets, 20% cross-copy popularity-weighted moves, star jitter",
         "calls_per_case": calls,
         "case_budget_seconds": CASE_BUDGET_SECONDS,
+        "ease_max_gb": ease_max_gb,
         "scales": {},
     }
     root = Path(tempfile.mkdtemp(prefix="movie-mcp-bench-scaling-"))
@@ -753,7 +788,10 @@ def run(
             print(f"scaling: {k}x ...", file=sys.stderr, flush=True)
             started = time.perf_counter()
             status, stderr = run_bounded(
-                ["_scale", str(k), str(workdir), str(base_db), str(calls), str(train_timeout), str(serve_timeout)],
+                [
+                    "_scale",
+                    *(str(a) for a in (k, workdir, base_db, calls, train_timeout, serve_timeout, ease_max_gb)),
+                ],
                 scale_timeout,
             )
             partial = Partial(workdir / "result.json").data
@@ -811,7 +849,7 @@ def scaling_rows(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
     def train_cell(s: dict[str, Any], model: str) -> Any:
         t = s.get("training", {}).get(model, {})
-        return t.get("train_seconds") if t.get("status") == "ok" else t.get("status")
+        return t.get("train_seconds") if t.get("status") == "ok" else t.get("status")  # "skipped", "timed out"
 
     rows = [
         row("status", lambda s: s["status"]),
@@ -828,6 +866,9 @@ def scaling_rows(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         ),
         row("train ALS s", lambda s: train_cell(s, "als")),
         row("train predictor s", lambda s: train_cell(s, "predictor")),
+        row("EASE: modelled movies", lambda s: s["training"]["ease"]["modelled_movies"]),
+        row("EASE: dense solve peak GB (estimate)", lambda s: s["training"]["ease"]["dense_peak_gb_estimate"]),
+        row("train EASE + ensemble s", lambda s: train_cell(s, "ease")),
         row("ALS blob MB", lambda s: s["training"]["als"]["blob_mb"]),
         row("predictor blob MB", lambda s: s["training"]["predictor"]["blob_mb"]),
         row("database MB (with models)", lambda s: s["db_mb"]),
@@ -890,11 +931,21 @@ def main() -> None:
     parser.add_argument("--train-timeout", type=float, default=1800.0, help="seconds per model training")
     parser.add_argument("--serve-timeout", type=float, default=1200.0, help="seconds for the serving measurements")
     parser.add_argument("--scale-timeout", type=float, default=7200.0, help="seconds for everything at one scale")
+    parser.add_argument(
+        "--ease-max-gb", type=float, default=4.0, help="skip EASE where its dense solve needs more memory than this"
+    )
     parser.add_argument("--keep", type=Path, help="copy each scaled database into this folder")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "scaling.json")
     args = parser.parse_args()
     results = run(
-        args.scales, args.calls, args.train_timeout, args.serve_timeout, args.scale_timeout, args.db, args.keep
+        args.scales,
+        args.calls,
+        args.train_timeout,
+        args.serve_timeout,
+        args.scale_timeout,
+        args.db,
+        args.keep,
+        args.ease_max_gb,
     )
     write_json(args.out, results)
     print_report(results)
