@@ -26,10 +26,10 @@ TOOL = ToolSpec(
     title="Predict a rating",
     description=(
         "How many stars (0.5-5.0) a user would give one movie, from a trained model (a blend of biased matrix"
-        " factorisation and item-neighbourhood models; not an average). Returns the prediction, a 0-1 confidence,"
-        " the baseline parts (global mean, user and movie bias), the user's ratings of the most similar movies as evidence, and the real rating when the"
-        " user already rated it. Use it to answer 'would user X like movie Y?'; to find new movies use"
-        " get_movie_recommendations."
+        " factorisation and item-neighbourhood models; not an average). Returns the prediction, a 0-1"
+        " confidence, the baseline parts (global mean, user and movie bias), the user's ratings of the most"
+        " similar movies as evidence, and the real rating when the user already rated it. Use it to answer"
+        " 'would user X like movie Y?'; to find new movies use get_movie_recommendations."
     ),
     annotations=read_only("Predict a rating"),
 )
