@@ -177,19 +177,19 @@ def one_run(db: Path, timeout: float, stdio_calls: int = 0) -> dict[str, Any]:
                 errors.append(f"{tool}: {error}")
         run["memory_after_warmup_mb"] = process_memory_mb(server.proc.pid)
         if stdio_calls:
-            run["stdio_latency"] = _stdio_latency(server, stdio_calls, timeout)
+            run["stdio_latency"] = _stdio_latency(server, db, stdio_calls, timeout)
         run["errors"] = errors
         return run
     finally:
         server.close()
 
 
-def _stdio_latency(server: StdioServer, calls: int, timeout: float) -> dict[str, Any]:
+def _stdio_latency(server: StdioServer, db: Path, calls: int, timeout: float) -> dict[str, Any]:
     """Round trips through the real process and pipes (JSON encoding both ways included)."""
     from benchmarks.tool_latency import sample_arguments
 
     out: dict[str, Any] = {}
-    samples = sample_arguments(DEFAULT_DB_PATH if DEFAULT_DB_PATH.exists() else None, calls)
+    samples = sample_arguments(db, calls)
     for tool in STDIO_LATENCY_TOOLS:
         times = []
         for args in samples[tool]:

@@ -737,7 +737,7 @@ def run(context: EvalContext) -> SectionResult:
     grids = QUICK_GRIDS if context.quick else SearchGrids()
     train, test = holdout_split(context.ratings, context.seed)
     found = search(train, context.seed, grids)
-    default_ease, default_als, default_ensemble = _defaults(context.quick)
+    default_ease, default_als, default_ensemble = _defaults()
     fold = Fold.build(train, test)
     rows = evaluate_models(
         fold,
@@ -802,7 +802,8 @@ def run(context: EvalContext) -> SectionResult:
         f"per-user random {int(TEST_FRACTION * 100)}% holdout (seed {context.seed}; users with ≥{MIN_USER_RATINGS} "
         "ratings), every rating a positive; candidates exclude the user's training movies; P/R/nDCG (binary gains, "
         "ideal DCG over min(|relevant|, 10))/MAP at 10, averaged over users with a relevant movie; '(≥4)': only "
-        "held-out ratings ≥ 4 relevant. Hyper-parameters chosen on validation splits of the training part only."
+        "held-out ratings ≥ 4 relevant. Hyper-parameters chosen on validation data carved out of the training part "
+        "only (see the notes)."
     )
     notes.extend(_trace_notes(found.log))
     return SectionResult(
@@ -834,7 +835,6 @@ def _trace_notes(trace: list[dict[str, object]]) -> list[str]:
     return lines
 
 
-def _defaults(quick: bool) -> tuple[EaseParams, AlsParams, EnsembleParams]:
+def _defaults() -> tuple[EaseParams, AlsParams, EnsembleParams]:
     """The parameters the tools serve with (quick runs too: the default model is never shrunk)."""
-    del quick
     return EaseParams(), AlsParams(), EnsembleParams()

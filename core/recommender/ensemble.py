@@ -112,7 +112,8 @@ def blend_scores(
 
 class EnsembleRecommender:
     """Top-N, cold start and evidence from an `EaseRecommender` and an `AlsRecommender` trained on the
-    same ratings. Immutable and thread-safe (both components are)."""
+    same ratings. Thread-safe: the components are immutable, and the only mutable state, a small cache of
+    recent users' component scores (for explaining their picks), is guarded by a lock."""
 
     def __init__(
         self,

@@ -41,3 +41,27 @@ def test_a_second_build_reuses_ease_and_the_ensemble(synthetic_db: Path, tmp_pat
     )
     assert report.reused["model:ease"] == 1 and report.reused["model:ensemble"] == 1
     assert "model:ease" not in report.computed and "model:ensemble" not in report.computed
+
+
+async def test_a_database_built_before_the_ensemble_answers_with_als_and_says_so(
+    synthetic_db: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    from core import sqlite
+    from core.config import Settings
+    from core.recommend import get_movie_recommendations
+
+    db = tmp_path / "old.db"
+    shutil.copy(synthetic_db, db)
+    conn = sqlite.connect_sync(db)
+    with conn:
+        conn.execute("DELETE FROM model_blobs WHERE name IN ('ease', 'ensemble')")
+    conn.close()
+    app = MovieApp(Settings(db_path=db), embedder=embedder, preload_embedder=False)
+    await app.load()
+    try:
+        assert app.ensemble is None
+        result = await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=3)
+        assert result.engine == "als" and any("predates" in note for note in result.notes)
+        assert {r.movie_id for r in result.recommendations} <= set(SPACE_IDS)
+    finally:
+        await app.close()
