@@ -246,15 +246,20 @@ async def get_movie_recommendations(
     picks = picks[:n]
     await step(3, f"explaining {len(picks)} picks")
 
-    summaries = await store.summaries(app.db, [mid for mid, _ in picks] + list(rated))
+    def explain_all() -> list[list[tuple[int, float]]]:
+        # One worker-thread hand-off for every pick, not one each.
+        if user_id is not None:
+            return [model.explain_for_user(user_id, mid, top=3) for mid, _ in picks]
+        return [model.explain_from_liked(rated, mid, top=3) for mid, _ in picks]
+
+    explanations = await anyio.to_thread.run_sync(explain_all)
+    # Summaries only for what is shown: the picks, their evidence and the liked seeds (not the whole history).
+    shown = {mid for mid, _ in picks} | {mid for pairs in explanations for mid, _ in pairs} | set(liked_ids)
+    summaries = await store.summaries(app.db, list(shown))
     recommendations: list[Recommendation] = []
-    for movie_id, score in picks:
+    for (movie_id, score), contributions in zip(picks, explanations, strict=True):
         if movie_id not in summaries:
             continue
-        if user_id is not None:
-            contributions = await anyio.to_thread.run_sync(lambda m=movie_id: model.explain_for_user(user_id, m, top=3))
-        else:
-            contributions = await anyio.to_thread.run_sync(lambda m=movie_id: model.explain_from_liked(rated, m, top=3))
         total = sum(abs(c) for _, c in contributions) or 1.0
         evidence = [
             Evidence(movie_id=mid, title=summaries[mid].title, rating=rated.get(mid), contribution=round(c / total, 3))
