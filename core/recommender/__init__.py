@@ -9,7 +9,7 @@ not pull in the other's dependencies (`implicit` is only needed by `als`).
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,6 +168,10 @@ def csr_from_arrays(arrays: Mapping[str, np.ndarray], prefix: str) -> sp.csr_mat
     )
 
 
+DEFAULT_LIKED_RATING = 5.0  # stars assumed for a cold-start "liked" movie given without a rating
+LikedInput = Mapping[int, float] | Iterable[int]
+
+
 class RatingLookups:
     """What both models know about their training data: the user and movie `IdIndex` and the
     users×movies CSR of stars (`_ratings`), with the lookups over them.
@@ -180,6 +184,22 @@ class RatingLookups:
         self._users = user_index
         self._movies = movie_index
         self._ratings = ratings
+
+    def liked_row(self, liked: LikedInput) -> sp.csr_matrix:
+        """The 1×movies star row of a cold-start user (unknown ids and non-positive stars dropped)."""
+        pairs = (
+            [(int(m), float(r)) for m, r in liked.items()]
+            if isinstance(liked, Mapping)
+            else [(int(m), DEFAULT_LIKED_RATING) for m in liked]
+        )
+        by_index: dict[int, float] = {}
+        for movie_id, rating in pairs:
+            idx = self._movies.index_of(movie_id)
+            if idx is not None and np.isfinite(rating) and rating > 0:
+                by_index[idx] = rating
+        cols = np.fromiter(sorted(by_index), dtype=np.int32, count=len(by_index))
+        vals = np.array([by_index[int(c)] for c in cols], dtype=np.float32)
+        return sp.csr_matrix((vals, cols, np.array([0, len(cols)], dtype=np.int32)), shape=(1, len(self._movies)))
 
     @property
     def n_users(self) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -19,7 +18,14 @@ import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
-from core.recommender import IdIndex, RatingLookups, build_rating_matrix, pack_npz, unpack_npz
+from core.recommender import (
+    IdIndex,
+    LikedInput,
+    RatingLookups,
+    build_rating_matrix,
+    pack_npz,
+    unpack_npz,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +34,6 @@ _FORMAT_VERSION = 1
 # topk marks filtered-out slots with -FLT_MAX; anything this low is "no item", not a real score.
 _FILTERED_SCORE = -1e37
 # Rating used for a liked movie given without a rating (cold start from a plain list).
-DEFAULT_LIKED_RATING = 5.0
-
-LikedInput = Mapping[int, float] | Iterable[int]
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ class AlsRecommender(RatingLookups):
         factors are solved on the fly from that row; liked movies are never returned. Unknown ids
         are ignored; with no known liked movie the result is [].
         """
-        row = self._liked_row(liked)
+        row = self.liked_row(liked)
         if row.nnz == 0:
             return []
         return self._recommend(0, row, n, candidate_movie_ids, recalculate=True)
@@ -217,24 +220,6 @@ class AlsRecommender(RatingLookups):
         idx = self._movies.indices_of(np.asarray(candidate_movie_ids))
         return np.unique(idx[idx >= 0])
 
-    def _liked_row(self, liked: LikedInput) -> sp.csr_matrix:
-        pairs = (
-            [(int(m), float(r)) for m, r in liked.items()]
-            if isinstance(liked, Mapping)
-            else [(int(m), DEFAULT_LIKED_RATING) for m in liked]
-        )
-        by_index: dict[int, float] = {}
-        for movie_id, rating in pairs:
-            idx = self._movies.index_of(movie_id)
-            if idx is not None and np.isfinite(rating) and rating > 0:
-                by_index[idx] = rating
-        cols = np.fromiter(by_index.keys(), dtype=np.int32, count=len(by_index))
-        vals = np.fromiter(by_index.values(), dtype=np.float32, count=len(by_index))
-        order = np.argsort(cols)
-        return sp.csr_matrix(
-            (vals[order], cols[order], np.array([0, len(cols)], dtype=np.int32)), shape=(1, self.n_items)
-        )
-
     # ------------------------------------------------------------------------- explaining
 
     def explain_for_user(self, user_id: int, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
@@ -250,7 +235,7 @@ class AlsRecommender(RatingLookups):
 
     def explain_from_liked(self, liked: LikedInput, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
         """Like `explain_for_user` for a cold-start user given as liked movies (see `recommend_from_liked`)."""
-        return self._explain(self._liked_row(liked), movie_id, top)
+        return self._explain(self.liked_row(liked), movie_id, top)
 
     def _explain(self, row: sp.csr_matrix, movie_id: int, top: int) -> list[tuple[int, float]]:
         item = self._movies.index_of(movie_id)

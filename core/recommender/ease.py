@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -28,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from core.recommender import (
     IdIndex,
+    LikedInput,
     RatingLookups,
     build_rating_matrix,
     csr_from_arrays,
@@ -41,12 +41,9 @@ log = logging.getLogger(__name__)
 _KIND = "ease"
 _FORMAT_VERSION = 1
 # Stars given to a liked movie passed without a rating (the tools' cold-start path), as for ALS.
-DEFAULT_LIKED_RATING = 5.0
 # The Cholesky inverse is the one dense O(n³) step. One BLAS thread: on a shared 2-core machine a second
 # thread made it slower (12 s → 33 s for n = 4,800 under load), and the server never trains.
 BLAS_THREADS = 1
-
-LikedInput = Mapping[int, float] | Iterable[int]
 
 
 @dataclass(frozen=True)
@@ -354,22 +351,6 @@ class EaseRecommender(RatingLookups):
         part = eligible[np.argpartition(-scores[eligible], k - 1)[:k]] if k < eligible.size else eligible
         best = part[np.argsort(-scores[part], kind="stable")]
         return [(self._movies.id_at(int(i)), float(scores[i])) for i in best]
-
-    def liked_row(self, liked: LikedInput) -> sp.csr_matrix:
-        """The 1×movies star row of a cold-start user (unknown ids and non-positive stars dropped)."""
-        pairs = (
-            [(int(m), float(r)) for m, r in liked.items()]
-            if isinstance(liked, Mapping)
-            else [(int(m), DEFAULT_LIKED_RATING) for m in liked]
-        )
-        by_index: dict[int, float] = {}
-        for movie_id, rating in pairs:
-            idx = self._movies.index_of(movie_id)
-            if idx is not None and np.isfinite(rating) and rating > 0:
-                by_index[idx] = rating
-        cols = np.fromiter(sorted(by_index), dtype=np.int32, count=len(by_index))
-        vals = np.array([by_index[int(c)] for c in cols], dtype=np.float32)
-        return sp.csr_matrix((vals, cols, np.array([0, len(cols)], dtype=np.int32)), shape=(1, self.n_items))
 
     # ----------------------------------------------------------------------- explaining
 
