@@ -57,12 +57,11 @@ from core.recommender.neighbors import (
     similarities_to,
 )
 from core.recommender.predictor import (
-    CONFIDENCE_MOVIE_HALF,
-    CONFIDENCE_USER_HALF,
     MAX_RATING,
     MIN_RATING,
     PredictorParams,
     RatingPredictor,
+    confidence_from_counts,
 )
 
 log = logging.getLogger(__name__)
@@ -503,9 +502,7 @@ class BlendedPredictor(RatingLookups):
         The same data-share formula as `RatingPredictor.confidence` (see there); 0 when either side
         is unknown, where the prediction is a bias-only fallback.
         """
-        n_u = self.n_ratings_of_user(user_id)
-        n_i = self.n_ratings_of_movie(movie_id)
-        return float(n_u / (n_u + CONFIDENCE_USER_HALF) * n_i / (n_i + CONFIDENCE_MOVIE_HALF))
+        return confidence_from_counts(self.n_ratings_of_user(user_id), self.n_ratings_of_movie(movie_id))
 
     def similar_rated_by_user(
         self,

@@ -361,9 +361,7 @@ class RatingPredictor(RatingLookups):
         RMSE falls steadily: 0.98 (≤ 0.2), 0.93, 0.89, 0.84, 0.82 (> 0.8). The product is 0 when
         either side is unknown (the prediction is then a bias-only fallback).
         """
-        n_u = self.n_ratings_of_user(user_id)
-        n_i = self.n_ratings_of_movie(movie_id)
-        return float(n_u / (n_u + CONFIDENCE_USER_HALF) * n_i / (n_i + CONFIDENCE_MOVIE_HALF))
+        return confidence_from_counts(self.n_ratings_of_user(user_id), self.n_ratings_of_movie(movie_id))
 
     def similar_rated_by_user(
         self,
@@ -392,6 +390,11 @@ class RatingPredictor(RatingLookups):
         # Stable sort on (-similarity) keeps ties in input order, which keeps results reproducible.
         order = np.argsort(-sims, kind="stable")[:top]
         return [(int(ids[j]), float(stars[j]), float(sims[j])) for j in order]
+
+
+def confidence_from_counts(n_user: int, n_movie: int) -> float:
+    """n_u/(n_u + 10) · n_i/(n_i + 10): the data share of both shrinkage estimates (see `confidence`)."""
+    return float(n_user / (n_user + CONFIDENCE_USER_HALF) * n_movie / (n_movie + CONFIDENCE_MOVIE_HALF))
 
 
 def _value_of(index: IdIndex, values: np.ndarray, item_id: int, default: float) -> float:
