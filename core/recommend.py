@@ -178,13 +178,11 @@ async def get_movie_recommendations(
     rated: dict[int, float] = {}
     liked_ids: list[int] = []
     if user_id is not None:
-        await store.require_user(app.db, user_id)
         if not als.has_user(user_id):
+            await store.require_user(app.db, user_id)  # the clearer error when the user does not exist at all
             raise NotFoundError(f"user {user_id} has no ratings in the trained model; rebuild with `movie-mcp build`")
-        rated = {
-            int(r[0]): float(r[1])
-            for r in await store.fetch_all(app.db, "SELECT movie_id, rating FROM ratings WHERE user_id = ?", (user_id,))
-        }
+        # The ratings the model was trained on (the database's, as of the build): what its evidence cites.
+        rated = als.user_ratings(user_id)
     else:
         liked_ids = await _resolve_liked(app, liked_movies or [])
         rated = {i: 5.0 for i in liked_ids}
@@ -210,12 +208,29 @@ async def get_movie_recommendations(
         use_hybrid = False
 
     pool = max(n, HYBRID_POOL) if use_hybrid else max(n, LLM_POOL) if use_llm else n
-    if candidates is not None and candidates.size == 0:
-        picks: list[tuple[int, float]] = []
-    elif user_id is not None:
-        picks = await anyio.to_thread.run_sync(lambda: model.recommend_for_user(user_id, pool, candidates))
-    else:
-        picks = await anyio.to_thread.run_sync(lambda: model.recommend_from_liked(rated, pool, candidates))
+
+    def recommend() -> list[tuple[int, float]]:
+        if candidates is not None and candidates.size == 0:
+            return []
+        if user_id is not None:
+            return model.recommend_for_user(user_id, pool, candidates)
+        return model.recommend_from_liked(rated, pool, candidates)
+
+    def explain(picks: list[tuple[int, float]]) -> list[list[tuple[int, float]]]:
+        movie_ids = [mid for mid, _ in picks]
+        if user_id is not None:
+            return model.explain_many_for_user(user_id, movie_ids, top=3)
+        return model.explain_many_from_liked(rated, movie_ids, top=3)
+
+    # The picks are final unless the hybrid or the LLM reorders them: then they are explained in the
+    # same worker-thread hand-off (each hand-off costs a few tenths of a millisecond).
+    final = not (use_hybrid or use_llm)
+
+    def recommend_and_explain() -> tuple[list[tuple[int, float]], list[list[tuple[int, float]]] | None]:
+        found = recommend()
+        return found, explain(found[:n]) if final else None
+
+    picks, explanations = await anyio.to_thread.run_sync(recommend_and_explain)
 
     await step(1, f"{len(picks)} candidates from collaborative filtering ({base_engine})")
     used_engine = base_engine
@@ -245,14 +260,8 @@ async def get_movie_recommendations(
             notes.append(f"LLM re-ranking failed ({exc}); answered with {base_engine}")
     picks = picks[:n]
     await step(3, f"explaining {len(picks)} picks")
-
-    def explain_all() -> list[list[tuple[int, float]]]:
-        # One worker-thread hand-off for every pick, not one each.
-        if user_id is not None:
-            return [model.explain_for_user(user_id, mid, top=3) for mid, _ in picks]
-        return [model.explain_from_liked(rated, mid, top=3) for mid, _ in picks]
-
-    explanations = await anyio.to_thread.run_sync(explain_all)
+    if explanations is None:
+        explanations = await anyio.to_thread.run_sync(explain, picks)
     # Summaries only for what is shown: the picks, their evidence and the liked seeds (not the whole history).
     shown = {mid for mid, _ in picks} | {mid for pairs in explanations for mid, _ in pairs} | set(liked_ids)
     summaries = await store.summaries(app.db, list(shown))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import anyio
 import anyio.to_thread
 import numpy as np
 import sqlite_vec
@@ -14,6 +15,7 @@ from core.embeddings import EMBEDDING_MODEL_NAME
 from core.errors import InvalidInputError
 from core.filters import describe, make_filters, movie_conditions, vector_conditions, where
 from core.models import SemanticMatch, SemanticSearchResult
+from core.query_parser import MovieFilters
 from core.text import truncate
 
 SNIPPET_LIMIT = 300
@@ -49,6 +51,16 @@ async def similarity_to(app: MovieApp, query_vector: bytes, movie_ids: list[int]
     return dict(hits)
 
 
+async def _count_matching(app: MovieApp, filters: MovieFilters) -> int:
+    """Movies with a vector that pass the filters, counted on the plain tables (same semantics: unknown
+    values never pass), so vec0 only ever runs KNN scans."""
+    clause, params = where(movie_conditions(filters), prefix="AND")
+    row = await store.fetch_one(
+        app.db, f"SELECT count(*) FROM movies m JOIN embedding_sources s USING (movie_id) WHERE 1{clause}", params
+    )
+    return int(row[0])
+
+
 async def semantic_search(
     app: MovieApp,
     query: str,
@@ -80,18 +92,16 @@ async def semantic_search(
     if not query.strip():
         raise InvalidInputError("query is empty; describe the movie you want, e.g. 'a heist that goes wrong'")
     conditions = vector_conditions(filters)
-    # Counted on the plain tables (same semantics: unknown values never pass) to keep vec0 to KNN scans.
-    clause, params = where(movie_conditions(filters), prefix="AND")
-    matching = int(
-        (
-            await store.fetch_one(
-                app.db,
-                f"SELECT count(*) FROM movies m JOIN embedding_sources s USING (movie_id) WHERE 1{clause}",
-                params,
-            )
-        )[0]
-    )
-    vector = await embed_query(app, query)
+    # The query embedding (a worker thread) overlaps the count of matching movies (the database's thread).
+    vector = b""
+
+    async def embed() -> None:
+        nonlocal vector
+        vector = await embed_query(app, query)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(embed)
+        matching = await _count_matching(app, filters)
     hits = await knn(app, vector, k, conditions) if matching else []
     found = await store.summaries(app.db, [mid for mid, _ in hits])
     overviews = (

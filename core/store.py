@@ -18,13 +18,14 @@ ENRICHMENT_COLUMNS = (
 
 
 async def fetch_all(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-    async with db.execute(sql, params) as cur:
-        return list(await cur.fetchall())
+    # One hand-off to the connection's thread (execute + fetch + close there), not three.
+    return list(await db.execute_fetchall(sql, params))
 
 
 async def fetch_one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-    async with db.execute(sql, params) as cur:
-        return await cur.fetchone()
+    """The first row of a query that returns at most a few (by key, or an aggregate)."""
+    rows = await fetch_all(db, sql, params)
+    return rows[0] if rows else None
 
 
 def placeholders(n: int) -> str:

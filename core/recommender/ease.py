@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -356,37 +357,75 @@ class EaseRecommender(RatingLookups):
 
     def contributions(self, row: sp.csr_matrix, movie_id: int) -> list[tuple[int, float]]:
         """Every rated movie's contribution x_j·B[j, i] to movie i's score, largest first (zeros dropped)."""
-        item = self._movies.index_of(movie_id)
-        if item is None or row.nnz == 0:
-            return []
-        x = interaction_matrix(row, self.params.binary)
-        values = x.data * self._column_entries(x.indices, item)
-        order = np.argsort(-values, kind="stable")
-        return [(self._movies.id_at(int(x.indices[k])), float(values[k])) for k in order if values[k] != 0]
+        return self.contributions_many(row, [movie_id])[0]
 
-    def _column_entries(self, rows: np.ndarray, col: int) -> np.ndarray:
-        """B[rows, col] as a dense vector: a binary search in each row (slicing a CSR column copies far more)."""
-        w = self._weights
-        out = np.zeros(len(rows), dtype=np.float64)
-        for k, r in enumerate(rows):
-            start, stop = w.indptr[r], w.indptr[r + 1]
-            pos = start + int(np.searchsorted(w.indices[start:stop], col))
-            if pos < stop and w.indices[pos] == col:
-                out[k] = w.data[pos]
+    def contributions_many(
+        self, row: sp.csr_matrix, movie_ids: Sequence[int], top: int | None = None
+    ) -> list[list[tuple[int, float]]]:
+        """`contributions` for several movies at once (one lookup of B[rated, picks]); with `top`, only
+        each movie's `top` largest positive contributions."""
+        out: list[list[tuple[int, float]]] = [[] for _ in movie_ids]
+        found = [(k, self._movies.index_of(m)) for k, m in enumerate(movie_ids)]
+        found = [(k, i) for k, i in found if i is not None]
+        if not found or row.nnz == 0:
+            return out
+        x = interaction_matrix(row, self.params.binary)
+        values = x.data[:, None] * self._entries(x.indices, np.array([i for _, i in found], dtype=np.int64))
+        for column, (k, _) in enumerate(found):
+            column_values = values[:, column]
+            chosen = np.flatnonzero(column_values > 0 if top is not None else column_values != 0)
+            if top is not None and chosen.size > top:
+                chosen = chosen[np.argpartition(-column_values[chosen], top - 1)[:top]]
+            chosen = chosen[np.argsort(-column_values[chosen], kind="stable")]
+            out[k] = [(self._movies.id_at(int(x.indices[j])), float(column_values[j])) for j in chosen]
         return out
+
+    def _entries(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """B[rows][:, cols] as a dense len(rows) × len(cols) array, by a vectorised binary search of every
+        (row, col) pair in the rows' sorted column indices (slicing the CSR copies every entry of the rows:
+        millions for a user with thousands of ratings)."""
+        w = self._weights
+        lo = np.repeat(w.indptr[rows].astype(np.int64), len(cols))
+        stop = np.repeat(w.indptr[rows + 1].astype(np.int64), len(cols))
+        target = np.tile(cols, len(rows))
+        hi = stop.copy()
+        while True:  # lower bound of `target` in indices[lo:hi], for every pair at once
+            active = lo < hi
+            if not active.any():
+                break
+            mid = (lo + hi) // 2
+            below = np.zeros_like(active)
+            below[active] = w.indices[mid[active]] < target[active]
+            lo = np.where(active & below, mid + 1, lo)
+            hi = np.where(active & ~below, mid, hi)
+        hit = lo < stop
+        hit[hit] = w.indices[lo[hit]] == target[hit]
+        values = np.zeros(len(lo), dtype=np.float64)
+        values[hit] = w.data[lo[hit]]
+        return values.reshape(len(rows), len(cols))
 
     def explain_for_user(self, user_id: int, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
         """The known user's rated movies that push `movie_id`'s score up most: (movie_id, x_j·B[j, i]) > 0."""
+        return self.explain_many_for_user(user_id, [movie_id], top)[0]
+
+    def explain_many_for_user(self, user_id: int, movie_ids: Sequence[int], top: int = 3) -> list[list[tuple[int, float]]]:
+        """`explain_for_user` for several picks at once."""
         row = self._user_row(user_id)
         if row is None or top <= 0:
-            return []
-        return [c for c in self.contributions(row, movie_id) if c[1] > 0][:top]
+            return [[] for _ in movie_ids]
+        return self.contributions_many(row, movie_ids, top)
 
     def explain_from_liked(self, liked: LikedInput, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
         """Like `explain_for_user` for a cold-start user given as liked movies."""
+        return self.explain_many_from_liked(liked, [movie_id], top)[0]
+
+    def explain_many_from_liked(
+        self, liked: LikedInput, movie_ids: Sequence[int], top: int = 3
+    ) -> list[list[tuple[int, float]]]:
+        """`explain_from_liked` for several picks at once."""
         if top <= 0:
-            return []
-        return [c for c in self.contributions(self.liked_row(liked), movie_id) if c[1] > 0][:top]
+            return [[] for _ in movie_ids]
+        return self.contributions_many(self.liked_row(liked), movie_ids, top)
 
 
 def expand_weights(b: sp.csr_matrix, items: np.ndarray, n_items: int) -> sp.csr_matrix:

@@ -24,7 +24,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -268,37 +268,56 @@ class EnsembleRecommender:
     def explain_for_user(self, user_id: int, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
         """The known user's rated movies that raise `movie_id`'s score most: (movie_id, contribution) > 0,
         from the component that dominates the pick's blended score (see `_dominant`)."""
-        row = self.ease.rating_row(user_id)
-        if row is None or top <= 0:
-            return []
-        use_ease = self._dominant(("user", int(user_id)), movie_id, lambda: self.recommend_for_user(user_id, 1))
-        return self._explain(
-            use_ease,
-            lambda: self.ease.explain_for_user(user_id, movie_id, top),
-            lambda: self.als.explain_for_user(user_id, movie_id, top),
+        return self.explain_many_for_user(user_id, [movie_id], top)[0]
+
+    def explain_many_for_user(self, user_id: int, movie_ids: Sequence[int], top: int = 3) -> list[list[tuple[int, float]]]:
+        """`explain_for_user` for several picks, each component asked once for all the picks it explains."""
+        if self.ease.rating_row(user_id) is None or top <= 0:
+            return [[] for _ in movie_ids]
+        key = ("user", int(user_id))
+        return self._explain_many(
+            [self._dominant(key, m, lambda: self.recommend_for_user(user_id, 1)) for m in movie_ids],
+            movie_ids,
+            lambda ids: self.ease.explain_many_for_user(user_id, ids, top),
+            lambda ids: self.als.explain_many_for_user(user_id, ids, top),
         )
 
     def explain_from_liked(self, liked: LikedInput, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
         """Like `explain_for_user` for a cold-start user given as liked movies."""
+        return self.explain_many_from_liked(liked, [movie_id], top)[0]
+
+    def explain_many_from_liked(
+        self, liked: LikedInput, movie_ids: Sequence[int], top: int = 3
+    ) -> list[list[tuple[int, float]]]:
+        """`explain_from_liked` for several picks at once."""
         if top <= 0:
-            return []
+            return [[] for _ in movie_ids]
         key = _liked_key(self.ease.liked_row(liked))
-        use_ease = self._dominant(key, movie_id, lambda: self.recommend_from_liked(liked, 1))
-        return self._explain(
-            use_ease,
-            lambda: self.ease.explain_from_liked(liked, movie_id, top),
-            lambda: self.als.explain_from_liked(liked, movie_id, top),
+        return self._explain_many(
+            [self._dominant(key, m, lambda: self.recommend_from_liked(liked, 1)) for m in movie_ids],
+            movie_ids,
+            lambda ids: self.ease.explain_many_from_liked(liked, ids, top),
+            lambda ids: self.als.explain_many_from_liked(liked, ids, top),
         )
 
     @staticmethod
-    def _explain(
-        use_ease: bool,
-        ease: Callable[[], list[tuple[int, float]]],
-        als: Callable[[], list[tuple[int, float]]],
-    ) -> list[tuple[int, float]]:
-        # The dominant component first; the other when it credits no rated movie.
-        first, second = (ease, als) if use_ease else (als, ease)
-        return first() or second()
+    def _explain_many(
+        use_ease: list[bool],
+        movie_ids: Sequence[int],
+        ease: Callable[[list[int]], list[list[tuple[int, float]]]],
+        als: Callable[[list[int]], list[list[tuple[int, float]]]],
+    ) -> list[list[tuple[int, float]]]:
+        # Each pick asks its dominant component first, then the other when that credits no rated movie;
+        # each component answers all its picks of a round in one call.
+        out: list[list[tuple[int, float]]] = [[] for _ in movie_ids]
+        for asks_ease in (lambda k: use_ease[k], lambda k: not use_ease[k]):  # round 1: dominant; round 2: other
+            unexplained = [k for k in range(len(movie_ids)) if not out[k]]
+            for component, wants_ease in ((ease, True), (als, False)):
+                todo = [k for k in unexplained if asks_ease(k) == wants_ease]
+                if todo:
+                    for k, parts in zip(todo, component([int(movie_ids[k]) for k in todo]), strict=True):
+                        out[k] = parts
+        return out
 
     def _dominant(self, key: tuple[object, ...], movie_id: int, rescore: Callable[[], object]) -> bool:
         """True when EASE's part of the pick's blended score, w·ease/S_ease, is at least ALS's part.

@@ -279,3 +279,27 @@ def test_training_is_deterministic_for_a_fixed_seed() -> None:
     first = AlsRecommender.train(users, movies, ratings, PARAMS)
     second = AlsRecommender.train(users, movies, ratings, PARAMS)
     assert first.to_bytes() == second.to_bytes()
+
+
+def test_explaining_many_picks_at_once_equals_implicits_explain_for_each(model: AlsRecommender) -> None:
+    # One factorisation of the user's weights serves every pick; each pick's answer must still be
+    # implicit's own explanation of it (unknown movie ids get [] in their place).
+    for u in (0, 3, 12):
+        user = int(USER_IDS[u])
+        uidx = model._users.index_of(user)
+        picks = [m for m, _ in model.recommend_for_user(user, 6)] + [424242]
+        many = model.explain_many_for_user(user, picks, top=4)
+        assert len(many) == len(picks) and many[-1] == []
+        for movie_id, fast in zip(picks[:-1], many, strict=False):
+            _, slow, _ = model._model.explain(uidx, model._ratings, model._movies.index_of(movie_id), N=4)
+            assert [m for m, _ in fast] == [model._movies.id_at(int(i)) for i, s in slow if s > 0]
+            np.testing.assert_allclose([c for _, c in fast], [s for _, s in slow if s > 0], rtol=1e-3)
+    liked = {int(MOVIE_IDS[0]): 5.0, int(MOVIE_IDS[1]): 4.0}
+    targets = [int(MOVIE_IDS[2]), int(MOVIE_IDS[3])]
+    for many, single in zip(
+        model.explain_many_from_liked(liked, targets, top=2),
+        [model.explain_from_liked(liked, t, top=2) for t in targets],
+        strict=True,
+    ):
+        assert [m for m, _ in many] == [m for m, _ in single]
+        np.testing.assert_allclose([c for _, c in many], [c for _, c in single], rtol=1e-9)

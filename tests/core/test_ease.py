@@ -110,6 +110,29 @@ def test_evidence_is_x_j_times_b_ji_over_rated_movies(model: EaseRecommender) ->
     assert model.explain_from_liked([101, 102], 103, top=2) and model.explain_for_user(999, target) == []
 
 
+def test_evidence_for_many_picks_is_each_picks_column_of_b(model: EaseRecommender) -> None:
+    # The batched lookup of B[rated, picks] must give every pick exactly its own dense column's values.
+    dense_b = model._weights.toarray()
+    for user in (1, 2, 7):
+        row = model.rating_row(user)
+        assert row is not None
+        picks = [m for m, _ in model.recommend_for_user(user, 5)] + [999999]  # an unknown id gets []
+        many = model.explain_many_for_user(user, picks, top=10)
+        assert many[-1] == []
+        for movie_id, evidence in zip(picks[:-1], many, strict=False):
+            col = model.movie_index.index_of(movie_id)
+            expected = sorted(
+                ((int(model.movie_index.id_at(int(j))), float(dense_b[j, col])) for j in row.indices if dense_b[j, col] > 0),
+                key=lambda p: -p[1],
+            )[:10]
+            assert [m for m, _ in evidence] == [m for m, _ in expected]
+            np.testing.assert_allclose([v for _, v in evidence], [v for _, v in expected], rtol=1e-6)
+    assert model.explain_many_from_liked([101, 102], [103, 104], top=2) == [
+        model.explain_from_liked([101, 102], 103, top=2),
+        model.explain_from_liked([101, 102], 104, top=2),
+    ]
+
+
 def test_star_valued_x_weights_contributions_by_stars() -> None:
     users, movies, stars = checkerboard()
     stars_model = EaseRecommender.train(users, movies, stars, EaseParams(l2=2.0, binary=False, min_item_ratings=1))
