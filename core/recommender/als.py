@@ -231,7 +231,9 @@ class AlsRecommender(RatingLookups):
         """
         return self.explain_many_for_user(user_id, [movie_id], top)[0]
 
-    def explain_many_for_user(self, user_id: int, movie_ids: Sequence[int], top: int = 3) -> list[list[tuple[int, float]]]:
+    def explain_many_for_user(
+        self, user_id: int, movie_ids: Sequence[int], top: int = 3
+    ) -> list[list[tuple[int, float]]]:
         """`explain_for_user` for several picks at once (one factorisation of the user's weights)."""
         row = self._user_row(user_id)
         if row is None:

@@ -408,7 +408,9 @@ class EaseRecommender(RatingLookups):
         """The known user's rated movies that push `movie_id`'s score up most: (movie_id, x_j·B[j, i]) > 0."""
         return self.explain_many_for_user(user_id, [movie_id], top)[0]
 
-    def explain_many_for_user(self, user_id: int, movie_ids: Sequence[int], top: int = 3) -> list[list[tuple[int, float]]]:
+    def explain_many_for_user(
+        self, user_id: int, movie_ids: Sequence[int], top: int = 3
+    ) -> list[list[tuple[int, float]]]:
         """`explain_for_user` for several picks at once."""
         row = self._user_row(user_id)
         if row is None or top <= 0:

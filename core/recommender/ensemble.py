@@ -270,7 +270,9 @@ class EnsembleRecommender:
         from the component that dominates the pick's blended score (see `_dominant`)."""
         return self.explain_many_for_user(user_id, [movie_id], top)[0]
 
-    def explain_many_for_user(self, user_id: int, movie_ids: Sequence[int], top: int = 3) -> list[list[tuple[int, float]]]:
+    def explain_many_for_user(
+        self, user_id: int, movie_ids: Sequence[int], top: int = 3
+    ) -> list[list[tuple[int, float]]]:
         """`explain_for_user` for several picks, each component asked once for all the picks it explains."""
         if self.ease.rating_row(user_id) is None or top <= 0:
             return [[] for _ in movie_ids]

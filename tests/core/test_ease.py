@@ -122,7 +122,11 @@ def test_evidence_for_many_picks_is_each_picks_column_of_b(model: EaseRecommende
         for movie_id, evidence in zip(picks[:-1], many, strict=False):
             col = model.movie_index.index_of(movie_id)
             expected = sorted(
-                ((int(model.movie_index.id_at(int(j))), float(dense_b[j, col])) for j in row.indices if dense_b[j, col] > 0),
+                (
+                    (int(model.movie_index.id_at(int(j))), float(dense_b[j, col]))
+                    for j in row.indices
+                    if dense_b[j, col] > 0
+                ),
                 key=lambda p: -p[1],
             )[:10]
             assert [m for m, _ in evidence] == [m for m, _ in expected]

@@ -131,7 +131,8 @@ def test_explaining_many_picks_equals_explaining_each(ensemble: EnsembleRecommen
         for user in (1, 5, 8):
             picks = [m for m, _ in skewed.recommend_for_user(user, 4)]
             _same_evidence(
-                skewed.explain_many_for_user(user, picks, top=3), [skewed.explain_for_user(user, m, top=3) for m in picks]
+                skewed.explain_many_for_user(user, picks, top=3),
+                [skewed.explain_for_user(user, m, top=3) for m in picks],
             )
     picks = [m for m, _ in ensemble.recommend_from_liked([101, 102], 3)]
     _same_evidence(
