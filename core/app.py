@@ -210,5 +210,8 @@ def _load_ensemble(blobs: dict[str, bytes], als: AlsRecommender | None) -> Ensem
     try:
         return EnsembleRecommender.from_bytes(blobs["ensemble"], EaseRecommender.from_bytes(blobs["ease"]), als)
     except ValueError as exc:
-        logger.warning("could not load the EASE/ALS ensemble (%s); recommendations use ALS alone", exc)
+        logger.warning(
+            "could not load the EASE/ALS ensemble (%s); recommendations use ALS alone until `movie-mcp build` is run",
+            exc,
+        )
         return None

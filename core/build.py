@@ -29,6 +29,10 @@ from core.enrichment_records import INPUT_COLUMNS, ROW_COLUMNS, UPSERT_SQL, enri
 from core.enrichment_rules import enrich_offline, input_hash
 from core.errors import InvalidInputError
 from core.importers.base import Dataset
+from core.recommender import als as als_module
+from core.recommender import blend as blend_module
+from core.recommender import ease as ease_module
+from core.recommender import ensemble as ensemble_module
 from core.recommender.als import AlsParams, AlsRecommender
 from core.recommender.blend import BlendedPredictor, BlendParams
 from core.recommender.ease import EaseParams, EaseRecommender
@@ -287,16 +291,25 @@ class _Builder:
         als_params = self.als_params
         # The rating model is the blend of biased MF (these MF parameters) and neighbourhood models.
         rating_params = BlendParams(mf=self.predictor_params)
-        trainers: list[tuple[str, object, Callable[[], bytes]]] = [
-            ("als", als_params, lambda: AlsRecommender.train(users, items, values, als_params).to_bytes()),
+        # (name, params, blob format, trainer): a blob is reused only when the ratings, the params and the
+        # blob format it was written in are all unchanged.
+        trainers: list[tuple[str, object, str, Callable[[], bytes]]] = [
+            (
+                "als",
+                als_params,
+                f"als {als_module.FORMAT_VERSION}",
+                lambda: AlsRecommender.train(users, items, values, als_params).to_bytes(),
+            ),
             (
                 "predictor",
                 rating_params,
+                f"blend {blend_module.FORMAT_VERSION}",
                 lambda: BlendedPredictor.train(users, items, values, rating_params).to_bytes(),
             ),
             (
                 "ease",
                 self.ease_params,
+                f"ease {ease_module.FORMAT_VERSION}",
                 lambda: EaseRecommender.train(users, items, values, self.ease_params).to_bytes(),
             ),
             # The default recommender: its blob holds the blend's params and score scales, measured on the
@@ -308,13 +321,15 @@ class _Builder:
                     "ease": dataclasses.asdict(self.ease_params),
                     "als": dataclasses.asdict(als_params),
                 },
+                f"ensemble {ensemble_module.FORMAT_VERSION} ease {ease_module.FORMAT_VERSION} "
+                f"als {als_module.FORMAT_VERSION}",
                 self._train_ensemble,
             ),
         ]
-        for name, params, train in trainers:
+        for name, params, blob_format, train in trainers:
             as_dict = params if isinstance(params, dict) else dataclasses.asdict(params)  # type: ignore[call-overload]
             params_json = json.dumps(as_dict, sort_keys=True)
-            digest = hashlib.sha256(f"{ratings_digest}\n{params_json}".encode()).hexdigest()
+            digest = hashlib.sha256(f"{ratings_digest}\n{params_json}\n{blob_format}".encode()).hexdigest()
             old = None
             if self.previous is not None:
                 old = self.previous.execute(

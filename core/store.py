@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -49,18 +50,19 @@ async def genres_of(db: aiosqlite.Connection, movie_ids: Iterable[int]) -> dict[
 
 
 async def summaries(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, MovieSummary]:
-    """Summaries for the given ids (unknown ids are absent from the result)."""
+    """Summaries for the given ids (unknown ids are absent from the result); one query, genres in order."""
     ids = list(dict.fromkeys(movie_ids))
     if not ids:
         return {}
     rows = await fetch_all(
         db,
-        "SELECT movie_id, title, year, rating_count, rating_mean FROM movies"
-        f" WHERE movie_id IN ({placeholders(len(ids))})",
+        "SELECT m.movie_id, m.title, m.year, m.rating_count, m.rating_mean,"
+        " (SELECT json_group_array(g.name ORDER BY mg.position) FROM movie_genres mg JOIN genres g USING (genre_id)"
+        "  WHERE mg.movie_id = m.movie_id) AS genre_list"
+        f" FROM movies m WHERE m.movie_id IN ({placeholders(len(ids))})",
         ids,
     )
-    genres = await genres_of(db, ids)
-    return {r["movie_id"]: summary_from_row(r, genres.get(r["movie_id"], [])) for r in rows}
+    return {r["movie_id"]: summary_from_row(r, json.loads(r["genre_list"])) for r in rows}
 
 
 def summary_from_row(row: aiosqlite.Row, genres: list[str]) -> MovieSummary:

@@ -59,6 +59,7 @@ from core.recommender.ease import (
     gram,
     interaction_matrix,
     modelled_items,
+    round_to_float16,
 )
 from core.recommender.ensemble import EnsembleParams, EnsembleRecommender, blend_scores, scale_from_top_scores
 
@@ -89,13 +90,11 @@ class SearchGrids:
 
     ease_binary_l2: tuple[float, ...] = (200.0, 400.0, 800.0)
     ease_stars_l2: tuple[float, ...] = (2500.0, 5000.0, 10000.0)
-    ease_keep: tuple[int, ...] = (250, 500, 1000, 2000)  # weights kept per movie; the dense B is the reference
-    keep_tolerance: float = 0.001  # nDCG@10 the pruned EASE may lose against the dense one
     als_factors: tuple[int, ...] = (32, 64, 128)
     als_regularization: tuple[float, ...] = (1.0, 10.0, 30.0)
     als_alpha: tuple[float, ...] = (0.5, 1.0, 2.0)
     als_iterations: int = 15
-    ensemble_weight: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+    ensemble_weight: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
     ensemble_popularity: tuple[float, ...] = (0.0, 0.05, 0.1, 0.15, 0.2)
     validation_groups: int = VALIDATION_GROUPS
     validation_fraction: float = TEST_FRACTION
@@ -104,7 +103,6 @@ class SearchGrids:
 QUICK_GRIDS = SearchGrids(
     ease_binary_l2=(5.0, 20.0),
     ease_stars_l2=(50.0,),
-    ease_keep=(10,),
     als_factors=(4,),
     als_regularization=(0.1, 1.0),
     als_alpha=(1.0,),
@@ -424,8 +422,8 @@ def top_unrated(scores: np.ndarray, matrix: sp.csr_matrix) -> np.ndarray:
 
 @dataclass
 class SearchResult:
-    ease: EaseParams  # EASE alone: the validated (X, λ), dense (keep_per_item 0)
-    blend_ease: EaseParams  # the ensemble's EASE: (X, λ) chosen jointly with the blend, and its pruning
+    ease: EaseParams  # EASE alone: the validated (X, λ)
+    blend_ease: EaseParams  # the ensemble's EASE: (X, λ) chosen jointly with the blend
     als: tuple[int, float, float]  # ALS grid: factors, regularization, alpha
     ensemble: EnsembleParams
     log: list[dict[str, object]]  # every configuration tried, with its validation nDCG@10
@@ -504,28 +502,14 @@ def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
     for (binary, l2), parts in alone.items():
         trace.append({"model": "EASE", "binary": binary, "l2": l2, "val_ndcg@10": round(mean(parts), 4)})
     best_binary, best_l2 = max(configs, key=lambda c: mean(alone[c]))
-    ease_params = EaseParams(l2=best_l2, binary=best_binary, keep_per_item=0)
+    ease_params = EaseParams(l2=best_l2, binary=best_binary)
 
-    # Stage 2: with that EASE, the pruning (EASE alone) and the blend with the tools' ALS (dense EASE).
-    keeps = sorted(grids.ease_keep)
-    dense: list[tuple[float, int]] = []
-    pruned: dict[int, list[tuple[float, int]]] = {k: [] for k in keeps}
-    blends = [(w, beta) for w in grids.ensemble_weight for beta in grids.ensemble_popularity]
-    blended: dict[tuple[float, float], list[tuple[float, int]]] = {c: [] for c in blends}
-    for vf in folds:
+    # Stage 2: the ensemble, EASE's (X, λ) chosen jointly with the blend's (w, β) and the tools' ALS: the
+    # best EASE alone is not the best partner (on ml-latest-small a stronger-regularised one blends better).
+    blends = [(c, w, beta) for c in configs for w in grids.ensemble_weight for beta in grids.ensemble_popularity]
+    blended: dict[tuple[tuple[bool, float], float, float], list[tuple[float, int]]] = {c: [] for c in blends}
+    for fold_no, vf in enumerate(folds):
         fold = vf.fold
-        items, b = dense_ease(fold, best_binary, best_l2)
-        full_scores = ease_scores_from_dense(fold, best_binary, items, b)
-        ease_scale = scale_from_top_scores(top_unrated(full_scores, fold.matrix))  # over every training user
-        ease_scores = vf.mask_rated(full_scores[vf.rows].astype(np.float32))
-        del full_scores
-        dense.append(vf.score(ease_scores.copy()))
-        for keep in keeps:
-            model = EaseRecommender.from_dense_weights(
-                fold.users, fold.movies, fold.matrix, replace(ease_params, keep_per_item=keep), items, b
-            )
-            pruned[keep].append(vf.score(vf.mask_rated(model.score_rows(fold.matrix[vf.rows]))))
-        del b
         als = AlsRecommender.train(
             fold.train["user_id"].to_numpy(), fold.train["movie_id"].to_numpy(), fold.train["rating"].to_numpy()
         )
@@ -534,37 +518,38 @@ def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
         als_rows = np.where(np.isfinite(als_scores[vf.rows]), als_scores[vf.rows], 0.0).astype(np.float32)
         del als_scores
         counts = fold.item_counts
-        for w, beta in blends:
-            params = EnsembleParams(ease_weight=w, popularity_exponent=beta)
-            blended[(w, beta)].append(
-                vf.score(blend_scores(ease_scores, als_rows, counts, params, ease_scale, als_scale))
-            )
-    dense_value = mean(dense)
-    # The smallest pruning within tolerance of the dense matrix; the largest tried when none is (memory
-    # stays bounded either way: a dense 6k² B would be ~290 MB as a sparse matrix).
-    keep = next((k for k in keeps if mean(pruned[k]) >= dense_value - grids.keep_tolerance), keeps[-1])
-    for k in keeps:
+        for binary, l2 in configs:
+            items, b = dense_ease(fold, binary, l2)
+            full_scores = ease_scores_from_dense(fold, binary, items, round_to_float16(b))  # as stored
+            del b
+            ease_scale = scale_from_top_scores(top_unrated(full_scores, fold.matrix))  # over every training user
+            ease_scores = vf.mask_rated(full_scores[vf.rows].astype(np.float32))
+            del full_scores
+            for w, beta in ((w, beta) for c, w, beta in blends if c == (binary, l2)):
+                params = EnsembleParams(ease_weight=w, popularity_exponent=beta)
+                blended[((binary, l2), w, beta)].append(
+                    vf.score(blend_scores(ease_scores, als_rows, counts, params, ease_scale, als_scale))
+                )
+            log.info("topn search: group %d/%d ensemble with EASE %s λ=%g", fold_no + 1, len(folds), binary, l2)
+    for ((binary, l2), w, beta), parts in blended.items():
         trace.append(
             {
-                "model": "EASE pruned",
-                "keep_per_item": k,
-                "dense": round(dense_value, 4),
-                "val_ndcg@10": round(mean(pruned[k]), 4),
+                "model": "ensemble",
+                "binary": binary,
+                "l2": l2,
+                "ease_weight": w,
+                "popularity_exponent": beta,
+                "val_ndcg@10": round(mean(parts), 4),
             }
         )
-    for (w, beta), parts in blended.items():
-        trace.append(
-            {"model": "ensemble", "ease_weight": w, "popularity_exponent": beta, "val_ndcg@10": round(mean(parts), 4)}
-        )
-    best_w, best_beta = max(blends, key=lambda c: mean(blended[c]))
+    (blend_binary, blend_l2), best_w, best_beta = max(blends, key=lambda c: mean(blended[c]))
     log.info(
-        "topn search: EASE %s λ=%g keep %d; blend w=%g β=%g (nDCG@10 %.4f)",
-        best_binary,
-        best_l2,
-        keep,
+        "topn search: ensemble EASE %s λ=%g, w=%g β=%g (nDCG@10 %.4f)",
+        blend_binary,
+        blend_l2,
         best_w,
         best_beta,
-        mean(blended[(best_w, best_beta)]),
+        mean(blended[((blend_binary, blend_l2), best_w, best_beta)]),
     )
 
     # ALS grid (a baseline): on the first validation group.
@@ -589,7 +574,7 @@ def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
     log.info("topn search: ALS grid best %s nDCG@10 %.4f", best_als, als_ndcg[best_als])
     return SearchResult(
         ease_params,
-        replace(ease_params, keep_per_item=keep),
+        replace(ease_params, binary=blend_binary, l2=blend_l2),
         best_als,
         EnsembleParams(best_w, best_beta),
         trace,
@@ -686,7 +671,7 @@ def evaluate_models(
 
     for name, params in (
         ("EASE (λ by validation)", found.ease),
-        ("EASE (λ=200)", EaseParams(l2=200.0, binary=True, keep_per_item=0)),
+        ("EASE (λ=200)", EaseParams(l2=200.0, binary=True)),
     ):
         items, b, seconds = dense(params.binary, params.l2)
         scores = ease_scores_from_dense(fold, params.binary, items, b)
@@ -713,8 +698,8 @@ def evaluate_models(
             DEFAULT_MODEL,
             evaluate_top(top, fold),
             seconds,
-            f"EASE λ {default_ease.l2:g} {'binary' if default_ease.binary else 'stars'} X, "
-            f"{default_ease.keep_per_item or 'all'} weights per movie + ALS (engine=als); "
+            f"EASE λ {default_ease.l2:g} {'binary' if default_ease.binary else 'stars'} X (float16 B) "
+            "+ ALS (engine=als); "
             f"w {default_ensemble.ease_weight:g}, β {default_ensemble.popularity_exponent:g}",
         )
     )
@@ -774,9 +759,8 @@ def run(context: EvalContext) -> SectionResult:
         f"validation search ({grids.validation_groups} user groups, {grids.validation_fraction:.0%} of each "
         "member's training ratings held out): EASE alone "
         f"{'binary' if found.ease.binary else 'stars'} X, λ {found.ease.l2:g}; ensemble EASE "
-        f"{'binary' if found.blend_ease.binary else 'stars'} X, λ {found.blend_ease.l2:g}, keep "
-        f"{found.blend_ease.keep_per_item or 'all'} weights per movie, w {found.ensemble.ease_weight:g}, "
-        f"β {found.ensemble.popularity_exponent:g}; ALS grid best {found.als}",
+        f"{'binary' if found.blend_ease.binary else 'stars'} X, λ {found.blend_ease.l2:g}, "
+        f"w {found.ensemble.ease_weight:g}, β {found.ensemble.popularity_exponent:g}; ALS grid best {found.als}",
         "the default model's parameters "
         + ("equal the search's picks" if picks_match else "differ from this run's search picks (shown above)"),
         "issue reference nDCG@10 (ml-latest-small): " + "; ".join(f"{k} {v}" for k, v in REFERENCE_NDCG.items()),
@@ -819,7 +803,7 @@ def run(context: EvalContext) -> SectionResult:
 def _trace_notes(trace: list[dict[str, object]]) -> list[str]:
     """One line per searched family: its configurations with their validation nDCG@10, best first."""
     lines = []
-    for family in ("EASE", "EASE pruned", "ensemble", "ALS"):
+    for family in ("EASE", "ensemble", "ALS"):
         entries = sorted(
             (t for t in trace if t["model"] == family),
             key=lambda t: -float(t["val_ndcg@10"]),  # type: ignore[arg-type]

@@ -31,7 +31,7 @@ from core.recommender import (
 log = logging.getLogger(__name__)
 
 _KIND = "als"
-_FORMAT_VERSION = 1
+FORMAT_VERSION = 1
 # topk marks filtered-out slots with -FLT_MAX; anything this low is "no item", not a real score.
 _FILTERED_SCORE = -1e37
 # Rating used for a liked movie given without a rating (cold start from a plain list).
@@ -138,7 +138,7 @@ class AlsRecommender(RatingLookups):
         return pack_npz(
             {
                 "kind": np.array(_KIND),
-                "format_version": np.array(_FORMAT_VERSION),
+                "format_version": np.array(FORMAT_VERSION),
                 "params": np.array(json.dumps(asdict(self.params))),
                 "user_factors": np.asarray(self._model.user_factors),
                 "item_factors": np.asarray(self._model.item_factors),
@@ -149,7 +149,7 @@ class AlsRecommender(RatingLookups):
     @classmethod
     def from_bytes(cls, data: bytes) -> AlsRecommender:
         """Rebuild a model saved with `to_bytes`; raises ValueError on a foreign or corrupt blob."""
-        arrays = unpack_npz(data, _KIND, _FORMAT_VERSION, "ALS")
+        arrays = unpack_npz(data, _KIND, FORMAT_VERSION, "ALS")
         params = AlsParams(**json.loads(str(arrays["params"])))
         model = _new_model(params)
         model.user_factors = np.ascontiguousarray(arrays["user_factors"], dtype=np.float32)

@@ -67,7 +67,7 @@ from core.recommender.predictor import (
 log = logging.getLogger(__name__)
 
 _KIND = "blended_rating_predictor"
-_FORMAT_VERSION = 1
+FORMAT_VERSION = 1
 ENGINE = "blend-mf-neighbourhood"
 MODELS = ("mf", "gnm", "knn")  # blended on top of the baseline, in this order
 _FULL_META = 4  # [1, log n_u, log n_i, log Σs]
@@ -341,7 +341,7 @@ class BlendedPredictor(RatingLookups):
         return pack_npz(
             {
                 "kind": np.array(_KIND),
-                "format_version": np.array(_FORMAT_VERSION),
+                "format_version": np.array(FORMAT_VERSION),
                 "params": np.array(self.params.to_json()),
                 "weights": self._weights,
                 "n_meta": np.array(self._n_meta),
@@ -365,7 +365,7 @@ class BlendedPredictor(RatingLookups):
     @classmethod
     def from_bytes(cls, data: bytes) -> BlendedPredictor:
         """Rebuild a predictor saved with `to_bytes`; raises ValueError on a foreign or corrupt blob."""
-        arrays = unpack_npz(data, _KIND, _FORMAT_VERSION, "blended rating predictor")
+        arrays = unpack_npz(data, _KIND, FORMAT_VERSION, "blended rating predictor")
         params = BlendParams.from_json(str(arrays["params"]))
         user_index, movie_index, ratings = cls._lookups_from_arrays(arrays, "r")
         baseline = Baseline(float(arrays["global_mean"]), arrays["base_user_bias"], arrays["base_item_bias"])

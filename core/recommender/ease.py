@@ -6,11 +6,12 @@ X is the users×movies matrix (binary: every rating is an interaction; or the st
 x a user's row. A new user folds in for free: their row times B, no solve. The contribution of a
 rated movie j to the score of movie i is x_j · B[j, i], which is the evidence we show.
 
-Memory: B is dense over the modelled movies (6,000² floats for ml-latest-small), so only movies with
-at least `min_item_ratings` ratings are modelled (movies rated once carry no co-occurrence signal
-worth 40% of the matrix) and each column keeps only its `keep_per_item` largest weights (by
-magnitude), stored as a float32 sparse matrix: ~6 MB instead of 144 MB, with validation accuracy
-unchanged (see `EaseParams`).
+Memory: B is dense over the modelled movies, so only movies with at least `min_item_ratings` ratings
+are modelled (movies rated once carry no co-occurrence signal worth 40% of the matrix): 6,003² for
+ml-latest-small. Its weights are rounded to float16 precision, which halves the blob (72 MB) and moves
+nDCG@10 by less than 0.0003; in memory it is float32 (144 MB), because scoring is then one BLAS product.
+An earlier version kept only each column's largest weights in a sparse matrix: 97 MB for 1/3 of the
+weights, and 0.003 nDCG@10 lost.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from core.recommender import (
     LikedInput,
     RatingLookups,
     build_rating_matrix,
-    csr_from_arrays,
-    csr_to_arrays,
     pack_npz,
     unpack_npz,
 )
@@ -40,7 +39,7 @@ from core.recommender import (
 log = logging.getLogger(__name__)
 
 _KIND = "ease"
-_FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: column-pruned sparse B
 # Stars given to a liked movie passed without a rating (the tools' cold-start path), as for ALS.
 # The Cholesky inverse is the one dense O(n³) step. One BLAS thread: on a shared 2-core machine a second
 # thread made it slower (12 s → 33 s for n = 4,800 under load), and the server never trains.
@@ -53,31 +52,28 @@ class EaseParams:
 
     Chosen on ml-latest-small by `movie-mcp eval`'s top-N search (`core.evaluation.topn.search`), on
     validation data carved out of the 80% training part only (4 user groups, 20% of each member's
-    training ratings held out, models trained on the rest; nDCG@10 over all validated users). Grid:
-    binary X with λ ∈ {200, 400, 800}, star X with λ ∈ {2,500, 5,000, 10,000}, then {250, 500, 1,000,
-    2,000} weights kept per movie.
-    - binary=False, l2=2500: star X (a 5-star rating weighs 2.5× a 2-star one, in the fold-in and in the
-      evidence x_j·B[j, i] too) with λ = 2,500 scored 0.2274, binary X with λ = 200 0.2271 (a tie; XᵀX of
-      stars is ≈ 14× that of binary X, so the λ grids differ by that factor); λ = 10,000 was the worst.
+    training ratings held out, models trained on the rest; nDCG@10 over all validated users), jointly
+    with the blend (`EnsembleParams`), because this EASE serves inside the ensemble. Grid: binary X with
+    λ ∈ {200, 400, 800}, star X with λ ∈ {2,500, 5,000, 10,000}, × the blend's grid.
+    - binary=False, l2=5000: star X (a 5-star rating weighs 2.5× a 2-star one, in the fold-in and in the
+      evidence x_j·B[j, i] too). In the ensemble it scored 0.2334 (λ = 2,500: 0.2328, 10,000: 0.2325;
+      binary X at best 0.2316). Alone, λ = 2,500 would be best (0.2274 against 0.2264): the ensemble
+      prefers a smoother EASE, since ALS supplies the finer detail. XᵀX of stars is ≈ 14× that of binary
+      X, so the λ grids differ by that factor.
     - min_item_ratings=2: movies with fewer training ratings are not modelled (never recommended by EASE,
       never evidence; ALS still ranks them when a query leaves nothing else). That keeps 97% of the
       ratings and makes the Gram matrix 6,003² instead of 9,066² for ml-latest-small.
-    - keep_per_item=2000: each column of B keeps its 2,000 largest-magnitude weights (0 keeps all). No
-      setting tried stayed within 0.001 nDCG@10 of the dense B (2,000: −0.003; 1,000 and fewer: −0.006),
-      so the search took the largest: ~12M float32 weights, ~96 MB in memory and in the database, where
-      the dense 6,003² matrix would take 144 MB dense or ~290 MB as a sparse one.
     """
 
-    l2: float = 2500.0
+    l2: float = 5000.0
     binary: bool = False
     min_item_ratings: int = 2
-    keep_per_item: int = 2000
 
     def __post_init__(self) -> None:
         if self.l2 <= 0:
             raise ValueError("l2 must be > 0")
-        if self.min_item_ratings < 1 or self.keep_per_item < 0:
-            raise ValueError("min_item_ratings must be >= 1 and keep_per_item >= 0")
+        if self.min_item_ratings < 1:
+            raise ValueError("min_item_ratings must be >= 1")
 
 
 # ------------------------------------------------------------------------------ the algebra
@@ -128,20 +124,9 @@ def ease_weights(gram_matrix: np.ndarray, l2: float) -> np.ndarray:
     return upper
 
 
-def prune_columns(b: np.ndarray, keep: int) -> sp.csr_matrix:
-    """Keep the `keep` largest-magnitude weights of every column of B (all when keep is 0 or ≥ n), as float32 CSR."""
-    n = b.shape[0]
-    if keep <= 0 or keep >= n:
-        out = sp.csr_matrix(b.astype(np.float32))
-    else:
-        # argpartition per column: rows of the `keep` largest |B[:, j]|.
-        rows = np.argpartition(-np.abs(b), keep - 1, axis=0)[:keep]
-        cols = np.broadcast_to(np.arange(n), rows.shape)
-        values = b[rows, cols].astype(np.float32)
-        out = sp.csr_matrix((values.ravel(), (rows.ravel(), cols.ravel())), shape=b.shape)
-    out.eliminate_zeros()
-    out.sort_indices()
-    return out
+def round_to_float16(b: np.ndarray) -> np.ndarray:
+    """B with every weight rounded to float16 precision, as float32 (the model's stored precision)."""
+    return np.ascontiguousarray(np.asarray(b).astype(np.float16).astype(np.float32))
 
 
 # ------------------------------------------------------------------------------ the model
@@ -150,8 +135,9 @@ def prune_columns(b: np.ndarray, keep: int) -> sp.csr_matrix:
 class EaseRecommender(RatingLookups):
     """Top-N recommendations, cold start and per-item evidence from one EASE weight matrix.
 
-    `weights` is movies×movies over the whole movie index (rows and columns of unmodelled movies are
-    empty), float32 CSR. Immutable after construction and safe to share between threads.
+    `weights` is the dense float32 B over the modelled movies `items` (column indices of the movie
+    index, ascending): weights[p, q] is B[items[p], items[q]]. Immutable after construction and safe to
+    share between threads.
     """
 
     def __init__(
@@ -160,18 +146,24 @@ class EaseRecommender(RatingLookups):
         user_index: IdIndex,
         movie_index: IdIndex,
         ratings: sp.csr_matrix,
-        weights: sp.csr_matrix,
-        modelled: np.ndarray,
+        weights: np.ndarray,
+        items: np.ndarray,
     ) -> None:
         n_items = len(movie_index)
         if ratings.shape != (len(user_index), n_items):
             raise ValueError("ratings shape does not match the id indices")
-        if weights.shape != (n_items, n_items) or modelled.shape != (n_items,):
-            raise ValueError("weights or modelled mask do not match the movie index")
+        items = np.asarray(items, dtype=np.int64)
+        if weights.shape != (len(items), len(items)) or (items.size and (items.min() < 0 or items.max() >= n_items)):
+            raise ValueError("weights or modelled movies do not match the movie index")
         super().__init__(user_index, movie_index, ratings)
         self.params = params
-        self._weights = weights
-        self._modelled = modelled.astype(bool)
+        self._weights = np.ascontiguousarray(weights, dtype=np.float32)
+        self._items = items
+        self._modelled = np.zeros(n_items, dtype=bool)
+        self._modelled[items] = True
+        # Movie index -> row/column of `weights` (-1 for movies EASE does not model).
+        self._position = np.full(n_items, -1, dtype=np.int64)
+        self._position[items] = np.arange(len(items))
         self._item_counts = np.bincount(ratings.indices, minlength=n_items)
 
     # ----------------------------------------------------------------- training / serialisation
@@ -199,12 +191,11 @@ class EaseRecommender(RatingLookups):
             b = ease_weights(gram(interaction_matrix(matrix, params.binary), items), params.l2)
         model = cls.from_dense_weights(user_index, movie_index, matrix, params, items, b)
         log.info(
-            "EASE trained on %d ratings (%d users × %d of %d movies, %d weights) in %.1fs",
+            "EASE trained on %d ratings (%d users × %d of %d movies) in %.1fs",
             matrix.nnz,
             matrix.shape[0],
             len(items),
             matrix.shape[1],
-            model._weights.nnz,
             time.perf_counter() - started,
         )
         return model
@@ -219,21 +210,19 @@ class EaseRecommender(RatingLookups):
         items: np.ndarray,
         b: np.ndarray,
     ) -> EaseRecommender:
-        """Wrap a dense B over the movie indices `items` (pruned per `params.keep_per_item`)."""
-        weights = expand_weights(prune_columns(b, params.keep_per_item), items, matrix.shape[1])
-        modelled = np.zeros(matrix.shape[1], dtype=bool)
-        modelled[items] = True
-        return cls(params, user_index, movie_index, matrix, weights, modelled)
+        """Wrap a dense B over the movie indices `items`, at the stored (float16) precision."""
+        return cls(params, user_index, movie_index, matrix, round_to_float16(b), items)
 
     def to_bytes(self) -> bytes:
-        """One npz blob (no pickle): the pruned weights, the modelled mask, id maps, ratings, params."""
+        """One npz blob (no pickle): B as float16 (exact: its weights are float16 values), the modelled
+        movies, id maps, ratings and params."""
         return pack_npz(
             {
                 "kind": np.array(_KIND),
-                "format_version": np.array(_FORMAT_VERSION),
+                "format_version": np.array(FORMAT_VERSION),
                 "params": np.array(json.dumps(asdict(self.params))),
-                "modelled": self._modelled,
-                **csr_to_arrays(self._weights, "weights"),
+                "items": self._items,
+                "weights": self._weights.astype(np.float16),
                 **self._lookup_arrays("ratings"),
             }
         )
@@ -241,22 +230,34 @@ class EaseRecommender(RatingLookups):
     @classmethod
     def from_bytes(cls, data: bytes) -> EaseRecommender:
         """Rebuild a model saved with `to_bytes`; raises ValueError on a foreign or corrupt blob."""
-        arrays = unpack_npz(data, _KIND, _FORMAT_VERSION, "EASE")
+        arrays = unpack_npz(data, _KIND, FORMAT_VERSION, "EASE")
         params = EaseParams(**json.loads(str(arrays["params"])))
         user_index, movie_index, ratings = cls._lookups_from_arrays(arrays, "ratings")
-        weights = csr_from_arrays(arrays, "weights")
-        return cls(params, user_index, movie_index, ratings, weights, np.asarray(arrays["modelled"], dtype=bool))
+        weights = np.asarray(arrays["weights"]).astype(np.float32)
+        return cls(params, user_index, movie_index, ratings, weights, np.asarray(arrays["items"]))
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the weights, the rating matrix and the id maps (what loading costs in memory)."""
-        mats = (self._weights, self._ratings)
+        r = self._ratings
         return int(
-            sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in mats)
+            self._weights.nbytes
+            + r.data.nbytes
+            + r.indices.nbytes
+            + r.indptr.nbytes
             + self._users.ids.nbytes
             + self._movies.ids.nbytes
+            + self._items.nbytes
+            + self._position.nbytes
             + self._modelled.nbytes
         )
+
+    def dense_weights(self) -> np.ndarray:
+        """B over the whole movie index as a dense float64 matrix (zero rows/columns for unmodelled movies);
+        for analysis and tests: it is n_movies² floats."""
+        out = np.zeros((self.n_items, self.n_items))
+        out[np.ix_(self._items, self._items)] = self._weights
+        return out
 
     @property
     def user_ids(self) -> np.ndarray:
@@ -290,9 +291,10 @@ class EaseRecommender(RatingLookups):
 
         Unmodelled movies score -inf so they are never ranked; rated movies are NOT masked here.
         """
-        x = interaction_matrix(sp.csr_matrix(rows), self.params.binary).astype(np.float32)
-        scores = np.asarray((x @ self._weights).toarray(), dtype=np.float64)
-        scores[:, ~self._modelled] = -np.inf
+        x = interaction_matrix(sp.csr_matrix(rows), self.params.binary)[:, self._items].astype(np.float32)
+        scores = np.full((x.shape[0], self.n_items), -np.inf)
+        with threadpool_limits(BLAS_THREADS, "blas"):
+            scores[:, self._items] = x @ self._weights  # sparse rows × dense B: only the rated rows of B are read
         return scores
 
     def rating_row(self, user_id: int) -> sp.csr_matrix | None:
@@ -381,28 +383,12 @@ class EaseRecommender(RatingLookups):
         return out
 
     def _entries(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """B[rows][:, cols] as a dense len(rows) × len(cols) array, by a vectorised binary search of every
-        (row, col) pair in the rows' sorted column indices (slicing the CSR copies every entry of the rows:
-        millions for a user with thousands of ratings)."""
-        w = self._weights
-        lo = np.repeat(w.indptr[rows].astype(np.int64), len(cols))
-        stop = np.repeat(w.indptr[rows + 1].astype(np.int64), len(cols))
-        target = np.tile(cols, len(rows))
-        hi = stop.copy()
-        while True:  # lower bound of `target` in indices[lo:hi], for every pair at once
-            active = lo < hi
-            if not active.any():
-                break
-            mid = (lo + hi) // 2
-            below = np.zeros_like(active)
-            below[active] = w.indices[mid[active]] < target[active]
-            lo = np.where(active & below, mid + 1, lo)
-            hi = np.where(active & ~below, mid, hi)
-        hit = lo < stop
-        hit[hit] = w.indices[lo[hit]] == target[hit]
-        values = np.zeros(len(lo), dtype=np.float64)
-        values[hit] = w.data[lo[hit]]
-        return values.reshape(len(rows), len(cols))
+        """B[rows][:, cols] (movie indices) as a dense len(rows) × len(cols) array; 0 where unmodelled."""
+        r, c = self._position[rows], self._position[cols]
+        out = np.zeros((len(rows), len(cols)), dtype=np.float64)
+        keep_r, keep_c = np.flatnonzero(r >= 0), np.flatnonzero(c >= 0)
+        out[np.ix_(keep_r, keep_c)] = self._weights[np.ix_(r[keep_r], c[keep_c])]
+        return out
 
     def explain_for_user(self, user_id: int, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
         """The known user's rated movies that push `movie_id`'s score up most: (movie_id, x_j·B[j, i]) > 0."""
@@ -428,13 +414,3 @@ class EaseRecommender(RatingLookups):
         if top <= 0:
             return [[] for _ in movie_ids]
         return self.contributions_many(self.liked_row(liked), movie_ids, top)
-
-
-def expand_weights(b: sp.csr_matrix, items: np.ndarray, n_items: int) -> sp.csr_matrix:
-    """Embed a weight matrix over `items` into the full n_items×n_items index (other rows/columns empty)."""
-    coo = b.tocoo()
-    out = sp.csr_matrix(
-        (coo.data.astype(np.float32), (items[coo.row], items[coo.col])), shape=(n_items, n_items), dtype=np.float32
-    )
-    out.sort_indices()
-    return out

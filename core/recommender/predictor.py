@@ -24,7 +24,7 @@ from core.recommender import IdIndex, RatingLookups, build_rating_matrix, pack_n
 log = logging.getLogger(__name__)
 
 _KIND = "rating_predictor"
-_FORMAT_VERSION = 1
+FORMAT_VERSION = 1
 MIN_RATING = 0.5
 MAX_RATING = 5.0
 # Rating-count "half-trust" constants of `confidence` (see its docstring).
@@ -232,7 +232,7 @@ class RatingPredictor(RatingLookups):
         return pack_npz(
             {
                 "kind": np.array(_KIND),
-                "format_version": np.array(_FORMAT_VERSION),
+                "format_version": np.array(FORMAT_VERSION),
                 "params": np.array(json.dumps(asdict(self.params))),
                 "global_mean": np.array(self._mu),
                 "user_factors": self._p,
@@ -246,7 +246,7 @@ class RatingPredictor(RatingLookups):
     @classmethod
     def from_bytes(cls, data: bytes) -> RatingPredictor:
         """Rebuild a predictor saved with `to_bytes`; raises ValueError on a foreign or corrupt blob."""
-        arrays = unpack_npz(data, _KIND, _FORMAT_VERSION, "rating-predictor")
+        arrays = unpack_npz(data, _KIND, FORMAT_VERSION, "rating-predictor")
         user_index, movie_index, ratings = cls._lookups_from_arrays(arrays, "r")
         return cls(
             PredictorParams(**json.loads(str(arrays["params"]))),

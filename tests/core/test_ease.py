@@ -11,7 +11,7 @@ from core.recommender.ease import (
     EaseRecommender,
     ease_weights,
     interaction_matrix,
-    prune_columns,
+    round_to_float16,
 )
 
 BLOCK_A = list(range(1, 11))  # movie ids 1-10
@@ -33,7 +33,7 @@ def checkerboard(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def model() -> EaseRecommender:
-    return EaseRecommender.train(*checkerboard(), EaseParams(l2=2.0, binary=True, min_item_ratings=1, keep_per_item=0))
+    return EaseRecommender.train(*checkerboard(), EaseParams(l2=2.0, binary=True, min_item_ratings=1))
 
 
 def test_weights_match_the_closed_form_and_have_a_zero_diagonal() -> None:
@@ -68,7 +68,7 @@ def test_scores_are_the_users_row_times_b(model: EaseRecommender) -> None:
     users, movies, _ = checkerboard()
     rated = movies[users == 3]
     scores, row = model.user_scores(3)  # type: ignore[misc]
-    dense_b = model._weights.toarray()
+    dense_b = model.dense_weights()
     x = np.zeros(model.n_items)
     x[model.movie_index.indices_of(rated)] = 1.0
     np.testing.assert_allclose(scores, x @ dense_b, rtol=1e-6)
@@ -98,7 +98,7 @@ def test_evidence_is_x_j_times_b_ji_over_rated_movies(model: EaseRecommender) ->
     target = model.recommend_for_user(2, 1)[0][0]
     evidence = model.explain_for_user(2, target, top=3)
     assert evidence and len(evidence) <= 3 and {m for m, _ in evidence} <= rated
-    dense_b = model._weights.toarray()
+    dense_b = model.dense_weights()
     col = model.movie_index.index_of(target)
     for movie_id, value in evidence:
         assert value == pytest.approx(float(dense_b[model.movie_index.index_of(movie_id), col]), rel=1e-6)
@@ -112,7 +112,7 @@ def test_evidence_is_x_j_times_b_ji_over_rated_movies(model: EaseRecommender) ->
 
 def test_evidence_for_many_picks_is_each_picks_column_of_b(model: EaseRecommender) -> None:
     # The batched lookup of B[rated, picks] must give every pick exactly its own dense column's values.
-    dense_b = model._weights.toarray()
+    dense_b = model.dense_weights()
     for user in (1, 2, 7):
         row = model.rating_row(user)
         assert row is not None
@@ -160,18 +160,22 @@ def test_movies_below_min_item_ratings_are_never_recommended() -> None:
         assert {500, 501}.isdisjoint(m for m, _ in model.recommend_for_user(user, 20))
 
 
-def test_pruning_keeps_the_largest_weights_of_each_column() -> None:
-    b = np.array([[0.0, -5.0, 1.0], [2.0, 0.0, -3.0], [-4.0, 1.0, 0.0]], dtype=np.float32)
-    pruned = prune_columns(b, 1).toarray()
-    assert pruned.tolist() == [[0.0, -5.0, 0.0], [0.0, 0.0, -3.0], [-4.0, 0.0, 0.0]]
-    assert np.array_equal(prune_columns(b, 0).toarray(), b)
+def test_weights_are_the_closed_form_at_float16_precision() -> None:
+    users, movies, stars = checkerboard()
+    model = EaseRecommender.train(users, movies, stars, EaseParams(l2=2.0, binary=True, min_item_ratings=1))
+    x = interaction_matrix(model._ratings, binary=True).toarray()
+    exact = ease_weights(x.T @ x, 2.0)
+    b = model.dense_weights()
+    assert np.array_equal(b, b.astype(np.float16).astype(np.float64))  # every weight is a float16 value
+    np.testing.assert_allclose(b, exact, rtol=1e-3, atol=1e-4)
+    assert np.array_equal(round_to_float16(exact), round_to_float16(round_to_float16(exact)))
 
 
 def test_blob_round_trip_without_pickle(model: EaseRecommender) -> None:
     blob = model.to_bytes()
     again = EaseRecommender.from_bytes(blob)
     assert again.params == model.params
-    assert (again._weights != model._weights).nnz == 0
+    assert np.array_equal(again.dense_weights(), model.dense_weights())
     for user in (1, 25):
         assert again.recommend_for_user(user, 5) == model.recommend_for_user(user, 5)
     assert again.recommend_from_liked([1, 2], 3) == model.recommend_from_liked([1, 2], 3)
