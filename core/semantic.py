@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-import anyio
 import anyio.to_thread
 import numpy as np
 import sqlite_vec
 
 from core import store
 from core.app import MovieApp
+from core.concurrency import both
 from core.embeddings import EMBEDDING_MODEL_NAME
 from core.errors import InvalidInputError
 from core.filters import describe, make_filters, movie_conditions, vector_conditions, where
@@ -93,15 +93,7 @@ async def semantic_search(
         raise InvalidInputError("query is empty; describe the movie you want, e.g. 'a heist that goes wrong'")
     conditions = vector_conditions(filters)
     # The query embedding (a worker thread) overlaps the count of matching movies (the database's thread).
-    vector = b""
-
-    async def embed() -> None:
-        nonlocal vector
-        vector = await embed_query(app, query)
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(embed)
-        matching = await _count_matching(app, filters)
+    vector, matching = await both(lambda: embed_query(app, query), lambda: _count_matching(app, filters))
     hits = await knn(app, vector, k, conditions) if matching else []
     found = await store.summaries(app.db, [mid for mid, _ in hits])
     overviews = (

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 
+from core.embeddings import Embedder
+from tests.conftest import serve_in_memory
 from tests.synthetic import ROMANCE_FANS, ROMANCE_IDS, SPACE_FANS, SPACE_IDS, UNRATED_MOVIE_ID
 
 EXPECTED_TOOLS = {
@@ -295,3 +298,16 @@ async def test_enrich_movies_is_idempotent_and_force_recomputes(client: Client) 
 async def test_enrich_movies_bad_input(client: Client) -> None:
     assert "exactly one" in await error_text(client, "enrich_movies", {})
     assert "[424242]" in await error_text(client, "enrich_movies", {"movie_ids": [1, 424242]})
+
+
+async def test_semantic_search_when_the_embedding_model_failed_to_load(synthetic_db: Path) -> None:
+    # The query embedding runs concurrently with the filter count; its failure must still reach the
+    # client as a plain tool error naming the cause (not an exception group or an internal error).
+    class BrokenEmbedder(Embedder):
+        def load(self) -> Any:
+            raise RuntimeError("model files missing")
+
+    async with serve_in_memory(synthetic_db, BrokenEmbedder()) as broken:
+        text = await error_text(broken, "semantic_search", {"query": "space battle"})
+        assert "embedding model could not be loaded" in text and "model files missing" in text
+        assert (await ok(broken, "search_movies", {"query": "star voyage"}))["results"]  # the rest still works
