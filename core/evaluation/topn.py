@@ -29,7 +29,8 @@ Models (all on the same split, in the same run)
 - EASE (λ by validation): λ and binary-vs-stars X chosen on validation; dense B over movies with ≥ 2 ratings.
 - EASE (λ=200): the issue's reference setting (binary X).
 - ease-als-ensemble (default): exactly what `get_movie_recommendations` serves by default — the
-  `EaseParams`, `AlsParams` and `EnsembleParams` defaults, through `EnsembleRecommender.recommend_for_user`.
+  `EaseParams`, `AlsParams` and `EnsembleParams` defaults (B at float16 precision, as stored), through
+  `EnsembleRecommender.recommend_for_user`.
   The validation search for those parameters runs in every evaluation, and the notes say whether
   its picks still equal the defaults.
 """
@@ -465,13 +466,16 @@ def validation_folds(train: pd.DataFrame, seed: int, grids: SearchGrids) -> list
 
 
 def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
-    """Choose EASE (X, λ, pruning), then the blend (w, β), then the ALS grid point, on validation folds of
-    `train` only (`validation_folds`; the test ratings are never seen).
+    """Choose EASE alone (X, λ), the ensemble (EASE's X and λ jointly with the blend's w and β, the tools'
+    ALS fixed), and the ALS grid point, on validation folds of `train` only (`validation_folds`; the test
+    ratings are never seen).
 
-    The objective is nDCG@10 (every held-out rating relevant) over all validated users. Staged, as
-    components are usually tuned: EASE alone first, then the blend weights with that EASE and the tools'
-    ALS fixed. Why density-matched folds: with a plain 80/20 holdout of the training part (models on 64% of
-    the ratings) validation preferred more regularisation and less popularity re-weighting than suits the
+    The objective is nDCG@10 (every held-out rating relevant) over all validated users. The ensemble's EASE
+    is searched jointly because the best EASE alone is not the best partner for ALS (a smoother one blends
+    better); it is scored at the float16 precision it is stored in.
+
+    Why density-matched folds: with a plain 80/20 holdout of the training part (models on 64% of the
+    ratings) validation preferred more regularisation and less popularity re-weighting than suits the
     final models, and its blend objective was flat; with ~95% of the ratings it agrees with held-out data.
     The ALS grid, a baseline, uses the first group only.
     """
