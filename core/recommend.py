@@ -198,7 +198,10 @@ async def get_movie_recommendations(
         if ensemble is not None:
             model, base_engine = ensemble, ENSEMBLE_ENGINE
         else:
-            notes.append("this database predates the EASE + ALS ensemble; answered with ALS (rebuild to get it)")
+            notes.append(
+                "this database predates the current EASE + ALS ensemble; answered with ALS (run `movie-mcp build`"
+                " to update it: the catalogue, embeddings and enrichments are reused)"
+            )
     use_hybrid = engine == "hybrid"
     use_llm = engine == "llm" and app.llm is not None
     if engine == "llm" and app.llm is None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from core.app import MovieApp
 from core.build import BuildReport, build_from_dataset
 from core.embeddings import Embedder
@@ -65,3 +68,50 @@ async def test_a_database_built_before_the_ensemble_answers_with_als_and_says_so
         assert {r.movie_id for r in result.recommendations} <= set(SPACE_IDS)
     finally:
         await app.close()
+
+
+async def test_an_ease_blob_of_an_older_format_falls_back_to_als_and_says_how_to_update(
+    synthetic_db: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    # A database built by an earlier version (format 1: a column-pruned sparse B) must not break start-up:
+    # the ensemble is left out, answers come from ALS, and the note names the command that fixes it.
+    from core import sqlite
+    from core.config import Settings
+    from core.recommend import get_movie_recommendations
+    from core.recommender import pack_npz
+
+    db = tmp_path / "old-format.db"
+    shutil.copy(synthetic_db, db)
+    conn = sqlite.connect_sync(db)
+    with conn:
+        old_blob = pack_npz({"kind": np.array("ease"), "format_version": np.array(1)})
+        conn.execute("UPDATE model_blobs SET data = ? WHERE name = 'ease'", (old_blob,))
+    conn.close()
+    app = MovieApp(Settings(db_path=db), embedder=embedder, preload_embedder=False)
+    await app.load()
+    try:
+        assert app.ensemble is None
+        result = await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=3)
+        assert result.engine == "als" and any("movie-mcp build" in note for note in result.notes)
+    finally:
+        await app.close()
+
+
+def test_a_new_blob_format_retrains_the_model_even_with_unchanged_params(
+    synthetic_db: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.recommender import ease as ease_module
+
+    db = tmp_path / "movies.db"
+    shutil.copy(synthetic_db, db)
+    monkeypatch.setattr(ease_module, "FORMAT_VERSION", ease_module.FORMAT_VERSION + 1)
+    report = build_from_dataset(
+        db,
+        make_dataset(),
+        embedder=embedder,
+        als_params=AlsParams(factors=8, regularization=1.0, alpha=1.0, iterations=30),
+        predictor_params=PredictorParams(factors=4, reg_factors=0.1, epochs=20),
+    )
+    # EASE (and the ensemble calibrated on it) are retrained in the new format; ALS and the predictor are reused.
+    assert report.computed["model:ease"] == 1 and report.computed["model:ensemble"] == 1
+    assert report.reused["model:als"] == 1 and report.reused["model:predictor"] == 1
