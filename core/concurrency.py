@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio
 
+log = logging.getLogger(__name__)
+
 A = TypeVar("A")
 B = TypeVar("B")
 
 
-def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first exception inside a (possibly nested) exception group."""
-    first = group.exceptions[0]
-    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    """The exceptions inside a (possibly nested) exception group, in order."""
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return out
 
 
 async def both(first: Callable[[], Awaitable[A]], second: Callable[[], Awaitable[B]]) -> tuple[A, B]:
@@ -34,5 +39,8 @@ async def both(first: Callable[[], Awaitable[A]], second: Callable[[], Awaitable
             group.start_soon(run, 0, first)
             group.start_soon(run, 1, second)
     except BaseExceptionGroup as errors:
-        raise _first_leaf(errors) from None
+        first, *others = _leaves(errors)
+        for other in others:  # both failed: the caller sees the first, the log keeps the second
+            log.warning("a concurrent call also failed: %r", other)
+        raise first from None
     return results[0], results[1]

@@ -487,29 +487,11 @@ def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
         count = sum(n for _, n in parts)
         return sum(t for t, _ in parts) / count if count else 0.0
 
-    # Stage 1: EASE alone, X type × λ.
+    # One pass per validation group and (X, λ): B is solved once and scored twice, alone (EASE's own
+    # search) and inside the ensemble, where EASE's (X, λ) is chosen jointly with the blend's (w, β) and
+    # the tools' ALS: the best EASE alone is not the best partner (on ml-latest-small a stronger-regularised
+    # one blends better). The ensemble scores B at the float16 precision it is stored in.
     alone: dict[tuple[bool, float], list[tuple[float, int]]] = {c: [] for c in configs}
-    for fold_no, vf in enumerate(folds):
-        fold = vf.fold
-        items = modelled_items(fold.matrix, 2)
-        for binary in (True, False):
-            with threadpool_limits(BLAS_THREADS, "blas"):
-                g = gram(interaction_matrix(fold.matrix, binary), items)
-            x = interaction_matrix(fold.matrix[vf.rows], binary)[:, items]
-            for l2 in [l2 for b_flag, l2 in configs if b_flag == binary]:
-                with threadpool_limits(BLAS_THREADS, "blas"):
-                    b = ease_weights(g, l2)
-                scores = np.full((len(vf.rows), fold.matrix.shape[1]), -np.inf, dtype=np.float32)
-                scores[:, items] = x @ b
-                alone[(binary, l2)].append(vf.score(vf.mask_rated(scores)))
-                log.info("topn search: group %d/%d EASE %s λ=%g", fold_no + 1, len(folds), binary, l2)
-    for (binary, l2), parts in alone.items():
-        trace.append({"model": "EASE", "binary": binary, "l2": l2, "val_ndcg@10": round(mean(parts), 4)})
-    best_binary, best_l2 = max(configs, key=lambda c: mean(alone[c]))
-    ease_params = EaseParams(l2=best_l2, binary=best_binary)
-
-    # Stage 2: the ensemble, EASE's (X, λ) chosen jointly with the blend's (w, β) and the tools' ALS: the
-    # best EASE alone is not the best partner (on ml-latest-small a stronger-regularised one blends better).
     blends = [(c, w, beta) for c in configs for w in grids.ensemble_weight for beta in grids.ensemble_popularity]
     blended: dict[tuple[tuple[bool, float], float, float], list[tuple[float, int]]] = {c: [] for c in blends}
     for fold_no, vf in enumerate(folds):
@@ -522,19 +504,38 @@ def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
         als_rows = np.where(np.isfinite(als_scores[vf.rows]), als_scores[vf.rows], 0.0).astype(np.float32)
         del als_scores
         counts = fold.item_counts
-        for binary, l2 in configs:
-            items, b = dense_ease(fold, binary, l2)
-            full_scores = ease_scores_from_dense(fold, binary, items, round_to_float16(b))  # as stored
-            del b
-            ease_scale = scale_from_top_scores(top_unrated(full_scores, fold.matrix))  # over every training user
-            ease_scores = vf.mask_rated(full_scores[vf.rows].astype(np.float32))
-            del full_scores
-            for w, beta in ((w, beta) for c, w, beta in blends if c == (binary, l2)):
-                params = EnsembleParams(ease_weight=w, popularity_exponent=beta)
-                blended[((binary, l2), w, beta)].append(
-                    vf.score(blend_scores(ease_scores, als_rows, counts, params, ease_scale, als_scale))
+        items = modelled_items(fold.matrix, 2)
+        for binary in (True, False):
+            x_all = interaction_matrix(fold.matrix, binary)
+            with threadpool_limits(BLAS_THREADS, "blas"):
+                g = gram(x_all, items)
+            x_all = x_all[:, items]
+            x = x_all[vf.rows]
+            for l2 in [l2 for b_flag, l2 in configs if b_flag == binary]:
+                with threadpool_limits(BLAS_THREADS, "blas"):
+                    b = ease_weights(g, l2)
+                scores = np.full((len(vf.rows), fold.matrix.shape[1]), -np.inf, dtype=np.float32)
+                scores[:, items] = x @ b
+                alone[(binary, l2)].append(vf.score(vf.mask_rated(scores)))
+                full_scores = np.full(fold.matrix.shape, -np.inf)
+                with threadpool_limits(BLAS_THREADS, "blas"):
+                    full_scores[:, items] = x_all @ round_to_float16(b)
+                del b
+                ease_scale = scale_from_top_scores(top_unrated(full_scores, fold.matrix))  # over every training user
+                ease_scores = vf.mask_rated(full_scores[vf.rows].astype(np.float32))
+                del full_scores
+                for w, beta in ((w, beta) for c, w, beta in blends if c == (binary, l2)):
+                    params = EnsembleParams(ease_weight=w, popularity_exponent=beta)
+                    blended[((binary, l2), w, beta)].append(
+                        vf.score(blend_scores(ease_scores, als_rows, counts, params, ease_scale, als_scale))
+                    )
+                log.info(
+                    "topn search: group %d/%d EASE %s λ=%g, alone and blended", fold_no + 1, len(folds), binary, l2
                 )
-            log.info("topn search: group %d/%d ensemble with EASE %s λ=%g", fold_no + 1, len(folds), binary, l2)
+    for (binary, l2), parts in alone.items():
+        trace.append({"model": "EASE", "binary": binary, "l2": l2, "val_ndcg@10": round(mean(parts), 4)})
+    best_binary, best_l2 = max(configs, key=lambda c: mean(alone[c]))
+    ease_params = EaseParams(l2=best_l2, binary=best_binary)
     for ((binary, l2), w, beta), parts in blended.items():
         trace.append(
             {

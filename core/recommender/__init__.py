@@ -22,6 +22,7 @@ __all__ = [
     "csr_from_arrays",
     "csr_to_arrays",
     "pack_npz",
+    "ranked_positions",
     "unpack_npz",
 ]
 
@@ -166,6 +167,16 @@ def csr_from_arrays(arrays: Mapping[str, np.ndarray], prefix: str) -> sp.csr_mat
     return sp.csr_matrix(
         (arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape
     )
+
+
+def ranked_positions(values: np.ndarray, top: int | None = None, *, positive_only: bool = True) -> np.ndarray:
+    """Positions of `values` that are > 0 (or ≠ 0 with `positive_only=False`), largest value first, ties
+    by lower position (deterministic evidence lists); at most `top` of them when given (none when ≤ 0)."""
+    if top is not None and top <= 0:
+        return np.empty(0, dtype=np.int64)
+    chosen = np.flatnonzero(values > 0 if positive_only else values != 0)
+    order = chosen[np.lexsort((chosen, -values[chosen]))]
+    return order if top is None else order[:top]
 
 
 DEFAULT_LIKED_RATING = 5.0  # stars assumed for a cold-start "liked" movie given without a rating

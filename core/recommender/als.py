@@ -25,6 +25,7 @@ from core.recommender import (
     RatingLookups,
     build_rating_matrix,
     pack_npz,
+    ranked_positions,
     unpack_npz,
 )
 
@@ -269,12 +270,10 @@ class AlsRecommender(RatingLookups):
         weighted = scipy.linalg.cho_solve(scipy.linalg.cho_factor(w), picks.T)  # W⁻¹ y_i, one column per pick
         contributions = (rated @ weighted) * confidence[:, None]  # rated × picks
         contributions[confidence < 0] = 0.0
-        keep = min(top, row.nnz)
         for column, (k, _) in enumerate(found):
             values = contributions[:, column]
-            best = np.argpartition(-values, keep - 1)[:keep] if keep < values.size else np.arange(values.size)
-            best = best[np.argsort(-values[best], kind="stable")]
-            out[k] = [(self._movies.id_at(int(row.indices[j])), float(values[j])) for j in best if values[j] > 0]
+            best = ranked_positions(values, top)
+            out[k] = [(self._movies.id_at(int(row.indices[j])), float(values[j])) for j in best]
         return out
 
     # ------------------------------------------------------------------------- similarity

@@ -303,3 +303,20 @@ def test_explaining_many_picks_at_once_equals_implicits_explain_for_each(model: 
     ):
         assert [m for m, _ in many] == [m for m, _ in single]
         np.testing.assert_allclose([c for _, c in many], [c for _, c in single], rtol=1e-9)
+
+
+def test_batched_explanations_match_implicit_with_alpha_and_varied_stars() -> None:
+    # alpha scales every confidence (c_j = alpha · stars) inside W and in each contribution; with alpha = 1
+    # a misplaced alpha would go unnoticed, so compare against implicit with alpha = 2.5.
+    users, movies, stars = _checkerboard()
+    model = AlsRecommender.train(
+        users, movies, stars, AlsParams(factors=4, regularization=1.0, alpha=2.5, iterations=15)
+    )
+    for u in (2, 14):
+        user = int(USER_IDS[u])
+        uidx = model._users.index_of(user)
+        picks = [m for m, _ in model.recommend_for_user(user, 5)]
+        for movie_id, fast in zip(picks, model.explain_many_for_user(user, picks, top=5), strict=True):
+            _, slow, _ = model._model.explain(uidx, model._ratings, model._movies.index_of(movie_id), N=5)
+            assert [m for m, _ in fast] == [model._movies.id_at(int(i)) for i, s in slow if s > 0]
+            np.testing.assert_allclose([c for _, c in fast], [s for _, s in slow if s > 0], rtol=1e-4)

@@ -46,3 +46,34 @@ async def test_a_failure_is_raised_as_itself_and_cancels_the_other() -> None:
     with anyio.fail_after(5), pytest.raises(NotFoundError, match="no movie 7"):
         await both(slow, failing)
     assert cancelled
+
+
+async def test_when_both_fail_the_first_failure_is_raised_and_the_other_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def fails_first() -> None:
+        raise NotFoundError("first")
+
+    async def fails_too() -> None:
+        raise ValueError("second")
+
+    # Both fail before either can cancel the other: one is raised as itself, the other goes to the log.
+    with pytest.raises((NotFoundError, ValueError)) as raised:
+        await both(fails_first, fails_too)
+    other = "second" if isinstance(raised.value, NotFoundError) else "first"
+    assert other in caplog.text
+
+
+async def test_cancelling_the_caller_cancels_both() -> None:
+    cancelled: list[str] = []
+
+    async def waits(name: str) -> None:
+        try:
+            await anyio.sleep(30)
+        except anyio.get_cancelled_exc_class():
+            cancelled.append(name)
+            raise
+
+    with anyio.move_on_after(0.05) as scope:
+        await both(lambda: waits("a"), lambda: waits("b"))
+    assert scope.cancelled_caught and sorted(cancelled) == ["a", "b"]

@@ -189,3 +189,31 @@ def test_params_are_validated() -> None:
         EaseParams(l2=0.0)
     with pytest.raises(ValueError):
         EaseParams(min_item_ratings=0)
+
+
+def test_unmodelled_movies_with_low_ids_do_not_shift_the_weights() -> None:
+    # Movies 0 and 11 are rated once (below min_item_ratings=2) and sort before (and between) the blocks in
+    # the movie index, so B's rows/columns are NOT the movie index: scores and evidence must still use each
+    # movie's own weights.
+    users, movies, stars = checkerboard()
+    users = np.append(users, [1, 21])
+    movies = np.append(movies, [0, 11])
+    stars = np.append(stars, [5.0, 5.0])
+    model = EaseRecommender.train(users, movies, stars, EaseParams(l2=2.0, binary=True, min_item_ratings=2))
+    assert {0, 11}.isdisjoint(model.modelled_movie_ids.tolist())
+    b = model.dense_weights()
+    assert not b[model.movie_index.index_of(0)].any() and not b[:, model.movie_index.index_of(11)].any()
+    for user in (1, 2, 25):
+        row = model.rating_row(user)
+        assert row is not None
+        x = interaction_matrix(row, binary=True).toarray()[0]
+        expected = x @ b
+        for movie_id, score in model.recommend_for_user(user, 5):
+            assert score == pytest.approx(expected[model.movie_index.index_of(movie_id)], rel=1e-5)
+            evidence = model.explain_for_user(user, movie_id, top=10)
+            col = model.movie_index.index_of(movie_id)
+            assert evidence or score <= 0  # a positive score has a rated movie pushing it up
+            for rated_id, value in evidence:
+                assert value == pytest.approx(b[model.movie_index.index_of(rated_id), col], rel=1e-6)
+    # The movie rated once is never evidence, even for the user who rated it.
+    assert all(m != 0 for m, _ in model.explain_for_user(1, model.recommend_for_user(1, 1)[0][0], top=20))

@@ -1,0 +1,20 @@
+"""Shared queries: summaries come back with each movie's genres in the source's order."""
+
+from __future__ import annotations
+
+from core import store
+from core.app import MovieApp
+from tests.synthetic import make_dataset
+
+
+async def test_summaries_keep_genre_order_titles_and_skip_unknown_ids(movie_app: MovieApp) -> None:
+    await movie_app.ready()
+    source = {m.movie_id: m for m in make_dataset().movies}
+    # "Sci-Fi, Action": not alphabetical, so a query that lost the order would show.
+    ids = list(source)[:12]
+    found = await store.summaries(movie_app.db, [*ids, 987654321])
+    assert set(found) == set(ids)
+    for movie_id in ids:
+        assert found[movie_id].genres == source[movie_id].genres
+        assert found[movie_id].title == source[movie_id].title
+    assert await store.summaries(movie_app.db, []) == {}
