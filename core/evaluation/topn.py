@@ -506,20 +506,16 @@ def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
         counts = fold.item_counts
         items = modelled_items(fold.matrix, 2)
         for binary in (True, False):
-            x_all = interaction_matrix(fold.matrix, binary)
             with threadpool_limits(BLAS_THREADS, "blas"):
-                g = gram(x_all, items)
-            x_all = x_all[:, items]
-            x = x_all[vf.rows]
+                g = gram(interaction_matrix(fold.matrix, binary), items)
+            x = interaction_matrix(fold.matrix[vf.rows], binary)[:, items]
             for l2 in [l2 for b_flag, l2 in configs if b_flag == binary]:
                 with threadpool_limits(BLAS_THREADS, "blas"):
                     b = ease_weights(g, l2)
                 scores = np.full((len(vf.rows), fold.matrix.shape[1]), -np.inf, dtype=np.float32)
                 scores[:, items] = x @ b
                 alone[(binary, l2)].append(vf.score(vf.mask_rated(scores)))
-                full_scores = np.full(fold.matrix.shape, -np.inf)
-                with threadpool_limits(BLAS_THREADS, "blas"):
-                    full_scores[:, items] = x_all @ round_to_float16(b)
+                full_scores = ease_scores_from_dense(fold, binary, items, round_to_float16(b))  # every user, as stored
                 del b
                 ease_scale = scale_from_top_scores(top_unrated(full_scores, fold.matrix))  # over every training user
                 ease_scores = vf.mask_rated(full_scores[vf.rows].astype(np.float32))

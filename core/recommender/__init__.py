@@ -9,13 +9,15 @@ not pull in the other's dependencies (`implicit` is only needed by `als`).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "Evidence",
+    "ExplainsPicks",
     "IdIndex",
     "RatingLookups",
     "build_rating_matrix",
@@ -183,6 +185,29 @@ DEFAULT_LIKED_RATING = 5.0  # stars assumed for a cold-start "liked" movie given
 LikedInput = Mapping[int, float] | Iterable[int]
 
 
+Evidence = list[tuple[int, float]]  # (rated movie id, its contribution to a pick's score), largest first
+
+
+class ExplainsPicks:
+    """Single-pick explanations, defined once through the batched ones each recommender implements
+    (the tools explain all their picks in one call; analysis and tests ask about one)."""
+
+    def explain_many_for_user(self, user_id: int, movie_ids: Sequence[int], top: int = 3) -> list[Evidence]:
+        raise NotImplementedError
+
+    def explain_many_from_liked(self, liked: LikedInput, movie_ids: Sequence[int], top: int = 3) -> list[Evidence]:
+        raise NotImplementedError
+
+    def explain_for_user(self, user_id: int, movie_id: int, top: int = 3) -> Evidence:
+        """The known user's rated movies that push `movie_id`'s score up most: (movie_id, contribution),
+        positive only, largest first, at most `top`; [] for an unknown user or movie."""
+        return self.explain_many_for_user(user_id, [movie_id], top)[0]
+
+    def explain_from_liked(self, liked: LikedInput, movie_id: int, top: int = 3) -> Evidence:
+        """Like `explain_for_user` for a cold-start user given as liked movies."""
+        return self.explain_many_from_liked(liked, [movie_id], top)[0]
+
+
 class RatingLookups:
     """What both models know about their training data: the user and movie `IdIndex` and the
     users×movies CSR of stars (`_ratings`), with the lookups over them.
@@ -243,6 +268,40 @@ class RatingLookups:
         if row is None:
             return {}
         return {int(m): float(r) for m, r in zip(self._movies.ids[row.indices], row.data, strict=True)}
+
+    def _rated_arrays(self, rated: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """{movie_id: stars} as parallel (movie ids, stars, movie indices with -1 for unknown ids)."""
+        ids = np.fromiter((int(m) for m in rated), dtype=np.int64, count=len(rated))
+        stars = np.fromiter((float(v) for v in rated.values()), dtype=np.float64, count=len(rated))
+        return ids, stars, self._movies.indices_of(ids)
+
+    def _similar_rated(
+        self,
+        user_id: int,
+        movie_id: int,
+        user_rated: Mapping[int, float] | None,
+        top: int,
+        similarity: Callable[[int, np.ndarray], np.ndarray],
+        *,
+        positive_only: bool,
+    ) -> list[tuple[int, float, float]]:
+        """The rating models' evidence for a prediction: (rated movie id, the user's stars, similarity to
+        `movie_id`), most similar first, at most `top`. `similarity(target index, rated indices)` is the
+        model's own measure; `user_rated` defaults to the user's training ratings; movies unknown to the
+        model and `movie_id` itself are skipped; [] when `movie_id` is unknown."""
+        target = self._movies.index_of(movie_id)
+        if target is None or top <= 0:
+            return []
+        rated = self.user_ratings(user_id) if user_rated is None else user_rated
+        if not rated:
+            return []
+        ids, stars, idx = self._rated_arrays(rated)
+        keep = (idx >= 0) & (idx != target)
+        ids, stars, idx = ids[keep], stars[keep], idx[keep]
+        sims = similarity(target, idx)
+        # Stable sort on (-similarity) keeps ties in input order, which keeps results reproducible.
+        order = [j for j in np.argsort(-sims, kind="stable")[:top] if sims[j] > 0 or not positive_only]
+        return [(int(ids[j]), float(stars[j]), float(sims[j])) for j in order]
 
     def _user_row(self, user_id: int) -> sp.csr_matrix | None:
         """The user's 1×movies row of training stars, or None for an unknown user."""

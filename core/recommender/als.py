@@ -20,6 +20,8 @@ from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
 from core.recommender import (
+    Evidence,
+    ExplainsPicks,
     IdIndex,
     LikedInput,
     RatingLookups,
@@ -81,7 +83,7 @@ def _new_model(params: AlsParams) -> AlternatingLeastSquares:
         )
 
 
-class AlsRecommender(RatingLookups):
+class AlsRecommender(RatingLookups, ExplainsPicks):
     """Top-N recommendations, cold start, explanations and similar movies from one ALS model.
 
     Instances are immutable after construction and safe to share between threads: the lazily
@@ -224,53 +226,36 @@ class AlsRecommender(RatingLookups):
 
     # ------------------------------------------------------------------------- explaining
 
-    def explain_for_user(self, user_id: int, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
-        """The known user's rated movies that push `movie_id`'s score up most: (movie_id, contribution).
-
-        Sorted descending; only positive contributions are kept, so the list may be shorter than
-        `top` or empty. [] for an unknown user or movie.
-        """
-        return self.explain_many_for_user(user_id, [movie_id], top)[0]
-
-    def explain_many_for_user(
-        self, user_id: int, movie_ids: Sequence[int], top: int = 3
-    ) -> list[list[tuple[int, float]]]:
-        """`explain_for_user` for several picks at once (one factorisation of the user's weights)."""
+    def explain_many_for_user(self, user_id: int, movie_ids: Sequence[int], top: int = 3) -> list[Evidence]:
+        """For each pick, the known user's rated movies that push its score up most (see `ExplainsPicks`);
+        one factorisation of the user's weights serves every pick."""
         row = self._user_row(user_id)
-        if row is None:
-            return [[] for _ in movie_ids]
-        return self._explain(row, movie_ids, top)
+        return [[] for _ in movie_ids] if row is None else self._explain(row, movie_ids, top)
 
-    def explain_from_liked(self, liked: LikedInput, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
-        """Like `explain_for_user` for a cold-start user given as liked movies (see `recommend_from_liked`)."""
-        return self._explain(self.liked_row(liked), [movie_id], top)[0]
-
-    def explain_many_from_liked(
-        self, liked: LikedInput, movie_ids: Sequence[int], top: int = 3
-    ) -> list[list[tuple[int, float]]]:
-        """`explain_from_liked` for several picks at once."""
+    def explain_many_from_liked(self, liked: LikedInput, movie_ids: Sequence[int], top: int = 3) -> list[Evidence]:
+        """`explain_many_for_user` for a cold-start user given as liked movies (see `recommend_from_liked`)."""
         return self._explain(self.liked_row(liked), movie_ids, top)
 
-    def _explain(self, row: sp.csr_matrix, movie_ids: Sequence[int], top: int) -> list[list[tuple[int, float]]]:
+    def _explain(self, row: sp.csr_matrix, movie_ids: Sequence[int], top: int) -> list[Evidence]:
         """Hu, Koren & Volinsky's explanation (section 5), as implicit's `explain` computes it, vectorised:
         rated movie j contributes c_j · y_jᵀ W⁻¹ y_i to pick i, with W = YᵀY + λI + Σ_j (c_j − 1) y_j y_jᵀ
         and c_j = alpha · stars_j. implicit loops over the rated movies in Python per pick; this factorises
         W once per user and scores every (rated movie, pick) pair in one product."""
-        out: list[list[tuple[int, float]]] = [[] for _ in movie_ids]
-        found = [(k, self._movies.index_of(m)) for k, m in enumerate(movie_ids)]
-        found = [(k, i) for k, i in found if i is not None]
-        if not found or row.nnz == 0 or top <= 0:
+        out: list[Evidence] = [[] for _ in movie_ids]
+        idx = self._movies.indices_of(np.asarray(movie_ids, dtype=np.int64))
+        known = np.flatnonzero(idx >= 0)
+        if not known.size or row.nnz == 0 or top <= 0:
             return out
         y = self._model.item_factors
         rated = y[row.indices].astype(np.float64)
         confidence = self.params.alpha * row.data.astype(np.float64)
         w = self._model.YtY.astype(np.float64) + self.params.regularization * np.eye(self.params.factors)
         w += (rated.T * (confidence - 1.0)) @ rated
-        picks = y[[i for _, i in found]].astype(np.float64)
+        picks = y[idx[known]].astype(np.float64)
         weighted = scipy.linalg.cho_solve(scipy.linalg.cho_factor(w), picks.T)  # W⁻¹ y_i, one column per pick
         contributions = (rated @ weighted) * confidence[:, None]  # rated × picks
         contributions[confidence < 0] = 0.0
-        for column, (k, _) in enumerate(found):
+        for column, k in enumerate(known):
             values = contributions[:, column]
             best = ranked_positions(values, top)
             out[k] = [(self._movies.id_at(int(row.indices[j])), float(values[j])) for j in best]

@@ -454,9 +454,7 @@ class BlendedPredictor(RatingLookups):
         """Raw predictions for a user known only by `user_rated` ({movie_id: stars}), e.g. one who
         rated movies after the model was trained: every component folds the user in with the movie
         side fixed. Unknown rated movies are ignored; with none left this is μ + b_i."""
-        ids = np.fromiter((int(m) for m in user_rated), dtype=np.int64, count=len(user_rated))
-        stars = np.fromiter((float(v) for v in user_rated.values()), dtype=np.float64, count=len(user_rated))
-        idx = self._movies.indices_of(ids)
+        _, stars, idx = self._rated_arrays(user_rated)
         keep = idx >= 0
         state = self._c.fold_in(idx[keep], stars[keep], self.params) if np.any(keep) else None
         return self._predict_state(state, movie_ids)
@@ -520,21 +518,15 @@ class BlendedPredictor(RatingLookups):
         co-rated with the user's movies has none. `user_rated` ({movie_id: stars}) defaults to the
         user's training ratings; movies unknown to the model and `movie_id` itself are skipped.
         """
-        target = self._movies.index_of(movie_id)
-        if target is None or top <= 0:
-            return []
-        rated = self.user_ratings(user_id) if user_rated is None else user_rated
-        if not rated:
-            return []
-        ids = np.fromiter((int(m) for m in rated), dtype=np.int64, count=len(rated))
-        stars = np.fromiter((float(v) for v in rated.values()), dtype=np.float64, count=len(rated))
-        idx = self._movies.indices_of(ids)
-        keep = (idx >= 0) & (idx != target)
-        ids, stars, idx = ids[keep], stars[keep], idx[keep]
-        sims = similarities_to(self._c.residuals, self._by_item, target, idx, self.params.neighborhood.shrinkage)
-        # Stable sort on (-similarity) keeps ties in input order, which keeps results reproducible.
-        order = [j for j in np.argsort(-sims, kind="stable")[:top] if sims[j] > 0]
-        return [(int(ids[j]), float(stars[j]), float(sims[j])) for j in order]
+        shrinkage = self.params.neighborhood.shrinkage
+        return self._similar_rated(
+            user_id,
+            movie_id,
+            user_rated,
+            top,
+            lambda target, idx: similarities_to(self._c.residuals, self._by_item, target, idx, shrinkage),
+            positive_only=True,
+        )
 
 
 def load_rating_model(data: bytes) -> BlendedPredictor | RatingPredictor:

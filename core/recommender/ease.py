@@ -29,6 +29,8 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from core.recommender import (
+    Evidence,
+    ExplainsPicks,
     IdIndex,
     LikedInput,
     RatingLookups,
@@ -134,7 +136,7 @@ def round_to_float16(b: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------ the model
 
 
-class EaseRecommender(RatingLookups):
+class EaseRecommender(RatingLookups, ExplainsPicks):
     """Top-N recommendations, cold start and per-item evidence from one EASE weight matrix.
 
     `weights` is the dense float32 B over the modelled movies `items` (column indices of the movie
@@ -364,17 +366,17 @@ class EaseRecommender(RatingLookups):
 
     def contributions_many(
         self, row: sp.csr_matrix, movie_ids: Sequence[int], top: int | None = None
-    ) -> list[list[tuple[int, float]]]:
+    ) -> list[Evidence]:
         """`contributions` for several movies at once (one lookup of B[rated, picks]); with `top`, only
         each movie's `top` largest positive contributions."""
-        out: list[list[tuple[int, float]]] = [[] for _ in movie_ids]
-        found = [(k, self._movies.index_of(m)) for k, m in enumerate(movie_ids)]
-        found = [(k, i) for k, i in found if i is not None]
-        if not found or row.nnz == 0 or (top is not None and top <= 0):
+        out: list[Evidence] = [[] for _ in movie_ids]
+        idx = self._movies.indices_of(np.asarray(movie_ids, dtype=np.int64))
+        known = np.flatnonzero(idx >= 0)
+        if not known.size or row.nnz == 0 or (top is not None and top <= 0):
             return out
         x = interaction_matrix(row, self.params.binary)
-        values = x.data[:, None] * self._entries(x.indices, np.array([i for _, i in found], dtype=np.int64))
-        for column, (k, _) in enumerate(found):
+        values = x.data[:, None] * self._entries(x.indices, idx[known])
+        for column, k in enumerate(known):
             column_values = values[:, column]
             chosen = ranked_positions(column_values, top, positive_only=top is not None)
             out[k] = [(self._movies.id_at(int(x.indices[j])), float(column_values[j])) for j in chosen]
@@ -388,27 +390,11 @@ class EaseRecommender(RatingLookups):
         out[np.ix_(keep_r, keep_c)] = self._weights[np.ix_(r[keep_r], c[keep_c])]
         return out
 
-    def explain_for_user(self, user_id: int, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
-        """The known user's rated movies that push `movie_id`'s score up most: (movie_id, x_j·B[j, i]) > 0."""
-        return self.explain_many_for_user(user_id, [movie_id], top)[0]
-
-    def explain_many_for_user(
-        self, user_id: int, movie_ids: Sequence[int], top: int = 3
-    ) -> list[list[tuple[int, float]]]:
-        """`explain_for_user` for several picks at once."""
+    def explain_many_for_user(self, user_id: int, movie_ids: Sequence[int], top: int = 3) -> list[Evidence]:
+        """For each pick i, the known user's rated movies j with the largest x_j·B[j, i] > 0 (see `ExplainsPicks`)."""
         row = self._user_row(user_id)
-        if row is None or top <= 0:
-            return [[] for _ in movie_ids]
-        return self.contributions_many(row, movie_ids, top)
+        return [[] for _ in movie_ids] if row is None else self.contributions_many(row, movie_ids, top)
 
-    def explain_from_liked(self, liked: LikedInput, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
-        """Like `explain_for_user` for a cold-start user given as liked movies."""
-        return self.explain_many_from_liked(liked, [movie_id], top)[0]
-
-    def explain_many_from_liked(
-        self, liked: LikedInput, movie_ids: Sequence[int], top: int = 3
-    ) -> list[list[tuple[int, float]]]:
-        """`explain_from_liked` for several picks at once."""
-        if top <= 0:
-            return [[] for _ in movie_ids]
+    def explain_many_from_liked(self, liked: LikedInput, movie_ids: Sequence[int], top: int = 3) -> list[Evidence]:
+        """`explain_many_for_user` for a cold-start user given as liked movies."""
         return self.contributions_many(self.liked_row(liked), movie_ids, top)

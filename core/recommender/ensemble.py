@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from core.recommender import pack_npz, unpack_npz
+from core.recommender import Evidence, ExplainsPicks, pack_npz, unpack_npz
 from core.recommender.als import AlsRecommender
 from core.recommender.ease import EaseRecommender, LikedInput
 
@@ -111,7 +111,7 @@ def blend_scores(
     return out
 
 
-class EnsembleRecommender:
+class EnsembleRecommender(ExplainsPicks):
     """Top-N, cold start and evidence from an `EaseRecommender` and an `AlsRecommender` trained on the
     same ratings. Thread-safe: the components are immutable, and the only mutable state, a small cache of
     recent users' component scores (for explaining their picks), is guarded by a lock."""
@@ -266,15 +266,10 @@ class EnsembleRecommender:
 
     # ------------------------------------------------------------------------- explaining
 
-    def explain_for_user(self, user_id: int, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
-        """The known user's rated movies that raise `movie_id`'s score most: (movie_id, contribution) > 0,
-        from the component that dominates the pick's blended score (see `_dominant`)."""
-        return self.explain_many_for_user(user_id, [movie_id], top)[0]
-
-    def explain_many_for_user(
-        self, user_id: int, movie_ids: Sequence[int], top: int = 3
-    ) -> list[list[tuple[int, float]]]:
-        """`explain_for_user` for several picks, each component asked once for all the picks it explains."""
+    def explain_many_for_user(self, user_id: int, movie_ids: Sequence[int], top: int = 3) -> list[Evidence]:
+        """For each pick, the known user's rated movies that raise its score most (see `ExplainsPicks`), from the
+        component that dominates the pick's blended score (`_dominant`); each component is asked once for all
+        the picks it explains."""
         if self.ease.rating_row(user_id) is None or top <= 0:
             return [[] for _ in movie_ids]
         key = ("user", int(user_id))
@@ -285,14 +280,8 @@ class EnsembleRecommender:
             lambda ids: self.als.explain_many_for_user(user_id, ids, top),
         )
 
-    def explain_from_liked(self, liked: LikedInput, movie_id: int, top: int = 3) -> list[tuple[int, float]]:
-        """Like `explain_for_user` for a cold-start user given as liked movies."""
-        return self.explain_many_from_liked(liked, [movie_id], top)[0]
-
-    def explain_many_from_liked(
-        self, liked: LikedInput, movie_ids: Sequence[int], top: int = 3
-    ) -> list[list[tuple[int, float]]]:
-        """`explain_from_liked` for several picks at once."""
+    def explain_many_from_liked(self, liked: LikedInput, movie_ids: Sequence[int], top: int = 3) -> list[Evidence]:
+        """`explain_many_for_user` for a cold-start user given as liked movies."""
         if top <= 0:
             return [[] for _ in movie_ids]
         key = _liked_key(self.ease.liked_row(liked))
@@ -307,12 +296,12 @@ class EnsembleRecommender:
     def _explain_many(
         use_ease: list[bool],
         movie_ids: Sequence[int],
-        ease: Callable[[list[int]], list[list[tuple[int, float]]]],
-        als: Callable[[list[int]], list[list[tuple[int, float]]]],
-    ) -> list[list[tuple[int, float]]]:
+        ease: Callable[[list[int]], list[Evidence]],
+        als: Callable[[list[int]], list[Evidence]],
+    ) -> list[Evidence]:
         # Each pick asks its dominant component first, then the other when that credits no rated movie;
         # each component answers all its picks of a round in one call.
-        out: list[list[tuple[int, float]]] = [[] for _ in movie_ids]
+        out: list[Evidence] = [[] for _ in movie_ids]
         for asks_ease in (lambda k: use_ease[k], lambda k: not use_ease[k]):  # round 1: dominant; round 2: other
             unexplained = [k for k in range(len(movie_ids)) if not out[k]]
             for component, wants_ease in ((ease, True), (als, False)):

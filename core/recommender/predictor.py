@@ -344,12 +344,6 @@ class RatingPredictor(RatingLookups):
         out[known] += self._bi[midx[known]]
         return midx, known, out
 
-    def _rated_arrays(self, rated: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """{movie_id: stars} as parallel (movie ids, stars, movie indices with -1 for unknown ids)."""
-        ids = np.fromiter((int(m) for m in rated), dtype=np.int64, count=len(rated))
-        stars = np.fromiter((float(v) for v in rated.values()), dtype=np.float64, count=len(rated))
-        return ids, stars, self._movies.indices_of(ids)
-
     def confidence(self, user_id: int, movie_id: int) -> float:
         """How much to trust a prediction, in [0, 1]:  n_u/(n_u + 10) · n_i/(n_i + 10).
 
@@ -377,19 +371,14 @@ class RatingPredictor(RatingLookups):
         pass the current ratings from the database to include ones made after training. Movies
         unknown to the model and `movie_id` itself are skipped; [] when `movie_id` is unknown.
         """
-        target = self._movies.index_of(movie_id)
-        if target is None or top <= 0:
-            return []
-        rated = self.user_ratings(user_id) if user_rated is None else user_rated
-        if not rated:
-            return []
-        ids, stars, idx = self._rated_arrays(rated)
-        keep = (idx >= 0) & (idx != target)
-        ids, stars, idx = ids[keep], stars[keep], idx[keep]
-        sims = self._q_unit[idx] @ self._q_unit[target]
-        # Stable sort on (-similarity) keeps ties in input order, which keeps results reproducible.
-        order = np.argsort(-sims, kind="stable")[:top]
-        return [(int(ids[j]), float(stars[j]), float(sims[j])) for j in order]
+        return self._similar_rated(
+            user_id,
+            movie_id,
+            user_rated,
+            top,
+            lambda target, idx: self._q_unit[idx] @ self._q_unit[target],
+            positive_only=False,
+        )
 
 
 def confidence_from_counts(n_user: int, n_movie: int) -> float:

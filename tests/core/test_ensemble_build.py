@@ -11,6 +11,7 @@ import pytest
 from core.app import MovieApp
 from core.build import BuildReport, build_from_dataset
 from core.embeddings import Embedder
+from core.models import Recommendations
 from core.recommender.als import AlsParams
 from core.recommender.ease import EaseRecommender
 from core.recommender.ensemble import EnsembleParams
@@ -32,16 +33,7 @@ async def test_the_app_loads_the_ensemble_and_it_recommends(movie_app: MovieApp)
 
 
 def test_a_second_build_reuses_ease_and_the_ensemble(synthetic_db: Path, tmp_path: Path, embedder: Embedder) -> None:
-    db = tmp_path / "movies.db"
-    shutil.copy(synthetic_db, db)
-    report = build_from_dataset(
-        db,
-        make_dataset(),
-        embedder=embedder,
-        # The same parameters as the session's synthetic build (tests/conftest.py), so nothing changed.
-        als_params=AlsParams(factors=8, regularization=1.0, alpha=1.0, iterations=30),
-        predictor_params=PredictorParams(factors=4, reg_factors=0.1, epochs=20),
-    )
+    report = _rebuild_copy(synthetic_db, tmp_path, embedder)
     assert report.reused["model:ease"] == 1 and report.reused["model:ensemble"] == 1
     assert "model:ease" not in report.computed and "model:ensemble" not in report.computed
 
@@ -49,25 +41,12 @@ def test_a_second_build_reuses_ease_and_the_ensemble(synthetic_db: Path, tmp_pat
 async def test_a_database_built_before_the_ensemble_answers_with_als_and_says_so(
     synthetic_db: Path, tmp_path: Path, embedder: Embedder
 ) -> None:
-    from core import sqlite
-    from core.config import Settings
-    from core.recommend import get_movie_recommendations
-
-    db = tmp_path / "old.db"
-    shutil.copy(synthetic_db, db)
-    conn = sqlite.connect_sync(db)
-    with conn:
-        conn.execute("DELETE FROM model_blobs WHERE name IN ('ease', 'ensemble')")
-    conn.close()
-    app = MovieApp(Settings(db_path=db), embedder=embedder, preload_embedder=False)
-    await app.load()
-    try:
-        assert app.ensemble is None
-        result = await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=3)
-        assert result.engine == "als" and any("predates" in note for note in result.notes)
-        assert {r.movie_id for r in result.recommendations} <= set(SPACE_IDS)
-    finally:
-        await app.close()
+    app, result = await _recommend_after(
+        synthetic_db, tmp_path, embedder, "DELETE FROM model_blobs WHERE name IN ('ease', 'ensemble')"
+    )
+    assert app.ensemble is None
+    assert result.engine == "als" and any("predates" in note for note in result.notes)
+    assert {r.movie_id for r in result.recommendations} <= set(SPACE_IDS)
 
 
 async def test_an_ease_blob_of_an_older_format_falls_back_to_als_and_says_how_to_update(
@@ -75,26 +54,14 @@ async def test_an_ease_blob_of_an_older_format_falls_back_to_als_and_says_how_to
 ) -> None:
     # A database built by an earlier version (format 1: a column-pruned sparse B) must not break start-up:
     # the ensemble is left out, answers come from ALS, and the note names the command that fixes it.
-    from core import sqlite
-    from core.config import Settings
-    from core.recommend import get_movie_recommendations
     from core.recommender import pack_npz
 
-    db = tmp_path / "old-format.db"
-    shutil.copy(synthetic_db, db)
-    conn = sqlite.connect_sync(db)
-    with conn:
-        old_blob = pack_npz({"kind": np.array("ease"), "format_version": np.array(1)})
-        conn.execute("UPDATE model_blobs SET data = ? WHERE name = 'ease'", (old_blob,))
-    conn.close()
-    app = MovieApp(Settings(db_path=db), embedder=embedder, preload_embedder=False)
-    await app.load()
-    try:
-        assert app.ensemble is None
-        result = await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=3)
-        assert result.engine == "als" and any("movie-mcp build" in note for note in result.notes)
-    finally:
-        await app.close()
+    old_blob = pack_npz({"kind": np.array("ease"), "format_version": np.array(1)})
+    app, result = await _recommend_after(
+        synthetic_db, tmp_path, embedder, "UPDATE model_blobs SET data = ? WHERE name = 'ease'", (old_blob,)
+    )
+    assert app.ensemble is None
+    assert result.engine == "als" and any("movie-mcp build" in note for note in result.notes)
 
 
 def test_a_new_blob_format_retrains_the_model_even_with_unchanged_params(
@@ -102,16 +69,45 @@ def test_a_new_blob_format_retrains_the_model_even_with_unchanged_params(
 ) -> None:
     from core.recommender import ease as ease_module
 
+    monkeypatch.setattr(ease_module, "FORMAT_VERSION", ease_module.FORMAT_VERSION + 1)
+    report = _rebuild_copy(synthetic_db, tmp_path, embedder)
+    # EASE (and the ensemble calibrated on it) are retrained in the new format; ALS and the predictor are reused.
+    assert report.computed["model:ease"] == 1 and report.computed["model:ensemble"] == 1
+    assert report.reused["model:als"] == 1 and report.reused["model:predictor"] == 1
+
+
+def _rebuild_copy(synthetic_db: Path, tmp_path: Path, embedder: Embedder) -> BuildReport:
+    """Build a copy of the session's synthetic database again, with the same data and parameters
+    (tests/conftest.py), so only what the code itself changed is retrained."""
     db = tmp_path / "movies.db"
     shutil.copy(synthetic_db, db)
-    monkeypatch.setattr(ease_module, "FORMAT_VERSION", ease_module.FORMAT_VERSION + 1)
-    report = build_from_dataset(
+    return build_from_dataset(
         db,
         make_dataset(),
         embedder=embedder,
         als_params=AlsParams(factors=8, regularization=1.0, alpha=1.0, iterations=30),
         predictor_params=PredictorParams(factors=4, reg_factors=0.1, epochs=20),
     )
-    # EASE (and the ensemble calibrated on it) are retrained in the new format; ALS and the predictor are reused.
-    assert report.computed["model:ease"] == 1 and report.computed["model:ensemble"] == 1
-    assert report.reused["model:als"] == 1 and report.reused["model:predictor"] == 1
+
+
+async def _recommend_after(
+    synthetic_db: Path, tmp_path: Path, embedder: Embedder, sql: str, params: tuple[object, ...] = ()
+) -> tuple[MovieApp, Recommendations]:
+    """Copy the synthetic database, change its model blobs with `sql`, load it and ask for recommendations
+    (the app is closed again; its loaded state stays readable)."""
+    from core import sqlite
+    from core.config import Settings
+    from core.recommend import get_movie_recommendations
+
+    db = tmp_path / "tampered.db"
+    shutil.copy(synthetic_db, db)
+    conn = sqlite.connect_sync(db)
+    with conn:
+        conn.execute(sql, params)
+    conn.close()
+    app = MovieApp(Settings(db_path=db), embedder=embedder, preload_embedder=False)
+    await app.load()
+    try:
+        return app, await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=3)
+    finally:
+        await app.close()
