@@ -42,7 +42,7 @@ def _parse_pairs(text: str) -> dict[str, float]:
 
 def _model_seconds(db: Path) -> dict[str, float]:
     """Training time of each model as recorded in the database (the `train` stage covers all of them)."""
-    from core import sqlite
+    from core.data import sqlite
 
     conn = sqlite.connect_sync(db, read_only=True)
     try:

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.app import MovieApp
 from core.config import DEFAULT_DB_PATH, Settings
-from core.enrich import MAX_PER_CALL, enrich_movies
+from core.enrichment.service import MAX_PER_CALL, enrich_movies
 from core.llm.config import LLMSettings
+from core.runtime import MovieApp
 from tests.fake_openai import FakeOpenAI
 
 

@@ -33,8 +33,8 @@ from typing import Any
 
 from mcp import Client
 
-from core import sqlite
 from core.config import Settings
+from core.data import sqlite
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = [sys.executable, "-m", "server.cli"]

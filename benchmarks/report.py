@@ -56,7 +56,7 @@ def make_offline() -> None:
 
 def quiet_logs() -> None:
     """Progress logs would bury the tables (call again after something reconfigures logging)."""
-    for name in ("core", "core.app", "mcp", "sentence_transformers", "httpx"):
+    for name in ("core", "core.runtime", "mcp", "sentence_transformers", "httpx"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

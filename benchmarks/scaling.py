@@ -71,7 +71,7 @@ from benchmarks.report import (
 make_offline()
 
 from core.config import DEFAULT_DB_PATH  # noqa: E402
-from core.schema import EMBEDDING_DIM  # noqa: E402
+from core.data.schema import EMBEDDING_DIM  # noqa: E402
 
 USER_SPAN = 1_000  # user id offset per copy (the default data's user ids end at 671)
 MOVIE_SPAN = 1_000_000  # movie id offset per copy (MovieLens ids of the default data end at 163,949)
@@ -101,7 +101,7 @@ def _copy_word(c: int) -> str:
 
 def _base(db: Path) -> dict[str, Any]:
     """The default database's movies (with genres) and ratings as arrays."""
-    from core import sqlite
+    from core.data import sqlite
 
     conn = sqlite.connect_sync(db, read_only=True)
     try:
@@ -129,7 +129,7 @@ def scaled_dataset(base: dict[str, Any], k: int, seed: int = 42) -> Any:
     """The base data replicated k times with id offsets and perturbation (see the module docstring)."""
     import pandas as pd
 
-    from core.importers.base import Dataset, MovieRecord
+    from core.data.importers.base import Dataset, MovieRecord
 
     assert int(base["users"].max()) < USER_SPAN and int(base["items"].max()) < MOVIE_SPAN
     rng = np.random.default_rng(seed)
@@ -226,7 +226,7 @@ class Partial:
 
 def _write_vectors(conn: Any, movies: list[Any], seed: int) -> None:
     """Random unit vectors with the real metadata columns, through the build's INSERT statement."""
-    from core.embeddings import EMBEDDING_MODEL_NAME
+    from core.search.embedder import EMBEDDING_MODEL_NAME
 
     rng = np.random.default_rng(seed)
     chunk = 20_000
@@ -256,11 +256,11 @@ def _write_vectors(conn: Any, movies: list[Any], seed: int) -> None:
 
 def _build_synthetic(k: int, workdir: Path, base_db: Path, out: Partial) -> None:
     """Generate the k-times data, run the build's stages on it, and save the training arrays."""
-    from core import sqlite
-    from core.build import BuildReport, _Builder
-    from core.recommender.als import AlsParams
-    from core.recommender.predictor import PredictorParams
-    from core.schema import DDL
+    from core.data import sqlite
+    from core.data.build import BuildReport, _Builder
+    from core.data.schema import DDL
+    from core.models.als import AlsParams
+    from core.models.biased_mf import PredictorParams
 
     started = time.perf_counter()
     dataset = scaled_dataset(_base(base_db), k)
@@ -311,7 +311,7 @@ def _write_bit_vectors(db: Path, bit_db: Path) -> None:
     """The two-stage layout in a side file (so the main file's size stays what the build writes): a
     binary-quantized vec0 column (1 bit per dimension) for candidates, and the float vectors in a plain
     table for re-scoring them (a vec0 point lookup would read a whole 1,024-vector chunk per id)."""
-    from core import sqlite
+    from core.data import sqlite
 
     conn = sqlite.connect_sync(bit_db)
     conn.execute("ATTACH DATABASE ? AS main_db", (str(db),))
@@ -353,8 +353,8 @@ def scale_child(
 
 def ease_size(users: np.ndarray, items: np.ndarray, stars: np.ndarray) -> dict[str, Any]:
     """How big EASE's dense item-item solve would be: modelled movies and the peak memory it needs."""
-    from core.recommender import build_rating_matrix
-    from core.recommender.ease import EaseParams, modelled_items
+    from core.models.common import build_rating_matrix
+    from core.models.ease import EaseParams, modelled_items
 
     _, _, matrix = build_rating_matrix(users, items, stars)
     n = len(modelled_items(matrix, EaseParams().min_item_ratings))
@@ -367,26 +367,26 @@ def train_child(model: str, workdir: Path, ease_max_gb: float = 0.0) -> None:
     "ease" also calibrates the default ensemble (EASE + the ALS trained before it); it is skipped, with the
     size it would need, when its dense Gram matrix would exceed `ease_max_gb`.
     """
-    from core import sqlite
+    from core.data import sqlite
 
     users, items, stars = (np.load(workdir / f"{c}.npy") for c in ("user_id", "movie_id", "rating"))
     result: dict[str, Any] = {}
     blobs: dict[str, bytes] = {}
     started = time.perf_counter()
     if model == "als":
-        from core.recommender.als import AlsParams, AlsRecommender
+        from core.models.als import AlsParams, AlsRecommender
 
         params: Any = AlsParams()
         blobs["als"] = AlsRecommender.train(users, items, stars, params).to_bytes()
     elif model == "predictor":
-        from core.recommender.predictor import PredictorParams, RatingPredictor
+        from core.models.biased_mf import PredictorParams, RatingPredictor
 
         params = PredictorParams()
         blobs["predictor"] = RatingPredictor.train(users, items, stars, params).to_bytes()
     else:
-        from core.recommender.als import AlsRecommender
-        from core.recommender.ease import EaseParams, EaseRecommender
-        from core.recommender.ensemble import EnsembleParams, EnsembleRecommender
+        from core.models.als import AlsRecommender
+        from core.models.ease import EaseParams, EaseRecommender
+        from core.models.ensemble import EnsembleParams, EnsembleRecommender
 
         params = EaseParams()
         result.update(ease_size(users, items, stars))
@@ -428,11 +428,13 @@ def serve_child(workdir: Path, calls: int) -> None:
 
 
 async def _serve(db: Path, calls: int, out: Partial, before: dict[str, float]) -> None:
-    from core import catalogue, ratings, recommend, semantic, store
-    from core import predict as predict_module
-    from core.app import MovieApp
     from core.config import Settings
-    from core.filters import make_filters, vector_conditions
+    from core.data import store
+    from core.runtime import MovieApp
+    from core.search import semantic
+    from core.search.filters import make_filters, vector_conditions
+    from core.services import catalogue, ratings, recommend
+    from core.services import predict as predict_module
 
     app = MovieApp(Settings(db_path=db), preload_embedder=False)
     started = time.perf_counter()
@@ -522,7 +524,7 @@ def quantized_recall(base_db: Path, queries: int = 200, seed: int = 0) -> dict[s
     Each query is a movie's own vector (the movie itself excluded); exact top-10 by cosine against the top-10
     after re-scoring the nearest candidates by Hamming distance of the sign bits (what vec_quantize_binary keeps).
     """
-    from core import sqlite
+    from core.data import sqlite
 
     conn = sqlite.connect_sync(base_db, read_only=True)
     try:
@@ -548,8 +550,8 @@ def quantized_recall(base_db: Path, queries: int = 200, seed: int = 0) -> dict[s
 
 def embed_child(base_db: Path, out_path: Path) -> None:
     """Seconds to embed 1,000 real movie texts of the default data with MiniLM (model load excluded)."""
-    from core import sqlite
-    from core.embeddings import Embedder, movie_text
+    from core.data import sqlite
+    from core.search.embedder import Embedder, movie_text
 
     conn = sqlite.connect_sync(base_db, read_only=True)
     rows = conn.execute(

@@ -161,8 +161,8 @@ def _title_query(rng: random.Random, title: str) -> str:
 
 def sample_arguments(db: Path | None, n: int, seed: int = 0) -> dict[str, list[dict[str, Any]]]:
     """`n` argument sets per case, drawn reproducibly from the database's users, movies and titles."""
-    from core import sqlite
-    from core.genres import CANONICAL_GENRES
+    from core.data import sqlite
+    from core.data.genres import CANONICAL_GENRES
 
     conn = sqlite.connect_sync(db or DEFAULT_DB_PATH, read_only=True)
     try:
@@ -266,7 +266,10 @@ def sample_arguments(db: Path | None, n: int, seed: int = 0) -> dict[str, list[d
 
 def core_functions() -> dict[str, Callable[..., Awaitable[Any]]]:
     """Tool name -> the core function its adapter calls (same keyword arguments)."""
-    from core import catalogue, compare, enrich, predict, profile, ratings, recommend, semantic
+    from core.enrichment import service as enrich
+    from core.services import catalogue, compare, predict, ratings, recommend
+    from core.services import preferences as profile
+    from core.services import semantic_search as semantic
 
     return {
         "search_movies": catalogue.search_movies,
@@ -305,7 +308,7 @@ async def _timed_core(fn: Callable[..., Awaitable[Any]], app: Any, args: dict[st
 async def _measure(db: Path, calls: int, cases: list[Case]) -> dict[str, Any]:
     from mcp import Client
 
-    from core.app import MovieApp
+    from core.runtime import MovieApp
     from server.app import create_server
 
     arguments = sample_arguments(db, calls)

@@ -13,8 +13,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import anyio
 from mcp.server.mcpserver import MCPServer
 
-from core.app import MovieApp
 from core.config import Settings
+from core.runtime import MovieApp
 from server.prompts import register_prompts
 from server.resources import register_resources
 from tools import ALL_TOOLS

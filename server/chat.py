@@ -16,8 +16,8 @@ import anyio.to_thread
 from mcp import Client
 from openai import AsyncOpenAI
 
-from core.app import MovieApp
 from core.config import Settings
+from core.runtime import MovieApp
 from server.app import create_server
 
 MAX_TOOL_STEPS = 8  # tool rounds per question before the agent must answer

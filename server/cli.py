@@ -68,7 +68,7 @@ def _emit(result: Any) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from core.build import SOURCES, build_database
+    from core.data.build import SOURCES, build_database
     from core.errors import MovieMcpError
 
     source, directory = "default", None
@@ -109,9 +109,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _enrich_after_build(settings: Settings, n: int) -> int:
     """Enrich up to n movies through the active engine, in calls of at most 100, with a progress bar."""
-    from core.app import MovieApp
-    from core.enrich import MAX_PER_CALL, enrich_movies
+    from core.enrichment.service import MAX_PER_CALL, enrich_movies
     from core.errors import MovieMcpError
+    from core.runtime import MovieApp
 
     bar = _ProgressBar()
 
@@ -167,7 +167,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
     from mcp import Client
 
-    from core.app import MovieApp
+    from core.runtime import MovieApp
     from server.app import create_server
 
     app = MovieApp(settings, preload_embedder=False)
@@ -212,7 +212,7 @@ async def _ping(settings: Settings) -> tuple[bool, str]:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from core.info import database_info
+    from core.services.info import database_info
 
     settings = _settings(args)
     ping = asyncio.run(_ping(settings)) if settings.llm.configured else None

@@ -34,8 +34,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.app import MovieApp
 from core.config import Settings
+from core.runtime import MovieApp
 
 logger = logging.getLogger(__name__)
 

@@ -25,12 +25,13 @@ from mcp_types import (
 )
 from pydantic import Field
 
-from core import profile, store
-from core.app import MovieApp
+from core.data import store
+from core.data.genres import CANONICAL_GENRES
 from core.errors import MovieMcpError
-from core.genres import CANONICAL_GENRES
-from core.models import MovieSummary
-from core.resources import resolve_titles, title_suggestions
+from core.runtime import MovieApp
+from core.schemas import MovieSummary
+from core.services import preferences as profile
+from core.services.catalogue_stats import resolve_titles, title_suggestions
 
 MAX_COMPLETIONS = 20  # the protocol allows 100; a menu of 20 is already more than anyone scans
 TITLE_ARGUMENTS = frozenset({"liked_movies", "movies"})

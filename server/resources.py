@@ -13,10 +13,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
-from core import catalogue, profile
-from core.app import MovieApp
 from core.errors import InvalidInputError, MovieMcpError, NotFoundError
-from core.resources import catalogue_stats
+from core.runtime import MovieApp
+from core.services import catalogue
+from core.services import preferences as profile
+from core.services.catalogue_stats import catalogue_stats
 
 JSON = "application/json"
 M = TypeVar("M", bound=BaseModel)

@@ -21,16 +21,16 @@ from core.config import SHARED_DATA_DIR, Settings
 if TYPE_CHECKING:
     from mcp import Client
 
-    from core.app import MovieApp
-    from core.build import BuildReport
-    from core.embeddings import Embedder
+    from core.data.build import BuildReport
     from core.llm.config import LLMSettings
+    from core.runtime import MovieApp
+    from core.search.embedder import Embedder
 
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """One loaded MiniLM for the whole session (loading costs seconds)."""
-    from core.embeddings import Embedder
+    from core.search.embedder import Embedder
 
     model = Embedder()
     model.load()
@@ -39,9 +39,9 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def synthetic_build(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> BuildReport:
-    from core.build import build_from_dataset
-    from core.recommender.als import AlsParams
-    from core.recommender.predictor import PredictorParams
+    from core.data.build import build_from_dataset
+    from core.models.als import AlsParams
+    from core.models.biased_mf import PredictorParams
     from tests.synthetic import make_dataset
 
     db_path = tmp_path_factory.mktemp("synthetic") / "movies.db"
@@ -61,7 +61,7 @@ def synthetic_db(synthetic_build: BuildReport) -> Path:
 
 @pytest.fixture
 async def movie_app(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[MovieApp]:
-    from core.app import MovieApp
+    from core.runtime import MovieApp
 
     app = MovieApp(Settings(db_path=synthetic_db), embedder=embedder)
     await app.load()
@@ -78,7 +78,7 @@ async def serve_in_memory(db_path: Path, embedder: Embedder, llm: LLMSettings | 
     """
     from mcp import Client
 
-    from core.app import MovieApp
+    from core.runtime import MovieApp
     from server.app import create_server
 
     settings = Settings(db_path=db_path, llm=llm) if llm else Settings(db_path=db_path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.importers.base import Dataset, MovieRecord
+from core.data.importers.base import Dataset, MovieRecord
 
 SPACE_IDS = list(range(1, 13))  # 12 space movies
 ROMANCE_IDS = list(range(101, 113))  # 12 romance movies

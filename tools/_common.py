@@ -10,8 +10,8 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from core.app import MovieApp
 from core.errors import MovieMcpError
+from core.runtime import MovieApp
 
 T = TypeVar("T")
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from core import compare
-from core.models import MovieComparison
+from core.schemas import MovieComparison
+from core.services import compare
 from tools._common import ToolSpec, call_core, read_only
 
 

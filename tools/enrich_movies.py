@@ -8,8 +8,8 @@ from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from core import enrich
-from core.models import EnrichmentReport
+from core.enrichment import service as enrich
+from core.schemas import EnrichmentReport
 from tools._common import ToolSpec, call_core
 
 

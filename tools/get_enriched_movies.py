@@ -7,9 +7,9 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from core import catalogue
-from core.catalogue import EnrichedOrder
-from core.models import BudgetTier, EnrichedMoviesPage, RevenueTier, Sentiment, TargetAudience
+from core.schemas import BudgetTier, EnrichedMoviesPage, RevenueTier, Sentiment, TargetAudience
+from core.services import catalogue
+from core.services.catalogue import EnrichedOrder
 from tools._common import ToolSpec, call_core, read_only
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from core import catalogue
-from core.models import MovieDetails
+from core.schemas import MovieDetails
+from core.services import catalogue
 from tools._common import ToolSpec, call_core, read_only
 
 

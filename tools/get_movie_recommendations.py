@@ -7,9 +7,9 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from core import recommend
-from core.models import Recommendations
-from core.recommend import DEFAULT_ENGINE, Engine
+from core.schemas import Recommendations
+from core.services import recommend
+from core.services.recommend import DEFAULT_ENGINE, Engine
 from tools._common import ToolSpec, call_core, read_only
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from core import ratings
-from core.models import UserRatingsPage
-from core.ratings import RatingSort
+from core.schemas import UserRatingsPage
+from core.services import ratings
+from core.services.ratings import RatingSort
 from tools._common import ToolSpec, call_core, read_only
 
 

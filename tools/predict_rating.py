@@ -7,8 +7,8 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from core import predict
-from core.models import RatingPrediction
+from core.schemas import RatingPrediction
+from core.services import predict
 from tools._common import ToolSpec, call_core, read_only
 
 

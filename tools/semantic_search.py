@@ -7,8 +7,8 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from core import semantic
-from core.models import SemanticSearchResult, Sentiment, TargetAudience
+from core.schemas import SemanticSearchResult, Sentiment, TargetAudience
+from core.services import semantic_search as semantic_search_service
 from tools._common import ToolSpec, call_core, read_only
 
 
@@ -30,7 +30,7 @@ async def semantic_search(
 ) -> SemanticSearchResult:
     return await call_core(
         ctx,
-        semantic.semantic_search,
+        semantic_search_service.semantic_search,
         query,
         k,
         genre=genre,

@@ -7,8 +7,8 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from core import profile
-from core.models import UserPreferences
+from core.schemas import UserPreferences
+from core.services import preferences as profile
 from tools._common import ToolSpec, call_core, read_only
 
 

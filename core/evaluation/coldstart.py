@@ -25,10 +25,10 @@ import pandas as pd
 
 from core.evaluation.base import EvalContext, SectionResult, Target
 from core.evaluation.topn import RELEVANT_STARS, K, ranking_metrics
-from core.recommender import IdIndex
-from core.recommender.als import AlsParams, AlsRecommender
-from core.recommender.ease import EaseParams, EaseRecommender
-from core.recommender.ensemble import EnsembleParams, EnsembleRecommender
+from core.models.als import AlsParams, AlsRecommender
+from core.models.common import IdIndex
+from core.models.ease import EaseParams, EaseRecommender
+from core.models.ensemble import EnsembleParams, EnsembleRecommender
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Section "queries": how exactly natural-language requests become filters.
 
 Protocol: every request in `data/queries.json` (written from what each request means, under the
-filter vocabulary documented in `core.query_parser`) is parsed and its `MovieFilters` compared with
+filter vocabulary documented in `core.search.query_parser`) is parsed and its `MovieFilters` compared with
 the expected one. Exact match: all fields equal. Per-field accuracy: for each field group (years =
 min_year and max_year together, runtime, budget and revenue amounts likewise), the share of requests
 where the group is right, counted over the requests where it is expected or produced (a field nobody
@@ -22,11 +22,11 @@ from pathlib import Path
 
 import anyio
 
+from core.data.genres import CANONICAL_GENRES
 from core.errors import InvalidInputError
 from core.evaluation.base import EvalContext, SectionResult, Target
-from core.genres import CANONICAL_GENRES
 from core.llm.config import LLMSettings
-from core.query_parser import OFFLINE_PARSER, MovieFilters, parse_query
+from core.search.query_parser import OFFLINE_PARSER, MovieFilters, parse_query
 
 log = logging.getLogger(__name__)
 

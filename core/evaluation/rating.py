@@ -9,10 +9,10 @@ held-out rating whose movie (or user) has no training rating gets each model's b
 Models, all in the same run on the same folds:
 - global mean: μ of the training ratings;
 - user + item biases: regularised baseline μ + b_u + b_i (Surprise's BaselineOnly, ALS, reg 15/10);
-- biased MF: `core.recommender.predictor`, the model `predict_rating` used before the blend;
+- biased MF: `core.models.biased_mf`, the model `predict_rating` used before the blend;
 - item-kNN baseline: shrunk Pearson-baseline item neighbours (K=100 lists, k=40), a blend component;
 - neighbourhood: Koren's global neighbourhood model, a blend component;
-- blend: `core.recommender.blend.BlendedPredictor`, the model `predict_rating` uses. Its blend
+- blend: `core.models.blended_rating.BlendedPredictor`, the model `predict_rating` uses. Its blend
   weights are fit on a holdout carved from the training folds inside `train`, so the test fold is
   never seen; its hyper-parameters were fixed by `search` (nested, training folds only).
 
@@ -32,9 +32,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from core.evaluation.base import EvalContext, SectionResult, Target
-from core.recommender import build_rating_matrix
-from core.recommender.blend import BlendedPredictor, BlendParams
-from core.recommender.neighbors import (
+from core.models.biased_mf import MAX_RATING, MIN_RATING, PredictorParams, RatingPredictor
+from core.models.blended_rating import BlendedPredictor, BlendParams
+from core.models.common import build_rating_matrix
+from core.models.neighbors import (
     BaselineParams,
     NeighborhoodModel,
     NeighborhoodParams,
@@ -42,7 +43,6 @@ from core.recommender.neighbors import (
     item_neighbors,
     neighbor_hits,
 )
-from core.recommender.predictor import MAX_RATING, MIN_RATING, PredictorParams, RatingPredictor
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import sqlite
+from core.data import sqlite
 from core.errors import InvalidInputError, NotReadyError
 from core.evaluation import SECTIONS
 from core.evaluation.base import EvalContext, SectionResult

@@ -2,7 +2,7 @@
 
 Protocol: every request in `data/semantic_queries.json` paraphrases a well-known film's plot
 without naming it and lists the MovieLens ids that count as the right answer. Each request goes
-through the same code as the `semantic_search` tool (`core.semantic.semantic_search`: MiniLM query
+through the same code as the `semantic_search` tool (`core.services.semantic_search.semantic_search`: MiniLM query
 embedding, cosine KNN over the database's vectors, no filters) and the top 10 are kept.
 Hit rate@10: share of requests with a right answer in the top 10. MRR@10: mean of 1/rank of the
 first right answer (0 when none is in the top 10). Requests whose films are not in the database
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import anyio
 
-from core import sqlite
-from core.embeddings import EMBEDDING_MODEL_NAME, Embedder
+from core.data import sqlite
 from core.evaluation.base import EvalContext, SectionResult
+from core.search.embedder import EMBEDDING_MODEL_NAME, Embedder
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,9 @@ def metrics(results: Sequence[CaseResult]) -> dict[str, float | None]:
 
 async def _search_all(db_path: Path, cases: Sequence[SemanticCase], embedder: Embedder | None) -> list[CaseResult]:
     """Run every request through the tool's core function on a freshly loaded app."""
-    from core.app import MovieApp
     from core.config import Settings
-    from core.semantic import semantic_search
+    from core.runtime import MovieApp
+    from core.services.semantic_search import semantic_search
 
     app = MovieApp(Settings(db_path=db_path), embedder=embedder or Embedder(), preload_embedder=False)
     await app.load()
@@ -132,8 +132,8 @@ def run(
     share = coverage["overview"] / coverage["movies"] if coverage["movies"] else 0.0
     protocol = (
         f"{len(cases)} plot descriptions without titles (core/evaluation/data/semantic_queries.json), each with the "
-        f"MovieLens ids that count as right; searched through core.semantic.semantic_search ({EMBEDDING_MODEL_NAME}, "
-        f"no filters); hit rate@{TOP_K} and MRR@{TOP_K}."
+        f"MovieLens ids that count as right; searched through core.services.semantic_search.semantic_search "
+        f"({EMBEDDING_MODEL_NAME}, no filters); hit rate@{TOP_K} and MRR@{TOP_K}."
     )
     notes = [
         f"database: {coverage['movies']} movies, {coverage['overview']} with an overview, "

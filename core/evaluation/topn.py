@@ -50,9 +50,9 @@ from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
 from core.evaluation.base import EvalContext, SectionResult, Target
-from core.recommender import IdIndex, build_rating_matrix
-from core.recommender.als import AlsParams, AlsRecommender
-from core.recommender.ease import (
+from core.models.als import AlsParams, AlsRecommender
+from core.models.common import IdIndex, build_rating_matrix
+from core.models.ease import (
     BLAS_THREADS,
     EaseParams,
     EaseRecommender,
@@ -62,7 +62,7 @@ from core.recommender.ease import (
     modelled_items,
     round_to_float16,
 )
-from core.recommender.ensemble import EnsembleParams, EnsembleRecommender, blend_scores, scale_from_top_scores
+from core.models.ensemble import EnsembleParams, EnsembleRecommender, blend_scores, scale_from_top_scores
 
 log = logging.getLogger(__name__)
 

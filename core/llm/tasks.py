@@ -12,8 +12,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from core.models import Sentiment, TargetAudience
-from core.query_parser import MovieFilters
+from core.schemas import Sentiment, TargetAudience
+from core.search.query_parser import MovieFilters
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.recommender import IdIndex, build_rating_matrix
-from core.recommender.als import AlsParams, AlsRecommender
+from core.models.als import AlsParams, AlsRecommender
+from core.models.common import IdIndex, build_rating_matrix
 
 BLOCK = 10
 # External ids deliberately differ from indices (and are unsorted in the input) to exercise IdIndex.
@@ -266,7 +266,7 @@ def test_bytes_round_trip_gives_identical_answers(model: AlsRecommender) -> None
 def test_from_bytes_rejects_garbage_and_foreign_blobs() -> None:
     with pytest.raises(ValueError):
         AlsRecommender.from_bytes(b"not an npz")
-    from core.recommender.predictor import RatingPredictor
+    from core.models.biased_mf import RatingPredictor
 
     users, movies, ratings = _checkerboard()
     foreign = RatingPredictor.train(users, movies, ratings).to_bytes()

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import sqlite
-from core.build import build_from_dataset
-from core.embeddings import Embedder
-from core.recommender.als import AlsParams
-from core.recommender.predictor import PredictorParams
+from core.data import sqlite
+from core.data.build import build_from_dataset
+from core.models.als import AlsParams
+from core.models.biased_mf import PredictorParams
+from core.search.embedder import Embedder
 from tests.synthetic import SPACE_IDS, make_dataset
 
 FAST = {"als_params": AlsParams(factors=4, iterations=5), "predictor_params": PredictorParams(factors=2, epochs=3)}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from core.recommender.ease import (
+from core.models.ease import (
     EaseParams,
     EaseRecommender,
     ease_weights,

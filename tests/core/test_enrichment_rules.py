@@ -1,10 +1,10 @@
-"""Known-answer tests for the offline enrichment rules (core.enrichment_rules)."""
+"""Known-answer tests for the offline enrichment rules (core.enrichment.rules)."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.enrichment_rules import (
+from core.enrichment.rules import (
     NEGATIVE_WORDS,
     OFFLINE_ENGINE,
     POSITIVE_WORDS,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.recommender.als import AlsParams, AlsRecommender
-from core.recommender.ease import EaseParams, EaseRecommender
-from core.recommender.ensemble import (
+from core.models.als import AlsParams, AlsRecommender
+from core.models.ease import EaseParams, EaseRecommender
+from core.models.ensemble import (
     EnsembleParams,
     EnsembleRecommender,
     blend_scores,

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.app import MovieApp
-from core.build import BuildReport, build_from_dataset
-from core.embeddings import Embedder
-from core.models import Recommendations
-from core.recommender.als import AlsParams
-from core.recommender.ease import EaseRecommender
-from core.recommender.ensemble import EnsembleParams
-from core.recommender.predictor import PredictorParams
+from core.data.build import BuildReport, build_from_dataset
+from core.models.als import AlsParams
+from core.models.biased_mf import PredictorParams
+from core.models.ease import EaseRecommender
+from core.models.ensemble import EnsembleParams
+from core.runtime import MovieApp
+from core.schemas import Recommendations
+from core.search.embedder import Embedder
 from tests.synthetic import SPACE_FANS, SPACE_IDS, make_dataset
 
 
@@ -54,7 +54,7 @@ async def test_an_ease_blob_of_an_older_format_falls_back_to_als_and_says_how_to
 ) -> None:
     # A database built by an earlier version (format 1: a column-pruned sparse B) must not break start-up:
     # the ensemble is left out, answers come from ALS, and the note names the command that fixes it.
-    from core.recommender import pack_npz
+    from core.models.common import pack_npz
 
     old_blob = pack_npz({"kind": np.array("ease"), "format_version": np.array(1)})
     app, result = await _recommend_after(
@@ -67,7 +67,7 @@ async def test_an_ease_blob_of_an_older_format_falls_back_to_als_and_says_how_to
 def test_a_new_blob_format_retrains_the_model_even_with_unchanged_params(
     synthetic_db: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.recommender import ease as ease_module
+    from core.models import ease as ease_module
 
     monkeypatch.setattr(ease_module, "FORMAT_VERSION", ease_module.FORMAT_VERSION + 1)
     report = _rebuild_copy(synthetic_db, tmp_path, embedder)
@@ -95,9 +95,9 @@ async def _recommend_after(
 ) -> tuple[MovieApp, Recommendations]:
     """Copy the synthetic database, change its model blobs with `sql`, load it and ask for recommendations
     (the app is closed again; its loaded state stays readable)."""
-    from core import sqlite
     from core.config import Settings
-    from core.recommend import get_movie_recommendations
+    from core.data import sqlite
+    from core.services.recommend import get_movie_recommendations
 
     db = tmp_path / "tampered.db"
     shutil.copy(synthetic_db, db)

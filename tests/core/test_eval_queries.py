@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pytest
 
-from core import sqlite
+from core.data import sqlite
 from core.evaluation import queries, semantic_search
 from core.evaluation.base import EvalContext
-from core.query_parser import MovieFilters
+from core.search.query_parser import MovieFilters
 from tests.synthetic import ROMANCE_IDS, SPACE_IDS
 
 if TYPE_CHECKING:
-    from core.embeddings import Embedder
+    from core.search.embedder import Embedder
     from tests.fake_openai import FakeOpenAI
 
 NO_RATINGS = pd.DataFrame(columns=["user_id", "movie_id", "rating", "timestamp"])

@@ -15,9 +15,10 @@ import scipy.sparse as sp
 
 from core.evaluation import rating
 from core.evaluation.base import EvalContext
-from core.recommender import build_rating_matrix
-from core.recommender.blend import ENGINE, BlendedPredictor, BlendParams, load_rating_model
-from core.recommender.neighbors import (
+from core.models.biased_mf import PredictorParams, RatingPredictor
+from core.models.blended_rating import ENGINE, BlendedPredictor, BlendParams, load_rating_model
+from core.models.common import build_rating_matrix
+from core.models.neighbors import (
     BaselineParams,
     NeighborhoodModel,
     NeighborhoodParams,
@@ -27,7 +28,6 @@ from core.recommender.neighbors import (
     neighbor_hits,
     similarities_to,
 )
-from core.recommender.predictor import PredictorParams, RatingPredictor
 
 N_USERS, N_ITEMS, RANK = 300, 200, 3
 MU = 3.5

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from core.config import SHARED_DATA_DIR
+from core.data.importers.base import Dataset, MovieRecord
+from core.data.importers.default import load_default
+from core.data.importers.movielens import load_movielens
+from core.data.importers.movies_dataset import load_movies_dataset
 from core.errors import InvalidInputError
-from core.importers.base import Dataset, MovieRecord
-from core.importers.default import load_default
-from core.importers.movielens import load_movielens
-from core.importers.movies_dataset import load_movies_dataset
 
 RATING_DTYPES = {"user_id": "int64", "movie_id": "int64", "rating": "float64", "timestamp": "int64"}
 

@@ -14,7 +14,7 @@ import pytest
 from openai import AsyncOpenAI
 from pydantic import BaseModel
 
-from core import sqlite
+from core.data import sqlite
 from core.llm.cache import CACHE_DDL, LLMCache
 from core.llm.client import LLMClient, LLMInvalidAnswer, LLMUnavailable, usage_summary
 from core.llm.config import LLMSettings

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from core.recommender import IdIndex
-from core.recommender.predictor import PredictorParams, RatingPredictor
+from core.models.biased_mf import PredictorParams, RatingPredictor
+from core.models.common import IdIndex
 
 N_USERS, N_ITEMS, RANK = 300, 200, 3
 MU = 3.5
@@ -247,7 +247,7 @@ def test_from_bytes_rejects_garbage() -> None:
 
 
 def test_fit_matrix_equals_train_and_allows_empty_rows(split: dict[str, np.ndarray]) -> None:
-    from core.recommender import build_rating_matrix
+    from core.models.common import build_rating_matrix
 
     users, movies, matrix = build_rating_matrix(split["train_u"], split["train_m"], split["train_r"])
     direct = RatingPredictor.fit_matrix(matrix, users, movies, PARAMS)

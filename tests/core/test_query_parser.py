@@ -1,4 +1,4 @@
-"""Known-answer tests for the offline query parser (core.query_parser)."""
+"""Known-answer tests for the offline query parser (core.search.query_parser)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from core.errors import InvalidInputError
-from core.query_parser import MAX_QUERY_CHARS, OFFLINE_PARSER, MovieFilters, ParsedQuery, parse_query
+from core.search.query_parser import MAX_QUERY_CHARS, OFFLINE_PARSER, MovieFilters, ParsedQuery, parse_query
 
 M = 1_000_000
 KIDS = ["kids", "family"]

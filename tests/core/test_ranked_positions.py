@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.recommender import ranked_positions
+from core.models.common import ranked_positions
 
 
 def test_largest_first_ties_by_lower_position_and_only_positive() -> None:

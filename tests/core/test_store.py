@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core import store
-from core.app import MovieApp
+from core.data import store
+from core.runtime import MovieApp
 from tests.synthetic import make_dataset
 
 

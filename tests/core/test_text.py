@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.text import fts_query, normalize_title, truncate
+from core.data.normalize import fts_query, normalize_title, truncate
 
 
 @pytest.mark.parametrize(

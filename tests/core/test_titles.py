@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.importers.titles import move_article, normalize_title, parse_movielens_title, title_year_key
+from core.data.importers.titles import move_article, normalize_title, parse_movielens_title, title_year_key
 
 
 @pytest.mark.parametrize(

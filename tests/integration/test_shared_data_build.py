@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from core.build import BuildReport, build_database
-from core.embeddings import Embedder
+from core.data.build import BuildReport, build_database
+from core.search.embedder import Embedder
 from tests.conftest import serve_in_memory
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]

@@ -23,11 +23,11 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
-from core import sqlite
-from core.app import MovieApp
 from core.config import Settings
-from core.embeddings import Embedder
+from core.data import sqlite
 from core.llm.config import LLMSettings
+from core.runtime import MovieApp
+from core.search.embedder import Embedder
 from server.app import create_server
 from server.http import GuardMiddleware, HttpConfigError, HttpSettings, HttpTransport, create_http_app, is_loopback
 from tests.fake_openai import FakeOpenAI

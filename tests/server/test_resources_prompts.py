@@ -13,8 +13,8 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import PromptReference, ResourceTemplateReference
 
-from core.embeddings import Embedder
 from core.llm.config import LLMSettings
+from core.search.embedder import Embedder
 from tests.conftest import serve_in_memory
 from tests.fake_openai import FakeOpenAI
 from tests.synthetic import ROMANCE_IDS, SPACE_FANS, SPACE_IDS, UNRATED_MOVIE_ID, make_dataset

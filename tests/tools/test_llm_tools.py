@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from core import sqlite
-from core.embeddings import Embedder
+from core.data import sqlite
 from core.llm.config import LLMSettings
+from core.search.embedder import Embedder
 from tests.conftest import serve_in_memory
 from tests.fake_openai import Behaviour, FakeOpenAI, content, hang, status
 from tests.synthetic import SPACE_FANS

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from core.embeddings import Embedder
+from core.search.embedder import Embedder
 from tests.conftest import serve_in_memory
 from tests.synthetic import ROMANCE_FANS, ROMANCE_IDS, SPACE_FANS, SPACE_IDS, UNRATED_MOVIE_ID
 

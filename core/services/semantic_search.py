@@ -1,0 +1,79 @@
+"""semantic_search: movies whose plot and description are closest in meaning to a query, within filters."""
+
+from __future__ import annotations
+
+from core.concurrency import both
+from core.data import store
+from core.data.normalize import truncate
+from core.errors import InvalidInputError
+from core.runtime import MovieApp
+from core.schemas import SemanticMatch, SemanticSearchResult
+from core.search.embedder import EMBEDDING_MODEL_NAME
+from core.search.filters import describe, make_filters, vector_conditions
+from core.search.semantic import count_matching, embed_query, knn
+
+SNIPPET_LIMIT = 300
+
+
+async def semantic_search(
+    app: MovieApp,
+    query: str,
+    k: int = 10,
+    *,
+    genre: str | None = None,
+    min_year: int | None = None,
+    max_year: int | None = None,
+    min_budget: int | None = None,
+    max_budget: int | None = None,
+    min_runtime: float | None = None,
+    max_runtime: float | None = None,
+    sentiment: str | None = None,
+    target_audience: str | None = None,
+) -> SemanticSearchResult:
+    """Movies whose plot and description are closest in meaning to the query, within the filters."""
+    await app.ready()
+    filters = make_filters(
+        genres=[genre] if genre else None,
+        min_year=min_year,
+        max_year=max_year,
+        min_budget=min_budget,
+        max_budget=max_budget,
+        min_runtime=min_runtime,
+        max_runtime=max_runtime,
+        sentiments=[sentiment] if sentiment else None,
+        target_audiences=[target_audience] if target_audience else None,
+    )
+    if not query.strip():
+        raise InvalidInputError("query is empty; describe the movie you want, e.g. 'a heist that goes wrong'")
+    conditions = vector_conditions(filters)
+    # The query embedding (a worker thread) overlaps the count of matching movies (the database's thread).
+    vector, matching = await both(lambda: embed_query(app, query), lambda: count_matching(app, filters))
+    hits = await knn(app, vector, k, conditions) if matching else []
+    found = await store.summaries(app.db, [mid for mid, _ in hits])
+    overviews = (
+        {
+            r[0]: r[1]
+            for r in await store.fetch_all(
+                app.db,
+                f"SELECT movie_id, overview FROM movies WHERE movie_id IN ({store.placeholders(len(hits))})",
+                [mid for mid, _ in hits],
+            )
+        }
+        if hits
+        else {}
+    )
+    results = [
+        SemanticMatch(
+            **found[mid].model_dump(), similarity=round(sim, 4), overview=truncate(overviews.get(mid), SNIPPET_LIMIT)
+        )
+        for mid, sim in hits
+        if mid in found
+    ]
+    return SemanticSearchResult(
+        query=query,
+        k=k,
+        filters=describe(filters),
+        matching_movies=matching,
+        results=results,
+        engine=EMBEDDING_MODEL_NAME,
+    )
