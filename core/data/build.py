@@ -24,9 +24,10 @@ import numpy as np
 import sqlite_vec
 
 from core.data import sqlite
-from core.data.importers.base import Dataset
+from core.data.importers.base import Dataset, MovieRecord
 from core.data.normalize import normalize_title
 from core.data.schema import DDL, SCHEMA_VERSION
+from core.data.store.inventory import coverage
 from core.enrichment.records import INPUT_COLUMNS, ROW_COLUMNS, UPSERT_SQL, enrichment_input, enrichment_row
 from core.enrichment.rules import enrich_offline, input_hash
 from core.errors import InvalidInputError
@@ -134,9 +135,21 @@ class _Builder:
 
     # --- catalogue -------------------------------------------------------------------------
     def write_catalogue(self) -> None:
+        """Movies with their rating counts, genres, searchable titles, users, ratings and tags."""
         movies = self.dataset.movies
-        ratings = self.dataset.ratings
-        stats = ratings.groupby("movie_id")["rating"].agg(["count", "mean"])
+        self._insert_movies(movies)
+        n_genres = self._insert_genres(movies)
+        self._insert_titles(movies)
+        n_users = self._insert_users()
+        self._insert_ratings()
+        n_tags = self._insert_tags()
+        self.report.counts.update(
+            movies=len(movies), ratings=len(self.dataset.ratings), users=n_users, tags=n_tags, genres=n_genres
+        )
+
+    def _insert_movies(self, movies: list[MovieRecord]) -> None:
+        """Each movie with its rating count and mean (NULL mean when nobody rated it)."""
+        stats = self.dataset.ratings.groupby("movie_id")["rating"].agg(["count", "mean"])
         count_of = stats["count"].to_dict()
         mean_of = stats["mean"].to_dict()
         self.conn.executemany(
@@ -162,6 +175,9 @@ class _Builder:
                 for m in movies
             ],
         )
+
+    def _insert_genres(self, movies: list[MovieRecord]) -> int:
+        """Genres numbered in order of first appearance, and each movie's genres in the source's order."""
         genre_ids: dict[str, int] = {}
         rows = []
         for m in movies:
@@ -173,28 +189,39 @@ class _Builder:
             "INSERT INTO genres (genre_id, name) VALUES (?, ?)", [(i, g) for g, i in genre_ids.items()]
         )
         self.conn.executemany("INSERT OR IGNORE INTO movie_genres VALUES (?, ?, ?)", rows)
+        return len(genre_ids)
+
+    def _insert_titles(self, movies: list[MovieRecord]) -> None:
+        """The full-text title index: normalised title and alternative titles, keyed by movie id."""
         self.conn.executemany(
             "INSERT INTO movie_titles (rowid, title_norm, aka_norm) VALUES (?, ?, ?)",
             [(m.movie_id, normalize_title(m.title), " ; ".join(normalize_title(a) for a in m.akas)) for m in movies],
         )
-        users = ratings.groupby("user_id")["rating"].agg(["count", "mean"])
+
+    def _insert_users(self) -> int:
+        """Each user with their rating count and mean."""
+        users = self.dataset.ratings.groupby("user_id")["rating"].agg(["count", "mean"])
         self.conn.executemany(
             "INSERT INTO users VALUES (?, ?, ?)",
             [(int(u), int(r["count"]), round(float(r["mean"]), 4)) for u, r in users.iterrows()],
         )
+        return len(users)
+
+    def _insert_ratings(self) -> None:
+        ratings = self.dataset.ratings
         self.conn.executemany(
             "INSERT INTO ratings VALUES (?, ?, ?, ?)",
             ratings[["user_id", "movie_id", "rating", "timestamp"]].itertuples(index=False, name=None),
         )
+
+    def _insert_tags(self) -> int:
         tags = self.dataset.tags
         if len(tags):
             self.conn.executemany(
                 "INSERT INTO tags VALUES (?, ?, ?, ?)",
                 tags[["user_id", "movie_id", "tag", "timestamp"]].itertuples(index=False, name=None),
             )
-        self.report.counts.update(
-            movies=len(movies), ratings=len(ratings), users=len(users), tags=len(tags), genres=len(genre_ids)
-        )
+        return len(tags)
 
     # --- enrichment ------------------------------------------------------------------------
     def write_enrichments(self) -> None:
@@ -368,23 +395,6 @@ class _Builder:
             "notes": json.dumps(self.dataset.notes),
         }
         self.conn.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
-
-
-def coverage(conn: sqlite.Connection) -> dict[str, int]:
-    """How many movies carry each kind of information."""
-    one = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
-    return {
-        "movies": one("SELECT count(*) FROM movies"),
-        "overview": one("SELECT count(*) FROM movies WHERE overview IS NOT NULL AND overview != ''"),
-        "budget": one("SELECT count(*) FROM movies WHERE budget IS NOT NULL"),
-        "revenue": one("SELECT count(*) FROM movies WHERE revenue IS NOT NULL"),
-        "runtime": one("SELECT count(*) FROM movies WHERE runtime IS NOT NULL"),
-        "mpaa": one("SELECT count(*) FROM movies WHERE mpaa IS NOT NULL"),
-        "tmdb_id": one("SELECT count(*) FROM movies WHERE tmdb_id IS NOT NULL"),
-        "rated": one("SELECT count(*) FROM movies WHERE rating_count > 0"),
-        "embedding": one("SELECT count(*) FROM embedding_sources"),
-        "enrichment": one("SELECT count(*) FROM enrichments"),
-    }
 
 
 def build_database(

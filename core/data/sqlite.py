@@ -13,6 +13,7 @@ import pysqlite3.dbapi2 as sqlite3
 import sqlite_vec
 
 Connection = sqlite3.Connection
+Row = sqlite3.Row
 Error = sqlite3.Error
 IntegrityError = sqlite3.IntegrityError
 OperationalError = sqlite3.OperationalError

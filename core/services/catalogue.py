@@ -1,12 +1,24 @@
-"""Reading the catalogue: title search, details, random discovery, the enriched catalogue."""
+"""Reading the catalogue: title search, details, random discovery, the enriched catalogue.
+
+The queries live in the store (`core.data.store.movies`, `.ratings`); this module validates the
+arguments, pages and shapes the results.
+"""
 
 from __future__ import annotations
 
 import random
-from typing import Literal
 
 from core.data import store
 from core.data.normalize import truncate
+from core.data.store.movies import (
+    EnrichedOrder,
+    count_movies,
+    enriched_movies_page,
+    movie_enrichment,
+    movie_ids_at_ranks,
+    movie_tags,
+)
+from core.data.store.ratings import movie_rating_counts
 from core.errors import InvalidInputError
 from core.runtime import MovieApp
 from core.schemas import (
@@ -20,10 +32,19 @@ from core.schemas import (
     TagCount,
     TitleMatch,
 )
-from core.search.filters import describe, make_filters, movie_conditions, where
+from core.search.filters import describe, make_filters, movie_conditions
 
 OVERVIEW_LIMIT = 1200
+TAG_LIMIT = 15
 STAR_VALUES = [x / 2 for x in range(1, 11)]
+
+
+def star_histogram(counts: dict[float, int]) -> dict[str, int]:
+    """Ratings per star value "0.5" … "5.0", zero for the values nobody gave."""
+    histogram = {f"{v:.1f}": 0 for v in STAR_VALUES}
+    for rating, count in counts.items():
+        histogram[f"{rating:.1f}"] = count
+    return histogram
 
 
 def _next_offset(offset: int, returned: int, total: int) -> int | None:
@@ -60,23 +81,9 @@ async def get_movie_details(app: MovieApp, movie_id: int | None = None, title: s
         raise InvalidInputError("give exactly one of movie_id or title")
     resolved = movie_id if movie_id is not None else await store.resolve_movie_ref(app.db, title or "")
     m = await store.require_movie(app.db, resolved)
-    histogram = {f"{v:.1f}": 0 for v in STAR_VALUES}
-    for rating, count in await store.fetch_all(
-        app.db, "SELECT rating, count(*) FROM ratings WHERE movie_id = ? GROUP BY rating", (resolved,)
-    ):
-        histogram[f"{rating:.1f}"] = count
-    tags = await store.fetch_all(
-        app.db,
-        "SELECT lower(tag) AS tag, count(*) AS n FROM tags WHERE movie_id = ? GROUP BY lower(tag)"
-        " ORDER BY n DESC, tag LIMIT 15",
-        (resolved,),
-    )
-    enrichment_row = await store.fetch_one(
-        app.db,
-        f"SELECT {store.ENRICHMENT_COLUMNS} FROM movies m LEFT JOIN enrichments e USING (movie_id)"
-        " WHERE m.movie_id = ?",
-        (resolved,),
-    )
+    histogram = star_histogram(await movie_rating_counts(app.db, resolved))
+    tags = await movie_tags(app.db, resolved, TAG_LIMIT)
+    enrichment = await movie_enrichment(app.db, resolved)
     genres = await store.genres_of(app.db, [resolved])
     return MovieDetails(
         movie_id=m["movie_id"],
@@ -97,8 +104,8 @@ async def get_movie_details(app: MovieApp, movie_id: int | None = None, title: s
             mean=round(m["rating_mean"], 2) if m["rating_mean"] is not None else None,
             histogram=histogram,
         ),
-        tags=[TagCount(tag=t["tag"], count=t["n"]) for t in tags],
-        enrichment=store.enrichment_from_row(enrichment_row) if enrichment_row else None,
+        tags=[TagCount(tag=tag, count=n) for tag, n in tags],
+        enrichment=enrichment,
     )
 
 
@@ -118,35 +125,14 @@ async def get_random_movies(
     """
     await app.ready()
     filters = make_filters(genres=[genre] if genre else None, min_year=min_year, max_year=max_year)
-    clause, params = where(movie_conditions(filters))
-    if enriched_only:
-        clause += (" AND" if clause else " WHERE") + " m.movie_id IN (SELECT movie_id FROM enrichments)"
-    count_row = await store.fetch_one(app.db, f"SELECT count(*) FROM movies m{clause}", params)
-    matching = int(count_row[0])
+    conditions = movie_conditions(filters)
+    matching = await count_movies(app.db, conditions, enriched_only=enriched_only)
     rng = random.Random(seed)
     picks = sorted(rng.sample(range(matching), min(n, matching)))
-    ids: list[int] = []
-    for rank in picks:
-        row = await store.fetch_one(
-            app.db, f"SELECT m.movie_id FROM movies m{clause} ORDER BY m.movie_id LIMIT 1 OFFSET ?", [*params, rank]
-        )
-        if row is not None:
-            ids.append(row[0])
+    ids = await movie_ids_at_ranks(app.db, conditions, picks, enriched_only=enriched_only)
     rng.shuffle(ids)
     found = await store.summaries(app.db, ids)
     return RandomMovies(matching=matching, seed=seed, movies=[found[i] for i in ids if i in found])
-
-
-EnrichedOrder = Literal["effectiveness", "rating", "popularity", "year", "revenue", "budget", "title"]
-_ORDER_SQL: dict[str, str] = {
-    "effectiveness": "e.effectiveness_score IS NULL, e.effectiveness_score DESC",
-    "rating": "m.rating_mean IS NULL, m.rating_mean DESC",
-    "popularity": "m.rating_count DESC",
-    "year": "m.year IS NULL, m.year DESC",
-    "revenue": "m.revenue IS NULL, m.revenue DESC",
-    "budget": "m.budget IS NULL, m.budget DESC",
-    "title": "m.title COLLATE NOCASE",
-}
 
 
 async def get_enriched_movies(
@@ -171,19 +157,13 @@ async def get_enriched_movies(
         genres=[genre] if genre else None,
         target_audiences=[target_audience] if target_audience else None,
     )
-    sql, params = movie_conditions(filters)
-    if min_effectiveness is not None:
-        sql.append("e.effectiveness_score >= ?")
-        params.append(min_effectiveness)
-    clause, params = where((sql, params))
-    base = f"FROM movies m JOIN enrichments e USING (movie_id){clause}"
-    total = int((await store.fetch_one(app.db, f"SELECT count(*) {base}", params))[0])
-    rows = await store.fetch_all(
+    rows, total = await enriched_movies_page(
         app.db,
-        f"SELECT m.movie_id, m.title, m.year, m.rating_count, m.rating_mean, m.budget, m.revenue,"
-        f" {store.ENRICHMENT_COLUMNS} {base} ORDER BY {_ORDER_SQL[order_by]}, m.rating_count DESC, m.movie_id"
-        " LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        movie_conditions(filters),
+        min_effectiveness=min_effectiveness,
+        order_by=order_by,
+        limit=limit,
+        offset=offset,
     )
     genres = await store.genres_of(app.db, [r["movie_id"] for r in rows])
     movies = []

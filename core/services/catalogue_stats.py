@@ -1,15 +1,16 @@
-"""Read-only queries behind the MCP resources that no tool already answers: catalogue statistics."""
+"""What the MCP resources and prompts read that no tool answers: catalogue statistics, title completion
+and resolution (the queries are in `core.data.store.stats`)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
 from core.data import store
+from core.data.store import stats
 from core.errors import InvalidInputError, NotFoundError
 from core.runtime import MovieApp
 from core.schemas import MovieSummary
-
-STAR_VALUES = tuple(v / 2 for v in range(1, 11))  # 0.5 .. 5.0
+from core.services.catalogue import star_histogram
 
 
 class CountBy(BaseModel):
@@ -51,48 +52,29 @@ async def catalogue_stats(app: MovieApp) -> CatalogueStats:
     """Counts and distributions over the whole catalogue (a handful of aggregate queries, ~10 ms)."""
     await app.ready()
     db = app.db
-
-    async def one(sql: str) -> int:
-        row = await store.fetch_one(db, sql)
-        return int(row[0]) if row and row[0] is not None else 0
-
-    async def count_by(sql: str) -> list[CountBy]:
-        return [CountBy(value=str(r[0]), movies=int(r[1])) for r in await store.fetch_all(db, sql)]
-
-    years = await store.fetch_one(db, "SELECT min(year), max(year) FROM movies")
-    coverage_row = await store.fetch_one(
-        db,
-        "SELECT count(overview), count(budget), count(revenue), count(runtime), count(release_date),"
-        " count(mpaa), count(imdb_id), count(tmdb_id), sum(rating_count > 0) FROM movies",
-    )
-    coverage_keys = ("overview", "budget", "revenue", "runtime", "release_date", "mpaa", "imdb_id", "tmdb_id", "rated")
-    histogram = {f"{v:.1f}": 0 for v in STAR_VALUES}
-    for rating, count in await store.fetch_all(db, "SELECT rating, count(*) FROM ratings GROUP BY rating"):
-        histogram[f"{rating:.1f}"] = int(count)
-    mean_row = await store.fetch_one(db, "SELECT avg(rating) FROM ratings")
-    enrichment = {
-        field: await count_by(f"SELECT {field}, count(*) FROM enrichments GROUP BY {field} ORDER BY count(*) DESC")
-        for field in ("sentiment", "budget_tier", "revenue_tier", "target_audience", "engine")
-    }
+    counts = await stats.table_counts(db)
+    first_year, last_year = await stats.year_span(db)
+    mean = await stats.mean_rating(db)
     return CatalogueStats(
-        movies=await one("SELECT count(*) FROM movies"),
-        users=await one("SELECT count(*) FROM users"),
-        ratings=await one("SELECT count(*) FROM ratings"),
-        tags=await one("SELECT count(*) FROM tags"),
+        movies=counts["movies"],
+        users=counts["users"],
+        ratings=counts["ratings"],
+        tags=counts["tags"],
         user_ids=Span(first=app.user_range[0] or None, last=app.user_range[1] or None),
-        years=Span(first=years[0] if years else None, last=years[1] if years else None),
-        coverage={k: int(v or 0) for k, v in zip(coverage_keys, coverage_row or (), strict=False)},
-        genres=await count_by(
-            "SELECT g.name, count(*) FROM movie_genres mg JOIN genres g USING (genre_id)"
-            " GROUP BY g.name ORDER BY count(*) DESC, g.name"
-        ),
-        rating_histogram=histogram,
-        mean_rating=round(float(mean_row[0]), 3) if mean_row and mean_row[0] is not None else None,
-        enriched_movies=await one("SELECT count(*) FROM enrichments"),
-        enrichment=enrichment,
+        years=Span(first=first_year, last=last_year),
+        coverage=await stats.known_field_counts(db),
+        genres=_count_by(await stats.genre_counts(db)),
+        rating_histogram=star_histogram(await stats.rating_counts(db)),
+        mean_rating=round(mean, 3) if mean is not None else None,
+        enriched_movies=counts["enrichments"],
+        enrichment={field: _count_by(await stats.enrichment_counts(db, field)) for field in stats.ENRICHMENT_FIELDS},
         source=app.meta.get("source"),
         built_at=app.meta.get("built_at"),
     )
+
+
+def _count_by(pairs: list[tuple[str, int]]) -> list[CountBy]:
+    return [CountBy(value=value, movies=n) for value, n in pairs]
 
 
 async def title_suggestions(app: MovieApp, partial: str, limit: int = 10) -> tuple[list[str], int]:
@@ -105,11 +87,7 @@ async def title_suggestions(app: MovieApp, partial: str, limit: int = 10) -> tup
     try:
         rows, total = await store.search_titles(app.db, partial, limit * 2)
     except InvalidInputError:  # nothing searchable typed yet: offer the best-known titles
-        rows = await store.fetch_all(
-            app.db, "SELECT title FROM movies ORDER BY rating_count DESC, movie_id LIMIT ?", (limit,)
-        )
-        total = await store.fetch_one(app.db, "SELECT count(*) FROM movies")
-        return [r["title"] for r in rows], int(total[0]) if total else len(rows)
+        return await stats.most_rated_titles(app.db, limit), await stats.movie_count(app.db)
     titles = list(dict.fromkeys(r["title"] for r in rows))[:limit]  # remakes share a title: offer it once
     return titles, total
 

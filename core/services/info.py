@@ -8,7 +8,7 @@ from typing import Any
 
 from core.config import Settings
 from core.data import sqlite
-from core.data.build import coverage
+from core.data.store import inventory
 from core.enrichment.rules import OFFLINE_ENGINE
 from core.search.embedder import EMBEDDING_MODEL_NAME
 
@@ -55,6 +55,7 @@ def library_versions() -> dict[str, str]:
 
 
 def database_info(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[str, Any]:
+    """What `movie-mcp info` prints: the database's build, counts, coverage and models, engines, versions."""
     path = settings.db_path
     info: dict[str, Any] = {
         "database": {"path": str(path), "exists": path.exists()},
@@ -66,36 +67,32 @@ def database_info(settings: Settings, ping: tuple[bool, str] | None = None) -> d
         return info
     conn = sqlite.connect_sync(path, read_only=True)
     try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        meta = inventory.meta(conn)
         notes = json.loads(meta.pop("notes", "[]"))
         info["database"].update(size_mb=round(path.stat().st_size / 1e6, 1), **meta)
-        one = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
-        info["counts"] = {
-            "movies": one("SELECT count(*) FROM movies"),
-            "users": one("SELECT count(*) FROM users"),
-            "ratings": one("SELECT count(*) FROM ratings"),
-            "tags": one("SELECT count(*) FROM tags"),
-        }
-        info["coverage"] = coverage(conn)
-        info["enrichment_engines"] = dict(conn.execute("SELECT engine, count(*) FROM enrichments GROUP BY engine"))
-        info["models"] = [
-            {
-                "name": r["name"],
-                "trained_at": r["trained_at"],
-                "train_seconds": r["seconds"],
-                "params": json.loads(r["params"]),
-                "size_kb": round(r["size"] / 1024),
-            }
-            for r in conn.execute(
-                "SELECT name, trained_at, seconds, params, length(data) AS size FROM model_blobs ORDER BY name"
-            )
-        ]
+        info["counts"] = inventory.table_counts(conn)
+        info["coverage"] = inventory.coverage(conn)
+        info["enrichment_engines"] = inventory.enrichment_engines(conn)
+        info["models"] = [_model_entry(r) for r in inventory.model_blobs(conn)]
         info["import_notes"] = notes
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'llm_cache'").fetchone():
-            row = conn.execute(
-                "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) FROM llm_cache"
-            ).fetchone()
-            info["llm_cache"] = {"answers": row[0], "prompt_tokens_paid": row[1], "completion_tokens_paid": row[2]}
+        cache = inventory.llm_cache_totals(conn)
+        if cache is not None:
+            answers, prompt_tokens, completion_tokens = cache
+            info["llm_cache"] = {
+                "answers": answers,
+                "prompt_tokens_paid": prompt_tokens,
+                "completion_tokens_paid": completion_tokens,
+            }
     finally:
         conn.close()
     return info
+
+
+def _model_entry(row: sqlite.Row) -> dict[str, Any]:
+    return {
+        "name": row["name"],
+        "trained_at": row["trained_at"],
+        "train_seconds": row["seconds"],
+        "params": json.loads(row["params"]),
+        "size_kb": round(row["size"] / 1024),
+    }

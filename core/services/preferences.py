@@ -102,8 +102,8 @@ async def summarize_user_preferences(app: MovieApp, user_id: int) -> UserPrefere
     genres = _affinities(by_genre, count, mean)
     decades = _affinities(by_decade, count, mean)
     enrichment = {k: _affinities(v, count, mean) for k, v in by_attribute.items() if v}
-    favourites = await user_ratings(app, user_id, order="r.rating DESC, m.rating_count DESC, r.movie_id", limit=5)
-    least = await user_ratings(app, user_id, order="r.rating ASC, m.rating_count DESC, r.movie_id", limit=5)
+    favourites = await user_ratings(app, user_id, order="favourites", limit=5)
+    least = await user_ratings(app, user_id, order="least_favourites", limit=5)
     offline_summary = _summary_text(
         user_id, count, mean, genres, decades, [f.title for f in favourites], app.global_mean
     )

@@ -6,31 +6,22 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from core.data import store
+from core.data.store.ratings import RatingOrder, user_ratings_page
 from core.runtime import MovieApp
 from core.schemas import UserRating, UserRatingsPage
 
-RatingSort = Literal["recent", "oldest", "highest", "lowest", "title"]
-_SORT_SQL: dict[str, str] = {
-    "recent": "r.timestamp DESC, r.movie_id",
-    "oldest": "r.timestamp ASC, r.movie_id",
-    "highest": "r.rating DESC, r.timestamp DESC, r.movie_id",
-    "lowest": "r.rating ASC, r.timestamp DESC, r.movie_id",
-    "title": "m.title COLLATE NOCASE, r.movie_id",
-}
+RatingSort = Literal["recent", "oldest", "highest", "lowest", "title"]  # the orders a caller can ask for
 
 
 def iso(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-async def user_ratings(app: MovieApp, user_id: int, *, order: str, limit: int, offset: int = 0) -> list[UserRating]:
-    """One page of the user's ratings with titles and genres, in the given SQL order."""
-    rows = await store.fetch_all(
-        app.db,
-        "SELECT r.movie_id, r.rating, r.timestamp, m.title, m.year FROM ratings r JOIN movies m USING (movie_id)"
-        f" WHERE r.user_id = ? ORDER BY {order} LIMIT ? OFFSET ?",
-        (user_id, limit, offset),
-    )
+async def user_ratings(
+    app: MovieApp, user_id: int, *, order: RatingOrder, limit: int, offset: int = 0
+) -> list[UserRating]:
+    """One page of the user's ratings with titles and genres, in a named order of the store's."""
+    rows = await user_ratings_page(app.db, user_id, order, limit, offset)
     genres = await store.genres_of(app.db, [r["movie_id"] for r in rows])
     return [
         UserRating(
@@ -51,7 +42,7 @@ async def get_user_ratings(
     """A page of one user's ratings plus their totals."""
     await app.ready()
     user = await store.require_user(app.db, user_id)
-    ratings = await user_ratings(app, user_id, order=_SORT_SQL[sort], limit=limit, offset=offset)
+    ratings = await user_ratings(app, user_id, order=sort, limit=limit, offset=offset)
     total = int(user["rating_count"])
     return UserRatingsPage(
         user_id=user_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.concurrency import both
 from core.data import store
 from core.data.normalize import truncate
+from core.data.store.movies import overviews
 from core.errors import InvalidInputError
 from core.runtime import MovieApp
 from core.schemas import SemanticMatch, SemanticSearchResult
@@ -50,21 +51,10 @@ async def semantic_search(
     vector, matching = await both(lambda: embed_query(app, query), lambda: count_matching(app, filters))
     hits = await knn(app, vector, k, conditions) if matching else []
     found = await store.summaries(app.db, [mid for mid, _ in hits])
-    overviews = (
-        {
-            r[0]: r[1]
-            for r in await store.fetch_all(
-                app.db,
-                f"SELECT movie_id, overview FROM movies WHERE movie_id IN ({store.placeholders(len(hits))})",
-                [mid for mid, _ in hits],
-            )
-        }
-        if hits
-        else {}
-    )
+    overview_of = await overviews(app.db, [mid for mid, _ in hits])
     results = [
         SemanticMatch(
-            **found[mid].model_dump(), similarity=round(sim, 4), overview=truncate(overviews.get(mid), SNIPPET_LIMIT)
+            **found[mid].model_dump(), similarity=round(sim, 4), overview=truncate(overview_of.get(mid), SNIPPET_LIMIT)
         )
         for mid, sim in hits
         if mid in found

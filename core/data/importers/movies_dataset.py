@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -181,25 +182,73 @@ def load_movies_dataset(directory: Path) -> Dataset:
     """
     directory = require_directory(directory, SOURCE, LAYOUT)
     notes: list[str] = []
+    files = _pick_files(directory)
+    notes.append(f"movies-dataset: {files.metadata.name}, {files.links.name}, {files.ratings.name} from {directory}")
+    joined, raw_ratings = _read_and_join(files, notes)
+    joined = _keep_titled_movies(joined, raw_ratings, directory, notes)
 
-    metadata_path = pick_file(directory, ["movies_metadata.csv"], SOURCE, LAYOUT)
-    links_path = pick_file(directory, LINKS_FILES, SOURCE, LAYOUT)
-    ratings_path = pick_file(directory, RATINGS_FILES, SOURCE, LAYOUT)
-    notes.append(f"movies-dataset: {metadata_path.name}, {links_path.name}, {ratings_path.name} from {directory}")
+    records = [_record(row) for row in joined.itertuples(index=False)]
+    catalogue = pd.Index(joined["movie_id"].astype("int64"))
+    ratings, rating_notes = clean_ratings(raw_ratings, catalogue, files.ratings.name)
+    notes += rating_notes
+    # The Kaggle download ships no tags.csv, so its absence gets no note.
+    tags, tag_notes = read_tags_if_present(directory, catalogue, SOURCE, LAYOUT)
+    notes += tag_notes
 
+    notes.append(
+        coverage_note(
+            records,
+            ("overview", "budget", "revenue", "runtime", "release_date"),
+            "no MPAA ratings in this source",
+        )
+    )
+    notes.insert(1, f"{len(records):,} movies in the catalogue")
+    logger.info("loaded %s: %d movies, %d ratings", directory, len(records), len(ratings))
+    return Dataset(source=SOURCE, movies=records, ratings=ratings, tags=tags, notes=notes)
+
+
+@dataclass(frozen=True)
+class _Files:
+    """The three files a movies-dataset folder must have, as chosen among the accepted names."""
+
+    metadata: Path
+    links: Path
+    ratings: Path
+
+
+def _pick_files(directory: Path) -> _Files:
+    return _Files(
+        metadata=pick_file(directory, ["movies_metadata.csv"], SOURCE, LAYOUT),
+        links=pick_file(directory, LINKS_FILES, SOURCE, LAYOUT),
+        ratings=pick_file(directory, RATINGS_FILES, SOURCE, LAYOUT),
+    )
+
+
+def _read_and_join(files: _Files, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the three files, clean the metadata and join it to the links; (joined links, raw ratings).
+
+    What was skipped or matched is appended to `notes`, in reading order.
+    """
     raw_meta = read_csv_checked(
-        metadata_path, METADATA_REQUIRED, SOURCE, LAYOUT, dtype=str, keep_default_na=False, low_memory=False
+        files.metadata, METADATA_REQUIRED, SOURCE, LAYOUT, dtype=str, keep_default_na=False, low_memory=False
     )
     meta, meta_notes = _clean_metadata(raw_meta)
     notes += meta_notes
-    links, link_notes = read_links(links_path, SOURCE, LAYOUT)
+    links, link_notes = read_links(files.links, SOURCE, LAYOUT)
     notes += link_notes
-    raw_ratings = read_csv_checked(ratings_path, RATINGS_FILE_COLUMNS, SOURCE, LAYOUT)
-
+    raw_ratings = read_csv_checked(files.ratings, RATINGS_FILE_COLUMNS, SOURCE, LAYOUT)
     joined, join_notes = _join_links(links, meta)
     notes += join_notes
+    return joined, raw_ratings
 
-    # Links rows without metadata: worth keeping only if someone rated them and a title exists.
+
+def _keep_titled_movies(
+    joined: pd.DataFrame, raw_ratings: pd.DataFrame, directory: Path, notes: list[str]
+) -> pd.DataFrame:
+    """The catalogue's rows: links rows with metadata, plus rated ones without it that a title can be found for.
+
+    A links row without metadata is worth keeping only if someone rated it and a title exists.
+    """
     rated = pd.Index(pd.to_numeric(raw_ratings["movieId"], errors="coerce").dropna().astype("int64").unique())
     bare = joined["match"] == "none"
     joined = joined[~bare | joined["movie_id"].isin(rated)].reset_index(drop=True)
@@ -212,27 +261,7 @@ def load_movies_dataset(directory: Path) -> Dataset:
     if untitled.any():
         notes.append(f"dropped {int(untitled.sum()):,} rated movies with no title anywhere (their ratings too)")
         joined = joined[~untitled]
-
-    records = [_record(row) for row in joined.itertuples(index=False)]
-    catalogue = pd.Index(joined["movie_id"].astype("int64"))
-    ratings, rating_notes = clean_ratings(raw_ratings, catalogue, ratings_path.name)
-    notes += rating_notes
-
-    # The Kaggle download ships no tags.csv, so its absence gets no note.
-    tags, tag_notes = read_tags_if_present(directory, catalogue, SOURCE, LAYOUT)
-    notes += tag_notes
-
-    total = len(records)
-    notes.append(
-        coverage_note(
-            records,
-            ("overview", "budget", "revenue", "runtime", "release_date"),
-            "no MPAA ratings in this source",
-        )
-    )
-    notes.insert(1, f"{total:,} movies in the catalogue")
-    logger.info("loaded %s: %d movies, %d ratings", directory, total, len(ratings))
-    return Dataset(source=SOURCE, movies=records, ratings=ratings, tags=tags, notes=notes)
+    return joined
 
 
 def _fill_from_movielens(joined: pd.DataFrame, bare: pd.Series, directory: Path) -> tuple[pd.DataFrame, list[str]]:

@@ -1,0 +1,109 @@
+"""Queries on movies: tags, enrichment, random discovery by rank, the enriched catalogue, overviews."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import aiosqlite
+
+from core.data.store import ENRICHMENT_COLUMNS, enrichment_from_row, fetch_all, fetch_one, placeholders
+from core.schemas import Enrichment
+from core.search.filters import Conditions, where
+
+EnrichedOrder = Literal["effectiveness", "rating", "popularity", "year", "revenue", "budget", "title"]
+# Unknown values sort last whichever way the key runs.
+ENRICHED_ORDER_SQL: dict[str, str] = {
+    "effectiveness": "e.effectiveness_score IS NULL, e.effectiveness_score DESC",
+    "rating": "m.rating_mean IS NULL, m.rating_mean DESC",
+    "popularity": "m.rating_count DESC",
+    "year": "m.year IS NULL, m.year DESC",
+    "revenue": "m.revenue IS NULL, m.revenue DESC",
+    "budget": "m.budget IS NULL, m.budget DESC",
+    "title": "m.title COLLATE NOCASE",
+}
+_ENRICHED = "m.movie_id IN (SELECT movie_id FROM enrichments)"
+
+
+async def movie_tags(db: aiosqlite.Connection, movie_id: int, limit: int = 15) -> list[tuple[str, int]]:
+    """The movie's most used tags (case-folded) with their counts, most used first."""
+    rows = await fetch_all(
+        db,
+        "SELECT lower(tag) AS tag, count(*) AS n FROM tags WHERE movie_id = ? GROUP BY lower(tag)"
+        " ORDER BY n DESC, tag LIMIT ?",
+        (movie_id, limit),
+    )
+    return [(r["tag"], int(r["n"])) for r in rows]
+
+
+async def movie_enrichment(db: aiosqlite.Connection, movie_id: int) -> Enrichment | None:
+    """The movie's enrichment, or None when it has none (or the movie does not exist)."""
+    row = await fetch_one(db, f"SELECT {ENRICHMENT_COLUMNS} FROM enrichments e WHERE e.movie_id = ?", (movie_id,))
+    return enrichment_from_row(row) if row is not None else None
+
+
+def _with_enriched_only(conditions: Conditions, enriched_only: bool) -> Conditions:
+    sql, params = conditions
+    return ([*sql, _ENRICHED], params) if enriched_only else (sql, params)
+
+
+async def count_movies(db: aiosqlite.Connection, conditions: Conditions, *, enriched_only: bool = False) -> int:
+    """How many movies (`movies m`) pass the conditions, optionally only enriched ones."""
+    clause, params = where(_with_enriched_only(conditions, enriched_only))
+    row = await fetch_one(db, f"SELECT count(*) FROM movies m{clause}", params)
+    return int(row[0]) if row is not None else 0
+
+
+async def movie_ids_at_ranks(
+    db: aiosqlite.Connection, conditions: Conditions, ranks: Sequence[int], *, enriched_only: bool = False
+) -> list[int]:
+    """The ids at these 0-based ranks, in movie-id order, of the movies passing the conditions.
+
+    One OFFSET lookup over the primary key per rank, so the matching set is never loaded whole.
+    """
+    clause, params = where(_with_enriched_only(conditions, enriched_only))
+    ids: list[int] = []
+    for rank in ranks:
+        row = await fetch_one(
+            db, f"SELECT m.movie_id FROM movies m{clause} ORDER BY m.movie_id LIMIT 1 OFFSET ?", [*params, rank]
+        )
+        if row is not None:
+            ids.append(int(row[0]))
+    return ids
+
+
+async def enriched_movies_page(
+    db: aiosqlite.Connection,
+    conditions: Conditions,
+    *,
+    min_effectiveness: float | None,
+    order_by: EnrichedOrder,
+    limit: int,
+    offset: int,
+) -> tuple[list[aiosqlite.Row], int]:
+    """One page of enriched movies passing the conditions, and the total; rows carry ENRICHMENT_COLUMNS."""
+    sql, params = conditions
+    if min_effectiveness is not None:
+        sql, params = [*sql, "e.effectiveness_score >= ?"], [*params, min_effectiveness]
+    clause, params = where((sql, params))
+    base = f"FROM movies m JOIN enrichments e USING (movie_id){clause}"
+    total = await fetch_one(db, f"SELECT count(*) {base}", params)
+    rows = await fetch_all(
+        db,
+        f"SELECT m.movie_id, m.title, m.year, m.rating_count, m.rating_mean, m.budget, m.revenue,"
+        f" {ENRICHMENT_COLUMNS} {base} ORDER BY {ENRICHED_ORDER_SQL[order_by]}, m.rating_count DESC, m.movie_id"
+        " LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return rows, int(total[0]) if total is not None else 0
+
+
+async def overviews(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, str | None]:
+    """Each known movie's overview (None when it has none); unknown ids are absent."""
+    ids = list(dict.fromkeys(movie_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(
+        db, f"SELECT movie_id, overview FROM movies WHERE movie_id IN ({placeholders(len(ids))})", ids
+    )
+    return {int(r[0]): r[1] for r in rows}

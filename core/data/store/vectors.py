@@ -1,0 +1,47 @@
+"""Queries on the movie vectors: cosine KNN in sqlite-vec's vec0 table and what it would scan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import aiosqlite
+
+from core.data.store import fetch_all, fetch_one
+from core.search.filters import Conditions, where
+
+
+async def knn(db: aiosqlite.Connection, query_vector: bytes, k: int, conditions: Conditions) -> list[tuple[int, float]]:
+    """(movie_id, cosine similarity) of the k nearest movies passing `movie_vectors` conditions, nearest first.
+
+    The conditions run inside the vec0 scan, so k rows come back whenever k movies pass them.
+    """
+    clause, params = where(conditions, prefix="AND")
+    rows = await fetch_all(
+        db,
+        f"SELECT movie_id, distance FROM movie_vectors WHERE embedding MATCH ? AND k = ?{clause} ORDER BY distance",
+        [query_vector, k, *params],
+    )
+    return [(int(r[0]), 1.0 - float(r[1])) for r in rows]  # vec0 reports cosine distance
+
+
+async def similarity_to(db: aiosqlite.Connection, query_vector: bytes, movie_ids: Sequence[int]) -> dict[int, float]:
+    """Cosine similarity of the query to each given movie (movies without a vector are absent)."""
+    ids = list(dict.fromkeys(movie_ids))
+    if not ids:
+        return {}
+    # One JSON parameter instead of one placeholder per id: vec0 takes the set inside its scan.
+    hits = await knn(db, query_vector, len(ids), (["movie_id IN (SELECT value FROM json_each(?))"], [json.dumps(ids)]))
+    return dict(hits)
+
+
+async def count_with_vector(db: aiosqlite.Connection, conditions: Conditions) -> int:
+    """Movies with a vector that pass `movies m` conditions, counted on the plain tables.
+
+    Counting there (same semantics: unknown values never pass) keeps vec0 to KNN scans only.
+    """
+    clause, params = where(conditions, prefix="AND")
+    row = await fetch_one(
+        db, f"SELECT count(*) FROM movies m JOIN embedding_sources s USING (movie_id) WHERE 1{clause}", params
+    )
+    return int(row[0]) if row is not None else 0
