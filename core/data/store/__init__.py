@@ -1,4 +1,11 @@
-"""Queries shared by several domain functions. Every statement is parameterised."""
+"""The store: every query the services run, behind named functions. Every statement is parameterised.
+
+This module holds the helpers shared by several services (summaries, genres, title search, users and
+movies that must exist); the submodules hold one subject each: `movies` (details, random picks, the
+enriched catalogue, overviews), `ratings` (a user's ratings page, a movie's ratings per star),
+`users` (a user's history), `stats` (catalogue aggregates, title completion), `vectors` (KNN) and
+`inventory` (what `movie-mcp info` reads, over a sync connection).
+"""
 
 from __future__ import annotations
 
