@@ -19,6 +19,7 @@ from core.data import sqlite
 from core.data.schema import SCHEMA_VERSION, migrations
 from core.errors import NotReadyError
 from core.llm.cache import LLMCache
+from core.llm.engine import LanguageEngine, OfflineEngine, OpenAIEngine, choose_engine
 from core.search.embedder import Embedder
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class MovieApp:
         self._ensemble: EnsembleRecommender | None = None  # the default recommender (EASE + ALS)
         self._predictor: RatingModel | None = None
         self.meta: dict[str, str] = {}
-        self.llm: LLMClient | None = None  # None: every answer comes from the offline engines
+        self.engine: LanguageEngine = OfflineEngine()  # the LLM's, once loaded, when an endpoint is configured
         self.user_range: tuple[int, int] = (0, 0)
         self._ready = anyio.Event()
         self._embedder_ready = anyio.Event()
@@ -101,11 +102,8 @@ class MovieApp:
             async for row in cur:
                 blobs[row[0]] = row[1]
         self._als, self._predictor, self._ensemble = await anyio.to_thread.run_sync(_load_models, blobs)
-        if self.settings.llm.configured:
-            from core.llm.client import LLMClient  # imports openai (~1 s): only when an endpoint is set
-
-            self.llm = LLMClient(self.settings.llm, LLMCache(self._db, self.write_lock))
-        logger.info("database %s loaded (LLM: %s)", path, self.llm.model if self.llm else "none, offline engines")
+        self.engine = choose_engine(self.settings.llm, LLMCache(self._db, self.write_lock))
+        logger.info("database %s loaded (LLM: %s)", path, self.engine.model or "none, offline engines")
 
     async def _migrate(self) -> None:
         """Bring a database built by an older release up to the current schema, in one transaction."""
@@ -126,9 +124,8 @@ class MovieApp:
         logger.info("migrated %s from schema %d to %d", self.settings.db_path, version, SCHEMA_VERSION)
 
     async def close(self) -> None:
-        if self.llm is not None:
-            await self.llm.close()
-            self.llm = None
+        await self.engine.close()
+        self.engine = OfflineEngine()
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -152,6 +149,11 @@ class MovieApp:
         if self._embedder_error is not None:
             raise NotReadyError(f"the embedding model could not be loaded: {self._embedder_error}")
         return self.embedder
+
+    @property
+    def llm(self) -> LLMClient | None:
+        """The wire client behind `engine` (None offline), for code that does not ask the engine yet."""
+        return self.engine.client if isinstance(self.engine, OpenAIEngine) else None
 
     @property
     def db(self) -> aiosqlite.Connection:

@@ -1,2 +1,3 @@
-"""The LLM engine: one OpenAI-compatible client with structured output, retries, a cache and a
-concurrency bound. Callers fall back to the offline engine when it is absent or fails."""
+"""Language engines: the offline one and an OpenAI-compatible LLM behind one protocol (`engine.py`),
+the wire client with structured output, retries, a cache and a concurrency bound (`client.py`), and the
+tasks both answer (`tasks.py`)."""

@@ -1,30 +1,25 @@
-"""Text written by the LLM when there is one, by an offline template otherwise (or when it fails)."""
+"""Text written by the engine: the LLM's when it answers, the service's offline template otherwise."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from core.llm.errors import LLMError
-from core.llm.tasks import Task, TextAnswer
-
-if TYPE_CHECKING:
-    from core.llm.client import LLMClient
+from core.llm.engine import LanguageEngine
+from core.llm.tasks import OFFLINE_TEMPLATE, Task, TextAnswer
 
 logger = logging.getLogger(__name__)
 
-OFFLINE_TEMPLATE = "offline-template-v1"
+__all__ = ["OFFLINE_TEMPLATE", "written_text"]
 
 
 async def written_text(
-    llm: LLMClient | None, task: Task[TextAnswer], payload: dict[str, Any], offline_text: str
+    engine: LanguageEngine, task: Task[TextAnswer], payload: dict[str, Any], offline_text: str
 ) -> tuple[str, str]:
-    """(text, who wrote it): `llm:<model>`, or the offline template when there is no LLM or it failed."""
-    if llm is None:
-        return offline_text, OFFLINE_TEMPLATE
-    try:
-        answer = await llm.complete(task, payload)
-    except LLMError as exc:
-        logger.warning("%s fell back to the offline template: %s", task.name, exc)
-        return offline_text, OFFLINE_TEMPLATE
-    return answer.value.text, f"llm:{answer.model}"
+    """(text, who wrote it): `llm:<model>`, or the offline template offline or when the LLM failed."""
+    # Built without validation: the template is ours, and TextAnswer's length cap is for the LLM's answers.
+    offline = TextAnswer.model_construct(text=offline_text)
+    answer = await engine.complete(task, payload, offline=offline)
+    if answer.failure is not None:
+        logger.warning("%s fell back to the offline template: %s", task.name, answer.failure)
+    return answer.value.text, answer.produced_by

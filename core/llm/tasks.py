@@ -1,4 +1,5 @@
-"""Every question put to the LLM: its prompt (versioned, part of the cache key) and its answer model.
+"""Every question put to a language engine: its prompt (versioned, part of the cache key), its answer
+model, and the answer given without an LLM.
 
 The system prompt's first line names the task ("Task: enrich_movies v1"); that keeps logs and test
 doubles readable. Payloads are JSON so the model sees exact ids and numbers.
@@ -7,25 +8,37 @@ doubles readable. Payloads are JSON so the model sees exact ids and numbers.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from core.enrichment.rules import OFFLINE_ENGINE as OFFLINE_RULES
 from core.schemas import Sentiment, TargetAudience
-from core.search.query_parser import MovieFilters
+from core.search.query_parser import OFFLINE_PARSER, MovieFilters, ParsedQuery, parse_query
 
 T = TypeVar("T", bound=BaseModel)
+
+OFFLINE_TEMPLATE = "offline-template-v1"  # texts written by the services' own templates
+COLLABORATIVE_ORDER = "collaborative-order"  # a re-rank that keeps the recommender's order
 
 
 @dataclass(frozen=True)
 class Task(Generic[T]):
-    """One kind of question: a name, a prompt version, the instructions and the answer's model."""
+    """One kind of question: a name, a prompt version, the instructions, the answer's model, and who
+    answers offline.
+
+    `offline` derives the offline answer from the payload alone; tasks whose offline answer needs more
+    than the payload (the services' text templates) leave it out and their callers pass the answer.
+    """
 
     name: str
     version: str
     instructions: str
     output: type[T]
+    offline_engine: str  # names an offline answer, e.g. in a result's `engine` field
+    offline: Callable[[dict[str, Any]], T] | None = None
     max_tokens: int = 600  # answer budget; callers with variable-size answers pass their own
 
     @property
@@ -54,6 +67,11 @@ class EnrichmentAnswer(BaseModel):
     movies: list[MovieLabels]
 
 
+def _no_labels(payload: dict[str, Any]) -> EnrichmentAnswer:
+    """Offline there are no model labels: the offline rules label every movie (and compute the tiers anyway)."""
+    return EnrichmentAnswer(movies=[])
+
+
 ENRICH = Task(
     name="enrich_movies",
     version="v1",
@@ -65,6 +83,8 @@ ENRICH = Task(
         ' ..., "reasoning": ...}]}, one entry per input movie, same ids.'
     ),
     output=EnrichmentAnswer,
+    offline_engine=OFFLINE_RULES,
+    offline=_no_labels,
 )
 
 
@@ -79,6 +99,11 @@ class RerankAnswer(BaseModel):
     picks: list[RerankedPick]
 
 
+def _keep_order(payload: dict[str, Any]) -> RerankAnswer:
+    """Offline nothing is re-ranked: no picks, so the candidates keep the collaborative order."""
+    return RerankAnswer(picks=[])
+
+
 RERANK = Task(
     name="rerank_recommendations",
     version="v1",
@@ -91,6 +116,8 @@ RERANK = Task(
         ' Answer with JSON only: {"picks": [{"movie_id": ..., "match_score": ..., "reason": ...}]}.'
     ),
     output=RerankAnswer,
+    offline_engine=COLLABORATIVE_ORDER,
+    offline=_keep_order,
 )
 
 
@@ -108,6 +135,7 @@ EXPLAIN_PREDICTION = Task(
         ' rated). Do not change the prediction. Answer with JSON only: {"text": ...}.'
     ),
     output=TextAnswer,
+    offline_engine=OFFLINE_TEMPLATE,
 )
 
 SUMMARIZE_USER = Task(
@@ -119,6 +147,7 @@ SUMMARIZE_USER = Task(
         ' movies. Use only the facts given. Answer with JSON only: {"text": ...}.'
     ),
     output=TextAnswer,
+    offline_engine=OFFLINE_TEMPLATE,
 )
 
 COMPARE_NARRATIVE = Task(
@@ -129,6 +158,7 @@ COMPARE_NARRATIVE = Task(
         ' revenue, ROI, ratings, enrichment, leaders). Answer with JSON only: {"text": ...}.'
     ),
     output=TextAnswer,
+    offline_engine=OFFLINE_TEMPLATE,
 )
 
 
@@ -137,6 +167,15 @@ class QueryAnswer(BaseModel):
     filters: MovieFilters
     unknown_terms: list[str] = Field(default_factory=list, description="words that are not filters")
     remaining_text: str = Field("", description="descriptive words left for semantic matching")
+
+
+def query_answer(parsed: ParsedQuery) -> QueryAnswer:
+    """The offline parser's result as this task's answer."""
+    return QueryAnswer(filters=parsed.filters, unknown_terms=parsed.unknown_terms, remaining_text=parsed.remaining_text)
+
+
+def _parse_offline(payload: dict[str, Any]) -> QueryAnswer:
+    return query_answer(parse_query(payload["query"]))
 
 
 PARSE_QUERY = Task(
@@ -152,6 +191,8 @@ PARSE_QUERY = Task(
         ' "remaining_text": "..."}.'
     ),
     output=QueryAnswer,
+    offline_engine=OFFLINE_PARSER,
+    offline=_parse_offline,
 )
 
 ALL_TASKS: tuple[Task[Any], ...] = (ENRICH, RERANK, EXPLAIN_PREDICTION, SUMMARIZE_USER, COMPARE_NARRATIVE, PARSE_QUERY)

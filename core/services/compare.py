@@ -43,14 +43,8 @@ def _fmt(dimension: str, value: float) -> str:
     return f"{value:g}"
 
 
-async def compare_movies(app: MovieApp, movie_ids: list[int], narrative: bool = False) -> MovieComparison:
-    """Budget, revenue, ROI, runtime, ratings and enrichment side by side, with the leader on each."""
-    await app.ready()
-    ids = list(dict.fromkeys(movie_ids))
-    if not MIN_MOVIES <= len(ids) <= MAX_MOVIES:
-        raise InvalidInputError(
-            f"compare_movies needs {MIN_MOVIES} to {MAX_MOVIES} different movie ids; got {len(ids)}"
-        )
+async def _compared_movies(app: MovieApp, ids: list[int]) -> list[ComparedMovie]:
+    """The movies in the order asked, with ROI and enrichment; NotFoundError names any unknown id."""
     rows = await store.fetch_all(
         app.db,
         f"SELECT m.*, {store.ENRICHMENT_COLUMNS} FROM movies m LEFT JOIN enrichments e USING (movie_id)"
@@ -76,43 +70,53 @@ async def compare_movies(app: MovieApp, movie_ids: list[int], narrative: bool = 
                 enrichment=store.enrichment_from_row(r),
             )
         )
-    dimensions: list[DimensionComparison] = []
-    sentences: list[str] = []
-    for dimension, label in DIMENSIONS:
-        known = [(m, v) for m in movies if (v := _value(m, dimension)) is not None]
-        unknown = [m.movie_id for m in movies if _value(m, dimension) is None]
-        if known:
-            leader, top = max(known, key=lambda mv: mv[1])
-            values = [v for _, v in known]
-            dimensions.append(
-                DimensionComparison(
-                    dimension=dimension,
-                    leader_movie_id=leader.movie_id,
-                    leader_title=leader.title,
-                    minimum=min(values),
-                    maximum=max(values),
-                    unknown_for=unknown,
-                )
-            )
-            if len(known) > 1:
-                sentences.append(f"{leader.title} leads on {label} ({_fmt(dimension, top)}).")
-        else:
-            dimensions.append(
-                DimensionComparison(
-                    dimension=dimension,
-                    leader_movie_id=None,
-                    leader_title=None,
-                    minimum=None,
-                    maximum=None,
-                    unknown_for=unknown,
-                )
-            )
-            sentences.append(f"{label.capitalize()} is unknown for all of them.")
-    summary = " ".join(sentences)
+    return movies
+
+
+def _compare_on(movies: list[ComparedMovie], dimension: str, label: str) -> tuple[DimensionComparison, str | None]:
+    """One dimension's leader and range, and the summary's sentence about it (None: nothing to say)."""
+    known = [(m, v) for m in movies if (v := _value(m, dimension)) is not None]
+    unknown = [m.movie_id for m in movies if _value(m, dimension) is None]
+    if not known:
+        empty = DimensionComparison(
+            dimension=dimension,
+            leader_movie_id=None,
+            leader_title=None,
+            minimum=None,
+            maximum=None,
+            unknown_for=unknown,
+        )
+        return empty, f"{label.capitalize()} is unknown for all of them."
+    leader, top = max(known, key=lambda mv: mv[1])
+    values = [v for _, v in known]
+    comparison = DimensionComparison(
+        dimension=dimension,
+        leader_movie_id=leader.movie_id,
+        leader_title=leader.title,
+        minimum=min(values),
+        maximum=max(values),
+        unknown_for=unknown,
+    )
+    # A lone known value leads nothing worth a sentence.
+    return comparison, f"{leader.title} leads on {label} ({_fmt(dimension, top)})." if len(known) > 1 else None
+
+
+async def compare_movies(app: MovieApp, movie_ids: list[int], narrative: bool = False) -> MovieComparison:
+    """Budget, revenue, ROI, runtime, ratings and enrichment side by side, with the leader on each."""
+    await app.ready()
+    ids = list(dict.fromkeys(movie_ids))
+    if not MIN_MOVIES <= len(ids) <= MAX_MOVIES:
+        raise InvalidInputError(
+            f"compare_movies needs {MIN_MOVIES} to {MAX_MOVIES} different movie ids; got {len(ids)}"
+        )
+    movies = await _compared_movies(app, ids)
+    compared = [_compare_on(movies, dimension, label) for dimension, label in DIMENSIONS]
+    dimensions = [comparison for comparison, _ in compared]
+    summary = " ".join(sentence for _, sentence in compared if sentence is not None)
     if not narrative:
         return MovieComparison(movies=movies, dimensions=dimensions, summary=summary, engine=COMPARE_ENGINE)
     text, engine = await written_text(
-        app.llm,
+        app.engine,
         COMPARE_NARRATIVE,
         {
             "movies": [m.model_dump(exclude={"genres"}) for m in movies],

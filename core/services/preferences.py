@@ -3,16 +3,53 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
 
 from core.data import store
+from core.data.store.preferences import (
+    PROFILE_ATTRIBUTES,
+    rated_movie_facts,
+)
 from core.llm.narration import written_text
 from core.llm.tasks import SUMMARIZE_USER
 from core.runtime import MovieApp
-from core.schemas import Affinity, UserPreferences
+from core.schemas import Affinity, UserPreferences, UserRating
 from core.services.catalogue import STAR_VALUES
 from core.services.ratings import user_ratings
 
 MIN_GROUP_FOR_SUMMARY = 3  # a liking needs at least this many ratings to be called one
+PROFILE_SIZE = 5  # favourites and least favourites shown
+
+
+@dataclass
+class _Groups:
+    """A user's ratings counted per star value and grouped by genre, decade and enrichment attribute."""
+
+    distribution: dict[str, int]
+    by_genre: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    by_decade: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    by_attribute: dict[str, dict[str, list[float]]] = field(
+        default_factory=lambda: {k: defaultdict(list) for k in PROFILE_ATTRIBUTES}
+    )
+
+
+def _group(rows: Sequence[aiosqlite.Row], genres_by_movie: dict[int, list[str]]) -> _Groups:
+    groups = _Groups(distribution={f"{v:.1f}": 0 for v in STAR_VALUES})
+    for r in rows:
+        rating = float(r["rating"])
+        groups.distribution[f"{rating:.1f}"] += 1
+        for genre in genres_by_movie[r["movie_id"]]:
+            groups.by_genre[genre].append(rating)
+        if r["year"] is not None:
+            groups.by_decade[f"{r['year'] // 10 * 10}s"].append(rating)
+        for attribute, values in groups.by_attribute.items():
+            if r[attribute] is not None:
+                values[r[attribute]].append(rating)
+    return groups
 
 
 def _affinities(groups: dict[str, list[float]], total: int, user_mean: float) -> list[Affinity]:
@@ -70,63 +107,52 @@ def _summary_text(
     return " ".join(text)
 
 
+def _summary_payload(
+    global_mean: float,
+    user_id: int,
+    count: int,
+    mean: float,
+    genres: list[Affinity],
+    decades: list[Affinity],
+    favourites: list[UserRating],
+    least: list[UserRating],
+) -> dict[str, Any]:
+    """The computed facts the LLM may summarise (and nothing else)."""
+    return {
+        "user_id": user_id,
+        "ratings": count,
+        "mean_rating": round(mean, 2),
+        "average_user_mean": round(global_mean, 2),
+        "genres": [a.model_dump() for a in genres[:8]],
+        "decades": [a.model_dump() for a in decades[:5]],
+        "favourites": [f"{f.title} ({f.rating:g} stars)" for f in favourites],
+        "least_favourites": [f"{f.title} ({f.rating:g} stars)" for f in least],
+    }
+
+
 async def summarize_user_preferences(app: MovieApp, user_id: int) -> UserPreferences:
     """Rating profile, genre/decade/enrichment affinities, favourites and a readable summary."""
     await app.ready()
     user = await store.require_user(app.db, user_id)
     count, mean = int(user["rating_count"]), float(user["rating_mean"])
-    rows = await store.fetch_all(
-        app.db,
-        "SELECT r.movie_id, r.rating, m.year, e.sentiment, e.target_audience, e.budget_tier, e.revenue_tier"
-        " FROM ratings r JOIN movies m USING (movie_id) LEFT JOIN enrichments e USING (movie_id)"
-        " WHERE r.user_id = ?",
-        (user_id,),
-    )
-    genres_by_movie = await store.genres_of(app.db, [r["movie_id"] for r in rows])
-    distribution = {f"{v:.1f}": 0 for v in STAR_VALUES}
-    by_genre: dict[str, list[float]] = defaultdict(list)
-    by_decade: dict[str, list[float]] = defaultdict(list)
-    by_attribute: dict[str, dict[str, list[float]]] = {
-        k: defaultdict(list) for k in ("sentiment", "target_audience", "budget_tier", "revenue_tier")
-    }
-    for r in rows:
-        rating = float(r["rating"])
-        distribution[f"{rating:.1f}"] += 1
-        for genre in genres_by_movie[r["movie_id"]]:
-            by_genre[genre].append(rating)
-        if r["year"] is not None:
-            by_decade[f"{r['year'] // 10 * 10}s"].append(rating)
-        for attribute, groups in by_attribute.items():
-            if r[attribute] is not None:
-                groups[r[attribute]].append(rating)
-    genres = _affinities(by_genre, count, mean)
-    decades = _affinities(by_decade, count, mean)
-    enrichment = {k: _affinities(v, count, mean) for k, v in by_attribute.items() if v}
-    favourites = await user_ratings(app, user_id, order="favourites", limit=5)
-    least = await user_ratings(app, user_id, order="least_favourites", limit=5)
-    offline_summary = _summary_text(
-        user_id, count, mean, genres, decades, [f.title for f in favourites], app.global_mean
-    )
+    rows = await rated_movie_facts(app.db, user_id)
+    groups = _group(rows, await store.genres_of(app.db, [r["movie_id"] for r in rows]))
+    genres = _affinities(groups.by_genre, count, mean)
+    decades = _affinities(groups.by_decade, count, mean)
+    enrichment = {k: _affinities(v, count, mean) for k, v in groups.by_attribute.items() if v}
+    favourites = await user_ratings(app, user_id, order="favourites", limit=PROFILE_SIZE)
+    least = await user_ratings(app, user_id, order="least_favourites", limit=PROFILE_SIZE)
     summary, engine = await written_text(
-        app.llm,
+        app.engine,
         SUMMARIZE_USER,
-        {
-            "user_id": user_id,
-            "ratings": count,
-            "mean_rating": round(mean, 2),
-            "average_user_mean": round(app.global_mean, 2),
-            "genres": [a.model_dump() for a in genres[:8]],
-            "decades": [a.model_dump() for a in decades[:5]],
-            "favourites": [f"{f.title} ({f.rating:g} stars)" for f in favourites],
-            "least_favourites": [f"{f.title} ({f.rating:g} stars)" for f in least],
-        },
-        offline_summary,
+        _summary_payload(app.global_mean, user_id, count, mean, genres, decades, favourites, least),
+        _summary_text(user_id, count, mean, genres, decades, [f.title for f in favourites], app.global_mean),
     )
     return UserPreferences(
         user_id=user_id,
         rating_count=count,
         rating_mean=round(mean, 3),
-        distribution=distribution,
+        distribution=groups.distribution,
         genres=genres,
         decades=decades,
         enrichment=enrichment,
