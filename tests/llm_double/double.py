@@ -85,10 +85,11 @@ class LLMDouble:
     """A scriptable OpenAI-compatible endpoint; pass `settings()` (or `transport`) to the code under test.
 
     Attributes a test reads: `requests` (chat request bodies, in arrival order), `paths` (every request
-    as "METHOD /path"), `responses` (every 200 chat body the double answered with, with its `usage`),
-    `max_in_flight` (most chat requests open at once through the transport, from arrival until the
-    answer is returned). Attributes a test sets: `script`, `default`, `latency` (seconds added to every
-    chat answer, errors included), `answers` (per-task overrides).
+    as "METHOD /path"), `responses` (every 200 chat body the double sent or tried to send, a hang past
+    the timeout included, with its `usage`), `max_in_flight` (most chat requests open at once through
+    the transport, from arrival until the answer is returned). Attributes a test sets: `script`,
+    `default`, `latency` (seconds added to every chat answer, errors included), `answers` (per-task
+    overrides).
 
     Anything slower than the request's read timeout (a `hang`, or the latency) raises
     `httpx2.ReadTimeout` at once, as the wire would after the timeout; nothing waits it out.
@@ -105,6 +106,7 @@ class LLMDouble:
     responses: list[dict[str, Any]] = field(default_factory=list, init=False)
     max_in_flight: int = field(default=0, init=False)
     in_flight: int = field(default=0, init=False)
+    transport: httpx2.MockTransport = field(init=False, repr=False)  # give this to an httpx2 client
 
     def __post_init__(self) -> None:
         # A lock, not loop primitives: the double may serve several event loops (a server's thread, a test's).
@@ -151,9 +153,11 @@ class LLMDouble:
         if route != CHAT_PATH:
             return Reply(404, _error_body(404, f"no route {path}"))
         behaviour = self._next_behaviour()
+        if behaviour.kind == "stall":
+            return Reply(200, "", delay=self.latency, stalls=True)
         reply = self._reply(behaviour, body)
         delay = self.latency + (behaviour.seconds if behaviour.kind == "hang" else 0.0)
-        return Reply(reply.status, reply.body, reply.headers, delay=delay, stalls=behaviour.kind == "stall")
+        return Reply(reply.status, reply.body, reply.headers, delay=delay)
 
     def _reply(self, behaviour: Behaviour, body: dict[str, Any]) -> Reply:
         """The status, body and extra headers for one chat request."""
