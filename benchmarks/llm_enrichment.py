@@ -1,7 +1,7 @@
 """Benchmark: LLM enrichment of 200 movies, batched and concurrent vs one movie per request in sequence.
 
-Runs against the fake OpenAI-compatible server from the test suite with 500 ms of latency per request,
-on copies of the built database (each run gets a fresh copy, so the LLM cache cannot help either).
+Runs against a fake OpenAI-compatible server (benchmarks/fake_openai_server.py) with 500 ms of latency per
+request, on copies of the built database (each run gets a fresh copy, so the LLM cache cannot help either).
 
     .venv/bin/python -m benchmarks.llm_enrichment [--movies 200] [--latency 0.5]
 """
@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.fake_openai_server import FakeOpenAIServer
 from core.config import DEFAULT_DB_PATH, Settings
 from core.enrichment.service import MAX_PER_CALL, enrich_movies
 from core.llm.config import LLMSettings
 from core.runtime import MovieApp
-from tests.fake_openai import FakeOpenAI
 
 
 async def _enrich(db: Path, llm: LLMSettings, movies: int) -> dict[str, Any]:
@@ -50,8 +50,7 @@ async def _enrich(db: Path, llm: LLMSettings, movies: int) -> dict[str, Any]:
 
 def run(source_db: Path, movies: int, latency: float) -> dict[str, Any]:
     results: dict[str, Any] = {"movies": movies, "latency_s": latency, "cores": os.cpu_count()}
-    with FakeOpenAI() as fake, tempfile.TemporaryDirectory() as tmp:
-        fake.latency = latency
+    with FakeOpenAIServer(latency=latency) as fake, tempfile.TemporaryDirectory() as tmp:
         base = LLMSettings(base_url=fake.base_url, api_key="bench", model="fake-model", timeout=30.0)
         variants = {
             "sequential, 1 movie per request": dataclasses.replace(base, batch_size=1, concurrency=1),

@@ -17,6 +17,7 @@ from mcp import Client
 from openai import AsyncOpenAI
 
 from core.config import Settings
+from core.llm.client import openai_client
 from core.runtime import MovieApp
 from server.app import create_server
 
@@ -103,12 +104,7 @@ async def chat(
         sys.stderr.write(NO_ENDPOINT + "\n")
         return 2
     app = MovieApp(settings, preload_embedder=False)
-    llm = AsyncOpenAI(
-        base_url=settings.llm.base_url,
-        api_key=settings.llm.api_key or "not-needed",
-        timeout=settings.llm.timeout,
-        max_retries=settings.llm.max_retries,
-    )
+    llm = openai_client(settings.llm, max_retries=settings.llm.max_retries)
     try:
         async with Client(create_server(movie_app=app)) as mcp:
             agent = ChatAgent(llm, settings.llm.model, mcp, openai_tools((await mcp.list_tools()).tools))

@@ -119,18 +119,15 @@ def shared_data() -> Path:
 
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from tests.fake_openai import FakeOpenAI
+    from tests.llm_double import LLMDouble
 
 
 @pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAI]:
-    """A started fake OpenAI-compatible server (tests/fake_openai.py), stopped after the test."""
-    from tests.fake_openai import FakeOpenAI
+def fake_llm() -> LLMDouble:
+    """An in-process OpenAI-compatible endpoint (tests/llm_double): pass `fake_llm.settings()` as the LLM."""
+    from tests.llm_double import LLMDouble
 
-    with FakeOpenAI() as fake:
-        yield fake
+    return LLMDouble()
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,16 @@ from core.llm.tasks import Task
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
-__all__ = ["LLM_ENGINE", "LLMClient", "LLMError", "LLMInvalidAnswer", "LLMResult", "LLMUnavailable", "LLMUsage"]
+__all__ = [
+    "LLM_ENGINE",
+    "LLMClient",
+    "LLMError",
+    "LLMInvalidAnswer",
+    "LLMResult",
+    "LLMUnavailable",
+    "LLMUsage",
+    "openai_client",
+]
 MAX_RETRY_AFTER = 30.0  # never sleep longer than this on a server's say-so
 
 
@@ -78,6 +87,22 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
 
+def openai_client(settings: LLMSettings, max_retries: int = 0) -> AsyncOpenAI:
+    """An `AsyncOpenAI` for `settings`, sending over `settings.transport` when one is set.
+
+    `max_retries` is the SDK's own retrying; `LLMClient` keeps it at 0 because it retries itself.
+    """
+    transport = settings.transport
+    return AsyncOpenAI(
+        base_url=settings.base_url,
+        api_key=settings.api_key or "not-needed",  # local servers ignore it; the SDK requires one
+        timeout=settings.timeout,
+        max_retries=max_retries,
+        # The SDK's own defaults (limits, redirects) around the transport, as without one.
+        http_client=openai.DefaultAsyncHttpx2Client(transport=transport) if transport is not None else None,
+    )
+
+
 class LLMClient:
     """The one way the core talks to an LLM."""
 
@@ -86,12 +111,8 @@ class LLMClient:
         self.model = settings.model
         self.usage = LLMUsage()
         self._cache = cache
-        self._client = client or AsyncOpenAI(
-            base_url=settings.base_url,
-            api_key=settings.api_key or "not-needed",  # local servers ignore it; the SDK requires one
-            timeout=settings.timeout,
-            max_retries=0,  # retries are ours: they honour Retry-After and are counted
-        )
+        # Retries are ours (the SDK's are off): they honour Retry-After and are counted.
+        self._client = client or openai_client(settings)
         self._slots = anyio.Semaphore(settings.concurrency)
         self._format = "json_schema" if settings.response_format in ("auto", "json_schema") else "json_object"
 

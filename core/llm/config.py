@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import httpx2
 
 ResponseFormatMode = Literal["auto", "json_schema", "json_object"]
 
@@ -32,6 +35,9 @@ class LLMSettings:
     batch_size: int = 10  # MOVIE_MCP_LLM_BATCH, movies per enrichment request
     response_format: ResponseFormatMode = "auto"  # MOVIE_MCP_LLM_RESPONSE_FORMAT
     backoff_base: float = 0.5  # seconds; doubled per retry, with jitter
+    # Not from the environment: an application embedding the core (or a test) may route requests
+    # in-process, e.g. through an `httpx2.MockTransport`. None: over the network to `base_url`.
+    transport: httpx2.AsyncBaseTransport | None = field(default=None, repr=False, compare=False)
 
     @property
     def configured(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -13,12 +14,13 @@ import pytest
 from core.data import sqlite
 from core.evaluation import queries, semantic_search
 from core.evaluation.base import EvalContext
+from core.llm.config import LLMSettings
 from core.search.query_parser import MovieFilters
 from tests.synthetic import ROMANCE_IDS, SPACE_IDS
 
 if TYPE_CHECKING:
     from core.search.embedder import Embedder
-    from tests.fake_openai import FakeOpenAI
+    from tests.llm_double import LLMDouble
 
 NO_RATINGS = pd.DataFrame(columns=["user_id", "movie_id", "rating", "timestamp"])
 
@@ -86,10 +88,12 @@ def test_run_reports_the_offline_parser_and_an_unconfigured_llm() -> None:
     assert result.targets[0].met
 
 
-def test_run_asks_a_configured_llm_once_per_query(monkeypatch: pytest.MonkeyPatch, fake_llm: FakeOpenAI) -> None:
+def test_run_asks_a_configured_llm_once_per_query(monkeypatch: pytest.MonkeyPatch, fake_llm: LLMDouble) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "test")
     monkeypatch.setenv("MOVIE_MCP_LLM_MODEL", "fake-model")
+    from_env = LLMSettings.from_env  # the environment configures the LLM; requests go to the in-process double
+    monkeypatch.setattr(LLMSettings, "from_env", lambda: dataclasses.replace(from_env(), transport=fake_llm.transport))
     result = queries.run(EvalContext(db_path=Path("unused.db"), ratings=NO_RATINGS))
     llm = result.table[1]
     assert llm["engine"] == "llm:fake-model" and llm["queries"] == len(queries.load_cases())

@@ -1,9 +1,9 @@
-"""core/llm/client.py against a real HTTP fake of an OpenAI-compatible server (tests/fake_openai.py)."""
+"""core/llm/client.py through the OpenAI SDK against an in-process OpenAI-compatible double (tests/llm_double)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -11,12 +11,11 @@ from typing import Any
 
 import anyio
 import pytest
-from openai import AsyncOpenAI
 from pydantic import BaseModel
 
 from core.data import sqlite
 from core.llm.cache import CACHE_DDL, LLMCache
-from core.llm.client import LLMClient, LLMInvalidAnswer, LLMUnavailable, usage_summary
+from core.llm.client import LLMClient, LLMInvalidAnswer, LLMUnavailable, openai_client, usage_summary
 from core.llm.config import LLMSettings
 from core.llm.tasks import (
     ALL_TASKS,
@@ -32,7 +31,7 @@ from core.llm.tasks import (
     Task,
     TextAnswer,
 )
-from tests.fake_openai import FakeOpenAI, content, hang, reject_json_schema, status, tool_calls
+from tests.llm_double import LLMDouble, content, hang, reject_json_schema, stall, status, tool_calls
 
 MakeClient = Callable[..., LLMClient]
 
@@ -76,23 +75,14 @@ PAYLOADS: dict[str, dict[str, Any]] = {
 }
 
 
-def settings(fake: FakeOpenAI, **overrides: Any) -> LLMSettings:
-    """Settings pointing at the fake, with fast backoff; `overrides` replace any field."""
-    values: dict[str, Any] = {
-        "base_url": fake.base_url,
-        "api_key": "test",
-        "model": "fake-model",
-        "timeout": 10.0,
-        "max_retries": 2,
-        "concurrency": 4,
-        "backoff_base": 0.01,
-    }
-    values.update(overrides)
-    return LLMSettings(**values)
+def settings(fake: LLMDouble, **overrides: Any) -> LLMSettings:
+    """Settings routed through the double, with fast backoff; `overrides` replace any field."""
+    values: dict[str, Any] = {"timeout": 10.0, "max_retries": 2, "concurrency": 4, "backoff_base": 0.01}
+    return fake.settings(**{**values, **overrides})
 
 
 @pytest.fixture
-async def make_client(fake_llm: FakeOpenAI) -> AsyncIterator[MakeClient]:
+async def make_client(fake_llm: LLMDouble) -> AsyncIterator[MakeClient]:
     """A factory of LLMClients against the fake (keyword overrides go to LLMSettings); all closed afterwards."""
     clients: list[LLMClient] = []
 
@@ -128,7 +118,7 @@ def response_format_type(body: dict[str, Any]) -> str:
 # --- normal answers --------------------------------------------------------------------------------
 @pytest.mark.parametrize("task", ALL_TASKS, ids=lambda t: t.name)
 async def test_each_task_validates_into_its_output_model(
-    fake_llm: FakeOpenAI, make_client: MakeClient, task: Task[BaseModel]
+    fake_llm: LLMDouble, make_client: MakeClient, task: Task[BaseModel]
 ) -> None:
     """The fake's default answer for every task validates, and the request carries the task's prompt."""
     client = make_client()
@@ -172,14 +162,14 @@ async def test_answers_carry_the_fakes_deterministic_labels(make_client: MakeCli
     assert parsed.unknown_terms == ["funny"]
 
 
-async def test_per_task_answer_override(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_per_task_answer_override(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     """`answers[task]` replaces the fake's default answer for that task."""
     fake_llm.answers[EXPLAIN_PREDICTION.name] = lambda payload: {"text": f"custom for movie {payload['movie_id']}"}
     result = await make_client().complete(EXPLAIN_PREDICTION, PAYLOADS[EXPLAIN_PREDICTION.name])
     assert result.value == TextAnswer(text="custom for movie 1")
 
 
-async def test_fenced_json_is_accepted(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_fenced_json_is_accepted(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     """An answer wrapped in ``` fences is unwrapped, not sent back as invalid."""
     fake_llm.script = [content('```json\n{"text": "fenced"}\n```')]
     client = make_client()
@@ -190,7 +180,7 @@ async def test_fenced_json_is_accepted(fake_llm: FakeOpenAI, make_client: MakeCl
 
 
 # --- response formats ------------------------------------------------------------------------------
-async def test_auto_mode_sends_json_schema_first(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_auto_mode_sends_json_schema_first(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     client = make_client()
     await client.complete(ENRICH, ENRICH_PAYLOAD)
     response_format = fake_llm.requests[0]["response_format"]
@@ -200,7 +190,7 @@ async def test_auto_mode_sends_json_schema_first(fake_llm: FakeOpenAI, make_clie
     assert client.response_format_mode == "json_schema"
 
 
-async def test_auto_mode_switches_to_json_object_and_remembers(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_auto_mode_switches_to_json_object_and_remembers(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     """A server that rejects json_schema (llama.cpp) gets json_object, from then on without a new 400."""
     fake_llm.default = reject_json_schema()
     client = make_client(response_format="auto")
@@ -218,7 +208,7 @@ async def test_auto_mode_switches_to_json_object_and_remembers(fake_llm: FakeOpe
 
 
 async def test_json_object_setting_sends_json_object_with_schema_from_the_start(
-    fake_llm: FakeOpenAI, make_client: MakeClient
+    fake_llm: LLMDouble, make_client: MakeClient
 ) -> None:
     client = make_client(response_format="json_object")
     assert client.response_format_mode == "json_object"
@@ -226,7 +216,7 @@ async def test_json_object_setting_sends_json_object_with_schema_from_the_start(
     assert fake_llm.requests[0]["response_format"] == {"type": "json_object", "schema": PARSE_QUERY.json_schema()}
 
 
-async def test_json_schema_setting_does_not_fall_back(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_json_schema_setting_does_not_fall_back(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     """With response_format="json_schema" forced, a rejection is final: no switch, no retry."""
     fake_llm.default = reject_json_schema()
     client = make_client(response_format="json_schema")
@@ -237,7 +227,7 @@ async def test_json_schema_setting_does_not_fall_back(fake_llm: FakeOpenAI, make
     assert client.usage.failures == 1
 
 
-async def test_bad_request_in_json_object_mode_is_not_retried(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_bad_request_in_json_object_mode_is_not_retried(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.default = status(400, body={"error": {"message": "context length exceeded", "type": "invalid_request"}})
     client = make_client(response_format="json_object")
     with pytest.raises(LLMUnavailable, match="context length exceeded"):
@@ -247,7 +237,7 @@ async def test_bad_request_in_json_object_mode_is_not_retried(fake_llm: FakeOpen
 
 
 async def test_a_500_about_json_schema_switches_the_format_like_a_400(
-    fake_llm: FakeOpenAI, make_client: MakeClient
+    fake_llm: LLMDouble, make_client: MakeClient
 ) -> None:
     """llama-cpp-python's server rejects json_schema with a 500 from its request validation."""
     body = {
@@ -266,7 +256,7 @@ async def test_a_500_about_json_schema_switches_the_format_like_a_400(
 
 
 async def test_an_unrelated_bad_request_does_not_switch_the_format(
-    fake_llm: FakeOpenAI, make_client: MakeClient
+    fake_llm: LLMDouble, make_client: MakeClient
 ) -> None:
     fake_llm.script = [status(400, body={"error": {"message": "maximum context length exceeded"}})]
     client = make_client()
@@ -278,11 +268,11 @@ async def test_an_unrelated_bad_request_does_not_switch_the_format(
 
 
 async def test_concurrent_first_requests_all_survive_the_json_object_switch(
-    fake_llm: FakeOpenAI, make_client: MakeClient
+    fake_llm: LLMDouble, make_client: MakeClient
 ) -> None:
     """Against llama.cpp, the first wave of concurrent requests all get a 400 for json_schema; all should succeed."""
     fake_llm.default = reject_json_schema()
-    fake_llm.latency = 0.3  # keep the first wave in flight together
+    fake_llm.latency = 0.1  # keep the first wave in flight together
     client = make_client(concurrency=4)
     payloads = [{"query": f"comedy number {i}"} for i in range(4)]
     outcomes: list[BaseException | None] = [None] * 4
@@ -300,7 +290,7 @@ async def test_concurrent_first_requests_all_survive_the_json_object_switch(
 
 
 # --- retries ---------------------------------------------------------------------------------------
-async def test_429_honours_retry_after(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_429_honours_retry_after(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.script = [status(429, retry_after=1)]
     client = make_client(max_retries=2)
     started = time.monotonic()
@@ -313,7 +303,7 @@ async def test_429_honours_retry_after(fake_llm: FakeOpenAI, make_client: MakeCl
     assert elapsed >= 0.95  # it waited for the server's Retry-After (1 s), not the 10 ms backoff
 
 
-async def test_429_without_retry_after_uses_backoff(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_429_without_retry_after_uses_backoff(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.script = [status(429), status(429)]
     client = make_client(max_retries=3)
     await client.complete(SUMMARIZE_USER, PAYLOADS[SUMMARIZE_USER.name])
@@ -321,7 +311,7 @@ async def test_429_without_retry_after_uses_backoff(fake_llm: FakeOpenAI, make_c
     assert client.usage.retries == 2
 
 
-async def test_500_then_success(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_500_then_success(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.script = [status(500), status(503)]
     client = make_client(max_retries=3)
     result = await client.complete(ENRICH, ENRICH_PAYLOAD)
@@ -331,7 +321,7 @@ async def test_500_then_success(fake_llm: FakeOpenAI, make_client: MakeClient) -
     assert client.usage.failures == 0
 
 
-async def test_500_forever_is_unavailable_after_max_retries(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_500_forever_is_unavailable_after_max_retries(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.default = status(500)
     client = make_client(max_retries=3)
     with pytest.raises(LLMUnavailable, match="InternalServerError"):
@@ -342,7 +332,7 @@ async def test_500_forever_is_unavailable_after_max_retries(fake_llm: FakeOpenAI
     assert client.usage.requests == 0
 
 
-async def test_client_errors_are_not_retried(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_client_errors_are_not_retried(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.default = status(401)
     client = make_client(max_retries=3)
     with pytest.raises(LLMUnavailable, match="AuthenticationError"):
@@ -351,18 +341,18 @@ async def test_client_errors_are_not_retried(fake_llm: FakeOpenAI, make_client: 
     assert client.usage.retries == 0
 
 
-async def test_hang_past_timeout_is_retried(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_hang_past_timeout_is_retried(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.script = [hang(5.0)]
     client = make_client(timeout=0.3, max_retries=4)
     result = await client.complete(SUMMARIZE_USER, PAYLOADS[SUMMARIZE_USER.name])
     assert result.value.text.startswith("FAKE-LLM:")
-    # On a loaded machine a normal answer may also miss 0.3 s, so only "at least one retry" is behaviour.
-    assert client.usage.retries >= 1
-    assert len(fake_llm.requests) >= 2
+    # In-process, a normal answer never misses the timeout: exactly the hanging request is retried.
+    assert client.usage.retries == 1
+    assert len(fake_llm.requests) == 2
     assert fake_llm.requests[1]["messages"] == fake_llm.requests[0]["messages"]
 
 
-async def test_hang_forever_is_unavailable(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_hang_forever_is_unavailable(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.default = hang(5.0)
     client = make_client(timeout=0.3, max_retries=1)
     with pytest.raises(LLMUnavailable, match="Timeout"):
@@ -372,7 +362,7 @@ async def test_hang_forever_is_unavailable(fake_llm: FakeOpenAI, make_client: Ma
 
 
 # --- invalid answers -------------------------------------------------------------------------------
-async def test_invalid_json_is_sent_back_once_then_succeeds(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_invalid_json_is_sent_back_once_then_succeeds(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.script = [content("Sure! Here are the labels: sentiment positive.")]
     client = make_client()
     result = await client.complete(ENRICH, ENRICH_PAYLOAD)
@@ -387,7 +377,7 @@ async def test_invalid_json_is_sent_back_once_then_succeeds(fake_llm: FakeOpenAI
     assert client.usage.retries == 0  # a validation round-trip is not a transport retry
 
 
-async def test_invalid_twice_raises_invalid_answer(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_invalid_twice_raises_invalid_answer(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.script = [content("not json"), content("{still not json")]
     client = make_client()
     with pytest.raises(LLMInvalidAnswer, match="enrich_movies"):
@@ -406,7 +396,7 @@ def enrichment_with(sentiment: str) -> str:
     return json.dumps({"movies": movies})
 
 
-async def test_wrong_enum_value_is_invalid(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_wrong_enum_value_is_invalid(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     """Well-formed JSON with sentiment "ecstatic" is invalid; the follow-up names the field."""
     fake_llm.script = [content(enrichment_with("ecstatic"))]
     client = make_client()
@@ -419,13 +409,13 @@ async def test_wrong_enum_value_is_invalid(fake_llm: FakeOpenAI, make_client: Ma
     assert client.usage.invalid_answers == 1
 
 
-async def test_wrong_enum_value_twice_raises(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_wrong_enum_value_twice_raises(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.script = [content(enrichment_with("ecstatic")), content(enrichment_with("meh"))]
     with pytest.raises(LLMInvalidAnswer, match="sentiment"):
         await make_client().complete(ENRICH, ENRICH_PAYLOAD)
 
 
-async def test_tool_calls_without_content_are_invalid(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_tool_calls_without_content_are_invalid(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     """A structured-output task answered with tool calls (no content) is sent back like any invalid answer."""
     fake_llm.script = [tool_calls([{"name": "search", "arguments": {"q": "x"}}])]
     client = make_client()
@@ -436,7 +426,7 @@ async def test_tool_calls_without_content_are_invalid(fake_llm: FakeOpenAI, make
 
 # --- cache -----------------------------------------------------------------------------------------
 async def test_cache_answers_the_same_question_without_a_request(
-    fake_llm: FakeOpenAI, make_client: MakeClient, cache: LLMCache
+    fake_llm: LLMDouble, make_client: MakeClient, cache: LLMCache
 ) -> None:
     client = make_client(cache=cache)
     first = await client.complete(ENRICH, ENRICH_PAYLOAD)
@@ -455,7 +445,7 @@ async def test_cache_answers_the_same_question_without_a_request(
 
 
 async def test_cache_misses_on_another_payload_or_model(
-    fake_llm: FakeOpenAI, make_client: MakeClient, cache: LLMCache
+    fake_llm: LLMDouble, make_client: MakeClient, cache: LLMCache
 ) -> None:
     client = make_client(cache=cache)
     await client.complete(ENRICH, ENRICH_PAYLOAD)
@@ -474,7 +464,7 @@ async def test_cache_misses_on_another_payload_or_model(
     assert other_model.usage.cache_hits == 0
 
 
-async def test_invalid_answers_are_not_cached(fake_llm: FakeOpenAI, make_client: MakeClient, cache: LLMCache) -> None:
+async def test_invalid_answers_are_not_cached(fake_llm: LLMDouble, make_client: MakeClient, cache: LLMCache) -> None:
     fake_llm.script = [content("nope"), content("nope")]
     client = make_client(cache=cache)
     with pytest.raises(LLMInvalidAnswer):
@@ -496,16 +486,16 @@ async def run_concurrently(client: LLMClient, n: int) -> None:
             tg.start_soon(ask, i)
 
 
-async def test_concurrency_bound_is_respected(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
-    fake_llm.latency = 0.3
+async def test_concurrency_bound_is_respected(fake_llm: LLMDouble, make_client: MakeClient) -> None:
+    fake_llm.latency = 0.05
     client = make_client(concurrency=2)
     await run_concurrently(client, 6)
     assert len(fake_llm.requests) == 6
     assert 1 <= fake_llm.max_in_flight <= 2
 
 
-async def test_higher_concurrency_overlaps_more(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
-    fake_llm.latency = 1.0  # long enough that several requests overlap even on a loaded machine
+async def test_higher_concurrency_overlaps_more(fake_llm: LLMDouble, make_client: MakeClient) -> None:
+    fake_llm.latency = 0.2  # in-process, the six requests reach the double within milliseconds
     client = make_client(concurrency=6)
     await run_concurrently(client, 6)
     assert len(fake_llm.requests) == 6
@@ -513,7 +503,7 @@ async def test_higher_concurrency_overlaps_more(fake_llm: FakeOpenAI, make_clien
 
 
 # --- usage -----------------------------------------------------------------------------------------
-async def test_usage_adds_up_the_servers_token_counts(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_usage_adds_up_the_servers_token_counts(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     fake_llm.script = [status(500), content("not json")]  # a retry and a validation round-trip
     client = make_client()
     for task in ALL_TASKS:
@@ -535,35 +525,18 @@ async def test_usage_adds_up_the_servers_token_counts(fake_llm: FakeOpenAI, make
 
 
 # --- ping ------------------------------------------------------------------------------------------
-async def test_ping_true_against_the_fake(fake_llm: FakeOpenAI, make_client: MakeClient) -> None:
+async def test_ping_true_against_the_fake(fake_llm: LLMDouble, make_client: MakeClient) -> None:
     ok, message = await make_client().ping()
     assert ok is True
     assert "fake-model" in message
     assert fake_llm.paths == ["GET /v1/models"]
 
 
-def closed_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def test_ping_false_against_a_closed_port() -> None:
-    client = LLMClient(LLMSettings(base_url=f"http://127.0.0.1:{closed_port()}/v1", api_key="test", timeout=5.0))
-    try:
-        ok, message = await client.ping()
-    finally:
-        await client.close()
-    assert ok is False
-    assert "Connection" in message
-
-
-# --- the fake itself (others use it for agents and benchmarks) -------------------------------------
-async def test_fake_tool_calls_and_request_log(fake_llm: FakeOpenAI) -> None:
-    """A raw OpenAI client sees well-formed tool calls, and the fake records bodies and paths."""
+# --- the double itself (the chat agent's tests use its tool calls) ---------------------------------
+async def test_fake_tool_calls_and_request_log(fake_llm: LLMDouble) -> None:
+    """A raw OpenAI client sees well-formed tool calls, and the double records bodies and paths."""
     fake_llm.script = [tool_calls([{"name": "search_movies", "arguments": {"query": "heist"}}])]
-    raw = AsyncOpenAI(base_url=fake_llm.base_url, api_key="test", max_retries=0)
+    raw = openai_client(fake_llm.settings())
     try:
         response = await raw.chat.completions.create(
             model="fake-model", messages=[{"role": "user", "content": "find me a heist movie"}]
@@ -583,3 +556,56 @@ async def test_fake_tool_calls_and_request_log(fake_llm: FakeOpenAI) -> None:
     assert plain.choices[0].message.content.startswith("FAKE-LLM:")
     assert fake_llm.paths == ["POST /v1/chat/completions"] * 2
     assert fake_llm.requests[0]["messages"][0]["content"] == "find me a heist movie"
+
+
+async def test_a_hang_within_the_timeout_is_only_slow(fake_llm: LLMDouble, make_client: MakeClient) -> None:
+    fake_llm.script = [hang(0.05)]
+    client = make_client(timeout=5.0)
+    started = time.monotonic()
+    result = await client.complete(SUMMARIZE_USER, PAYLOADS[SUMMARIZE_USER.name])
+    assert time.monotonic() - started >= 0.05
+    assert isinstance(result.value, TextAnswer)
+    assert client.usage.retries == 0 and len(fake_llm.requests) == 1
+
+
+async def test_a_stalled_request_stays_open_until_its_caller_cancels(
+    fake_llm: LLMDouble, make_client: MakeClient
+) -> None:
+    fake_llm.default = stall()
+    client = make_client(timeout=30.0)
+    with anyio.move_on_after(0.2) as scope:
+        await client.complete(SUMMARIZE_USER, PAYLOADS[SUMMARIZE_USER.name])
+    assert scope.cancelled_caught
+    assert len(fake_llm.requests) == 1 and fake_llm.max_in_flight == 1 and fake_llm.in_flight == 0
+
+
+async def test_a_stalled_request_times_out_after_the_read_timeout(fake_llm: LLMDouble, make_client: MakeClient) -> None:
+    fake_llm.default = stall()
+    client = make_client(timeout=0.1, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(LLMUnavailable, match="Timeout"):
+        await client.complete(SUMMARIZE_USER, PAYLOADS[SUMMARIZE_USER.name])
+    assert time.monotonic() - started >= 0.1
+
+
+# --- the transport seam ----------------------------------------------------------------------------
+def test_the_transport_is_not_part_of_what_the_settings_say(fake_llm: LLMDouble) -> None:
+    """Settings compare, hash and print the same with or without a transport; the environment sets none."""
+    routed = fake_llm.settings()
+    plain = dataclasses.replace(routed, transport=None)
+    assert routed.transport is fake_llm.transport
+    assert routed == plain and hash(routed) == hash(plain)
+    assert "transport" not in repr(routed)
+    assert LLMSettings.from_env().transport is None
+
+
+async def test_openai_client_keeps_the_settings_around_the_transport(fake_llm: LLMDouble) -> None:
+    """The SDK client gets the settings' URL, key, timeout and retries, and sends through the transport."""
+    raw = openai_client(fake_llm.settings(api_key="key-1", timeout=7.0), max_retries=3)
+    try:
+        assert (raw.api_key, raw.timeout, raw.max_retries) == ("key-1", 7.0, 3)
+        assert str(raw.base_url).rstrip("/") == fake_llm.base_url
+        await raw.models.list()
+    finally:
+        await raw.close()
+    assert fake_llm.paths == ["GET /v1/models"]

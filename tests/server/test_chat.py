@@ -8,17 +8,16 @@ from pathlib import Path
 import pytest
 
 from core.config import Settings
-from core.llm.config import LLMSettings
 from server.chat import NO_ENDPOINT, chat
 from server.cli import main
-from tests.fake_openai import FakeOpenAI, tool_calls
+from tests.llm_double import LLMDouble, tool_calls
 
 
-def _settings(db: Path, fake: FakeOpenAI) -> Settings:
-    return Settings(db_path=db, llm=LLMSettings(base_url=fake.base_url, api_key="t", model="fake-model", timeout=5))
+def _settings(db: Path, fake: LLMDouble) -> Settings:
+    return Settings(db_path=db, llm=fake.settings(api_key="t", timeout=5))
 
 
-async def test_chat_calls_tools_and_answers(synthetic_db: Path, fake_llm: FakeOpenAI) -> None:
+async def test_chat_calls_tools_and_answers(synthetic_db: Path, fake_llm: LLMDouble) -> None:
     fake_llm.script = [
         tool_calls([{"name": "search_movies", "arguments": {"query": "star voyage", "limit": 1}}]),
         tool_calls([{"name": "get_user_ratings", "arguments": {"user_id": 99999}}]),
@@ -35,7 +34,7 @@ async def test_chat_calls_tools_and_answers(synthetic_db: Path, fake_llm: FakeOp
     assert len(fake_llm.requests[0]["tools"]) == 11
 
 
-async def test_interactive_chat_keeps_the_conversation(synthetic_db: Path, fake_llm: FakeOpenAI) -> None:
+async def test_interactive_chat_keeps_the_conversation(synthetic_db: Path, fake_llm: LLMDouble) -> None:
     lines = iter(["first question", "second question", "exit"])
 
     async def read_line() -> str | None:

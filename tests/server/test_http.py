@@ -30,7 +30,7 @@ from core.runtime import MovieApp
 from core.search.embedder import Embedder
 from server.app import create_server
 from server.http import GuardMiddleware, HttpConfigError, HttpSettings, HttpTransport, create_http_app, is_loopback
-from tests.fake_openai import FakeOpenAI
+from tests.llm_double import LLMDouble
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-0123456789abcdef"
@@ -230,15 +230,13 @@ def llm_engine_rows(db: Path) -> int:
 
 
 async def test_a_cancelled_call_stops_on_the_server(
-    synthetic_db: Path, embedder: Embedder, fake_llm: FakeOpenAI, tmp_path: Path
+    synthetic_db: Path, embedder: Embedder, fake_llm: LLMDouble, tmp_path: Path
 ) -> None:
     """The client's notifications/cancelled reaches the running enrichment: no batch starts after it."""
     db = tmp_path / "movies.db"
     shutil.copy(synthetic_db, db)
     fake_llm.latency = 0.4
-    llm = LLMSettings(
-        base_url=fake_llm.base_url, api_key="test", model="fake-model", timeout=10.0, batch_size=2, concurrency=1
-    )
+    llm = fake_llm.settings(timeout=10.0, batch_size=2, concurrency=1)
     with http_server(db, embedder, llm=llm) as url:
         async with Client(f"{url}/mcp") as client:
             progressed = asyncio.Event()

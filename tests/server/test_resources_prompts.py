@@ -16,7 +16,7 @@ from mcp_types import PromptReference, ResourceTemplateReference
 from core.llm.config import LLMSettings
 from core.search.embedder import Embedder
 from tests.conftest import serve_in_memory
-from tests.fake_openai import FakeOpenAI
+from tests.llm_double import LLMDouble
 from tests.synthetic import ROMANCE_IDS, SPACE_FANS, SPACE_IDS, UNRATED_MOVIE_ID, make_dataset
 
 
@@ -177,11 +177,18 @@ async def test_genres_and_user_ids_complete(client: Client) -> None:
 
 # --- progress ---------------------------------------------------------------------------------------
 async def test_recommendations_report_progress_through_the_llm_rerank(
-    synthetic_db: Path, embedder: Embedder, fake_llm: FakeOpenAI, tmp_path: Path
+    synthetic_db: Path, embedder: Embedder, fake_llm: LLMDouble, tmp_path: Path
 ) -> None:
     db = tmp_path / "movies.db"  # a private copy: LLM answers are cached in the database
     shutil.copy(synthetic_db, db)
-    llm = LLMSettings(base_url=fake_llm.base_url, api_key="test", model="fake-model", timeout=5.0, max_retries=0)
+    llm = LLMSettings(
+        base_url=fake_llm.base_url,
+        api_key="test",
+        model="fake-model",
+        timeout=5.0,
+        max_retries=0,
+        transport=fake_llm.transport,  # in-process: tests/llm_double
+    )
     seen: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:

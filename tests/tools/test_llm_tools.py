@@ -1,5 +1,5 @@
-"""The tools with an LLM endpoint (the fake OpenAI-compatible server): answers come through the LLM,
-and when the endpoint fails in any way every tool still answers, marked offline where it fell back."""
+"""The tools with an LLM endpoint (an in-process double of an OpenAI-compatible server): answers come through
+the LLM, and when the endpoint fails in any way every tool still answers, marked offline where it fell back."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ import pytest
 from mcp import Client
 
 from core.data import sqlite
-from core.llm.config import LLMSettings
 from core.search.embedder import Embedder
 from tests.conftest import serve_in_memory
-from tests.fake_openai import Behaviour, FakeOpenAI, content, hang, status
+from tests.llm_double import Behaviour, LLMDouble, answer, content, hang, reject_json_schema, stall, status
 from tests.synthetic import SPACE_FANS
 
 Connect = Callable[..., AbstractAsyncContextManager[Client]]
@@ -32,19 +31,10 @@ def db_copy(synthetic_db: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def connect(db_copy: Path, embedder: Embedder, fake_llm: FakeOpenAI) -> Connect:
+def connect(db_copy: Path, embedder: Embedder, fake_llm: LLMDouble) -> Connect:
     def open_client(**overrides: Any) -> AbstractAsyncContextManager[Client]:
-        settings = {
-            "base_url": fake_llm.base_url,
-            "api_key": "test",
-            "model": "fake-model",
-            "timeout": 2.0,
-            "max_retries": 1,
-            "backoff_base": 0.01,
-            "batch_size": 4,
-            **overrides,
-        }
-        return serve_in_memory(db_copy, embedder, LLMSettings(**settings))
+        settings = {"timeout": 2.0, "max_retries": 1, "backoff_base": 0.01, "batch_size": 4, **overrides}
+        return serve_in_memory(db_copy, embedder, fake_llm.settings(**settings))
 
     return open_client
 
@@ -107,7 +97,7 @@ FAILURES: dict[str, Callable[[], Behaviour]] = {
 
 @pytest.mark.parametrize("failure", list(FAILURES))
 async def test_every_tool_still_answers_when_the_llm_fails(
-    connect: Connect, fake_llm: FakeOpenAI, db_copy: Path, failure: str
+    connect: Connect, fake_llm: LLMDouble, db_copy: Path, failure: str
 ) -> None:
     fake_llm.default = FAILURES[failure]()
     async with connect(timeout=0.5) as client:
@@ -128,7 +118,7 @@ async def test_every_tool_still_answers_when_the_llm_fails(
     assert {enrichment_engines(db_copy)[i] for i in (1, 2, 101)} == {"offline-rules-v1"}
 
 
-async def test_a_429_with_retry_after_is_waited_out_and_then_answered(connect: Connect, fake_llm: FakeOpenAI) -> None:
+async def test_a_429_with_retry_after_is_waited_out_and_then_answered(connect: Connect, fake_llm: LLMDouble) -> None:
     fake_llm.script = [status(429, retry_after=0.2)]
     async with connect() as client:
         enriched = await ok(client, "enrich_movies", {"movie_ids": [1, 2], "force": True})
@@ -136,7 +126,7 @@ async def test_a_429_with_retry_after_is_waited_out_and_then_answered(connect: C
     assert len(fake_llm.requests) == 2
 
 
-async def test_one_bad_label_falls_back_for_that_movie_only(connect: Connect, fake_llm: FakeOpenAI) -> None:
+async def test_one_bad_label_falls_back_for_that_movie_only(connect: Connect, fake_llm: LLMDouble) -> None:
     def labels(payload: dict[str, Any]) -> dict[str, Any]:
         # Movie 2 is missing from the answer; the batch is otherwise valid.
         return {
@@ -157,9 +147,9 @@ async def test_one_bad_label_falls_back_for_that_movie_only(connect: Connect, fa
 
 
 async def test_enrichment_batches_respect_the_concurrency_bound_and_the_cache(
-    connect: Connect, fake_llm: FakeOpenAI
+    connect: Connect, fake_llm: LLMDouble
 ) -> None:
-    fake_llm.latency = 0.2
+    fake_llm.latency = 0.1  # long enough for both slots to be busy at once
     ids = list(range(1, 13)) + list(range(101, 113))
     async with connect(batch_size=2, concurrency=2) as client:
         first = await ok(client, "enrich_movies", {"movie_ids": ids, "force": True})
@@ -170,14 +160,19 @@ async def test_enrichment_batches_respect_the_concurrency_bound_and_the_cache(
 
 
 async def test_an_interrupted_enrichment_keeps_finished_batches_and_redoes_nothing(
-    connect: Connect, fake_llm: FakeOpenAI, db_copy: Path
+    connect: Connect, fake_llm: LLMDouble, db_copy: Path
 ) -> None:
-    fake_llm.latency = 0.3
+    fake_llm.script = ["answer", "answer"]
+    fake_llm.default = stall()  # the third batch is still in flight when the call is cancelled
+    two_batches_written = asyncio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        if progress >= 4:  # progress counts written movies: two batches of two are committed
+            two_batches_written.set()
+
     async with connect(batch_size=2, concurrency=1) as client:
-        call = asyncio.ensure_future(client.call_tool("enrich_movies", {"n": 8}))
-        while len(fake_llm.responses) < 2:  # two batches answered, more in flight
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.1)  # let the second batch commit
+        call = asyncio.ensure_future(client.call_tool("enrich_movies", {"n": 8}, progress_callback=on_progress))
+        await asyncio.wait_for(two_batches_written.wait(), timeout=60)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
@@ -185,6 +180,7 @@ async def test_an_interrupted_enrichment_keeps_finished_batches_and_redoes_nothi
     done = sorted(i for i, e in engines.items() if e == "llm")
     assert len(done) >= 4 and len(done) % 2 == 0  # whole batches only
     assert len(engines) == 25  # every movie still has a complete (offline) row: nothing half-written
+    fake_llm.default = answer()
     requests_before = len(fake_llm.requests)
     async with connect(batch_size=2, concurrency=1) as client:
         rerun = await ok(client, "enrich_movies", {"n": 8})
@@ -192,9 +188,7 @@ async def test_an_interrupted_enrichment_keeps_finished_batches_and_redoes_nothi
     assert len(fake_llm.requests) - requests_before == 4
 
 
-async def test_json_object_servers_are_detected_once(connect: Connect, fake_llm: FakeOpenAI) -> None:
-    from tests.fake_openai import reject_json_schema
-
+async def test_json_object_servers_are_detected_once(connect: Connect, fake_llm: LLMDouble) -> None:
     fake_llm.default = reject_json_schema()
     async with connect() as client:
         await ok(client, "enrich_movies", {"movie_ids": [1], "force": True})
