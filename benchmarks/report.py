@@ -22,7 +22,7 @@ from typing import Any
 
 RESULTS_DIR = Path("bench-results")
 
-# The goals of issue 4 ("Benchmarks: make bench").
+# The benchmark goals: latency, cold start and memory targets for `make bench`.
 GOAL_ALS_P50_MS = 5.0
 GOAL_SEMANTIC_P50_MS = 30.0
 GOAL_TOOL_P95_MS = 50.0
@@ -174,7 +174,7 @@ def process_memory_mb(pid: int | str = "self") -> dict[str, float]:
 
 @dataclass
 class Goal:
-    """One target of the issue, with the measured figure and whether it is met."""
+    """One benchmark goal, with the measured figure and whether it is met."""
 
     goal: str
     value: float | None

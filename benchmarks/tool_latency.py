@@ -124,7 +124,7 @@ class Case:
 
     name: str
     tool: str
-    goal: str | None = None  # "als", "semantic": the p50 goals (p95 applies to every case)
+    goal: str | None = None  # "als", "semantic": which p50 goal applies (the p95 goal applies to every case)
 
 
 CASES: tuple[Case, ...] = (

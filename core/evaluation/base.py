@@ -20,7 +20,7 @@ class EvalContext:
 
 @dataclass
 class Target:
-    """A goal from the issue tracker and whether this run met it."""
+    """A quality goal and whether this run met it."""
 
     target: str  # e.g. "default recommender nDCG@10 above EASE"
     value: float | None
