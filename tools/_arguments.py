@@ -14,7 +14,10 @@ T = TypeVar("T")
 
 
 def _keyword(name: str, info: FieldInfo) -> inspect.Parameter:
-    """A keyword argument with the field's type, constraints, description and default."""
+    """A keyword argument with the field's type, constraints, description and default.
+
+    A default factory is called once here: its value becomes the published default.
+    """
     annotation = Annotated[(info.annotation, *info.metadata, Field(description=info.description))]
     default = inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True)
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
