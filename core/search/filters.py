@@ -156,8 +156,8 @@ class SemanticFilters(BaseModel):
     """The filters semantic_search takes, one field per tool argument (description and bounds included).
 
     A field named like a `MovieFilters` field fills it; a field marked `OneOf(target)` fills that list.
-    Bounds here only describe the arguments: `to_movie_filters` validates through `make_filters`, so a
-    contradiction (min above max) is an `InvalidInputError` naming the field.
+    The bounds check each argument alone (the tool publishes them); `to_movie_filters` checks them together
+    through `make_filters`, so a contradiction (min above max) is an `InvalidInputError` naming the field.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -20,7 +20,7 @@ async def semantic_search(
 ) -> SemanticSearchResult:
     """Movies whose plot and description are closest in meaning to the query, within the filters."""
     await app.ready()
-    movie_filters = (filters or SemanticFilters()).to_movie_filters()
+    movie_filters = (filters if filters is not None else SemanticFilters()).to_movie_filters()
     if not query.strip():
         raise InvalidInputError("query is empty; describe the movie you want, e.g. 'a heist that goes wrong'")
     conditions = vector_conditions(movie_filters)
