@@ -267,9 +267,14 @@ def sample_arguments(db: Path | None, n: int, seed: int = 0) -> dict[str, list[d
 def core_functions() -> dict[str, Callable[..., Awaitable[Any]]]:
     """Tool name -> the core function its adapter calls (same keyword arguments)."""
     from core.enrichment import service as enrich
+    from core.search.filters import SemanticFilters
     from core.services import catalogue, compare, predict, ratings, recommend
     from core.services import preferences as profile
     from core.services import semantic_search as semantic
+
+    async def semantic_search(app: Any, query: str, k: int = 10, **filters: Any) -> Any:
+        # The tool's flat filter arguments become one `SemanticFilters`, as its adapter does.
+        return await semantic.semantic_search(app, query, k, SemanticFilters(**filters))
 
     return {
         "search_movies": catalogue.search_movies,
@@ -278,7 +283,7 @@ def core_functions() -> dict[str, Callable[..., Awaitable[Any]]]:
         "get_random_movies": catalogue.get_random_movies,
         "get_movie_recommendations": recommend.get_movie_recommendations,
         "predict_rating": predict.predict_rating,
-        "semantic_search": semantic.semantic_search,
+        "semantic_search": semantic_search,
         "get_enriched_movies": catalogue.get_enriched_movies,
         "summarize_user_preferences": profile.summarize_user_preferences,
         "compare_movies": compare.compare_movies,

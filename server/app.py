@@ -15,8 +15,8 @@ from mcp.server.mcpserver import MCPServer
 
 from core.config import Settings
 from core.runtime import MovieApp
-from server.prompts import register_prompts
-from server.resources import register_resources
+from prompts import ALL_PROMPTS, completion_handler
+from resources import ALL_RESOURCES
 from tools import ALL_TOOLS
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,13 @@ def create_server(settings: Settings | None = None, movie_app: MovieApp | None =
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
     )
+    _add_tools(server)
+    _add_resources(server, app)
+    _add_prompts(server, app)
+    return server
+
+
+def _add_tools(server: MCPServer[MovieApp]) -> None:
     for spec in ALL_TOOLS:
         server.add_tool(
             spec.fn,
@@ -82,9 +89,20 @@ def create_server(settings: Settings | None = None, movie_app: MovieApp | None =
             annotations=spec.annotations,
             structured_output=True,
         )
-    register_resources(server, app)
-    register_prompts(server, app)
-    return server
+
+
+def _add_resources(server: MCPServer[MovieApp], app: MovieApp) -> None:
+    for spec in ALL_RESOURCES:
+        register = server.resource(
+            spec.uri, name=spec.name, title=spec.title, description=spec.description, mime_type=spec.mime_type
+        )
+        register(spec.bind(app))
+
+
+def _add_prompts(server: MCPServer[MovieApp], app: MovieApp) -> None:
+    for spec in ALL_PROMPTS:
+        server.prompt(name=spec.name, title=spec.title)(spec.fn)
+    server.completion()(completion_handler(app))
 
 
 async def serve_stdio(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""What every tool adapter shares: the spec it registers with, its annotations, and error mapping."""
+"""What every tool adapter shares: the spec it registers with, its annotations, the app, and error mapping."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from core.errors import MovieMcpError
 from core.runtime import MovieApp
+from tools._errors import core_errors_as
 
 T = TypeVar("T")
 
@@ -35,12 +34,11 @@ def read_only(title: str, *, idempotent: bool = True) -> ToolAnnotations:
 
 
 def app_of(ctx: Context) -> MovieApp:
+    """The `MovieApp` the server's lifespan shares with every request (tools, resources and prompts)."""
     return ctx.request_context.lifespan_context
 
 
 async def call_core(ctx: Context, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     """Run a core function; errors the caller can fix become tool errors carrying their message."""
-    try:
+    with core_errors_as("tool"):
         return await fn(app_of(ctx), *args, **kwargs)
-    except MovieMcpError as exc:
-        raise ToolError(str(exc)) from exc

@@ -1,6 +1,11 @@
-"""Turn typed `MovieFilters` into parameterised SQL conditions.
+"""Movie filters, declared once: the typed model, the semantic-search arguments, and their SQL.
 
-Two targets: the `movies` table (aliased `m`) and the `movie_vectors` vec0 table, whose numeric
+`MovieFilters` is what every filtered query asks for (the query parser and the LLM parser produce it,
+catalogue and recommendation queries consume it). `SemanticFilters` declares the filters the
+semantic_search tool takes: the tool's arguments are generated from its fields, and it turns into
+`MovieFilters`, so a new semantic-search filter is one field here.
+
+SQL has two targets: the `movies` table (aliased `m`) and the `movie_vectors` vec0 table, whose numeric
 metadata columns are filtered inside the KNN scan. Genre and enrichment filters become
 `movie_id IN (subquery)` conditions, which vec0 also applies inside the scan, so a filtered semantic
 search still returns k results whenever k movies match.
@@ -8,13 +13,41 @@ search still returns k results whenever k movies match.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any, cast
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.data.genres import CANONICAL_GENRES
+from core.data.genres import CANONICAL_GENRES, canonical_genre
+from core.enrichment.rules import (
+    BUDGET_TIERS,
+    REVENUE_TIERS,
+    SENTIMENTS,
+    TARGET_AUDIENCES,
+    BudgetTier,
+    RevenueTier,
+    Sentiment,
+    TargetAudience,
+)
 from core.errors import InvalidInputError
-from core.search.query_parser import MovieFilters
+
+MIN_YEAR = 1870
+MAX_YEAR = 2100
+
+# The label lists a filter can ask for, each in its vocabulary's order ("unknown" is never asked for).
+LIST_VOCABULARY: dict[str, tuple[str, ...]] = {
+    "budget_tiers": tuple(t for t in BUDGET_TIERS if t != "unknown"),
+    "revenue_tiers": tuple(t for t in REVENUE_TIERS if t != "unknown"),
+    "sentiments": SENTIMENTS,
+    "target_audiences": TARGET_AUDIENCES,
+}
+_BOUND_PAIRS = (
+    ("min_year", "max_year"),
+    ("min_runtime", "max_runtime"),
+    ("min_budget", "max_budget"),
+    ("min_revenue", "max_revenue"),
+)
 
 Conditions = tuple[list[str], list[Any]]
 
@@ -28,6 +61,164 @@ _NUMERIC = (
     ("revenue", "min_revenue", ">="),
     ("revenue", "max_revenue", "<="),
 )
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------------------------
+
+
+def _ordered_unique(values: Iterable[str], order: tuple[str, ...]) -> list[str]:
+    """Deduplicate and sort by the vocabulary's order, so equal filters compare equal."""
+    present = set(values)
+    return [v for v in order if v in present]
+
+
+class MovieFilters(BaseModel):
+    """Typed filters a query asks for; every field is optional and `is_empty()` when none is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    genres: list[str] = Field(default_factory=list, description="canonical genres that must all be present")
+    exclude_genres: list[str] = Field(default_factory=list, description="canonical genres that must be absent")
+    min_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
+    max_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
+    min_runtime: int | None = Field(default=None, ge=0, description="minutes")
+    max_runtime: int | None = Field(default=None, ge=0, description="minutes")
+    min_budget: int | None = Field(default=None, ge=0, description="US dollars")
+    max_budget: int | None = Field(default=None, ge=0, description="US dollars")
+    min_revenue: int | None = Field(default=None, ge=0, description="US dollars")
+    max_revenue: int | None = Field(default=None, ge=0, description="US dollars")
+    budget_tiers: list[BudgetTier] = Field(default_factory=list)
+    revenue_tiers: list[RevenueTier] = Field(default_factory=list)
+    sentiments: list[Sentiment] = Field(default_factory=list)
+    target_audiences: list[TargetAudience] = Field(default_factory=list)
+    min_rating: float | None = Field(default=None, ge=0.0, le=5.0, description="mean MovieLens stars")
+
+    @field_validator("genres", "exclude_genres")
+    @classmethod
+    def _canonical_genres(cls, names: list[str]) -> list[str]:
+        canonical: list[str] = []
+        for name in names:
+            genre = canonical_genre(name)
+            if genre is None:
+                raise ValueError(f"unknown genre {name!r}; use one of: {', '.join(CANONICAL_GENRES)}")
+            canonical.append(genre)
+        return _ordered_unique(canonical, CANONICAL_GENRES)
+
+    @field_validator("budget_tiers")
+    @classmethod
+    def _order_budget(cls, values: list[BudgetTier]) -> list[BudgetTier]:
+        return cast(list[BudgetTier], _ordered_unique(values, BUDGET_TIERS))
+
+    @field_validator("revenue_tiers")
+    @classmethod
+    def _order_revenue(cls, values: list[RevenueTier]) -> list[RevenueTier]:
+        return cast(list[RevenueTier], _ordered_unique(values, REVENUE_TIERS))
+
+    @field_validator("sentiments")
+    @classmethod
+    def _order_sentiments(cls, values: list[Sentiment]) -> list[Sentiment]:
+        return cast(list[Sentiment], _ordered_unique(values, SENTIMENTS))
+
+    @field_validator("target_audiences")
+    @classmethod
+    def _order_audiences(cls, values: list[TargetAudience]) -> list[TargetAudience]:
+        return cast(list[TargetAudience], _ordered_unique(values, TARGET_AUDIENCES))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MovieFilters:
+        for low_name, high_name in _BOUND_PAIRS:
+            low, high = getattr(self, low_name), getattr(self, high_name)
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"{low_name} ({low}) is greater than {high_name} ({high})")
+        both = sorted(set(self.genres) & set(self.exclude_genres))
+        if both:
+            raise ValueError(f"genres both wanted and excluded: {', '.join(both)}")
+        return self
+
+    def is_empty(self) -> bool:
+        """True when no filter is set."""
+        return all(value in (None, []) for value in self.model_dump().values())
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """Marks a single-value argument that fills a list filter of `MovieFilters` (genre → genres).
+
+    Pydantic keeps such markers in a field's metadata and leaves them out of the JSON schema.
+    """
+
+    target: str
+
+
+class SemanticFilters(BaseModel):
+    """The filters semantic_search takes, one field per tool argument (description and bounds included).
+
+    A field named like a `MovieFilters` field fills it; a field marked `OneOf(target)` fills that list.
+    The bounds check each argument alone (the tool publishes them); `to_movie_filters` checks them together
+    through `make_filters`, so a contradiction (min above max) is an `InvalidInputError` naming the field.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    genre: Annotated[str | None, OneOf("genres"), Field(description="only this genre, e.g. 'Drama'")] = None
+    min_year: Annotated[int | None, Field(ge=MIN_YEAR, le=MAX_YEAR, description="released in or after this year")] = (
+        None
+    )
+    max_year: Annotated[int | None, Field(ge=MIN_YEAR, le=MAX_YEAR, description="released in or before this year")] = (
+        None
+    )
+    min_budget: Annotated[int | None, Field(ge=0, description="US dollars")] = None
+    max_budget: Annotated[int | None, Field(ge=0, description="US dollars")] = None
+    min_runtime: Annotated[float | None, Field(ge=0, description="minutes")] = None
+    max_runtime: Annotated[float | None, Field(ge=0, description="minutes")] = None
+    sentiment: Annotated[
+        Sentiment | None, OneOf("sentiments"), Field(description="tone of the overview (from enrichment)")
+    ] = None
+    target_audience: Annotated[
+        TargetAudience | None,
+        OneOf("target_audiences"),
+        Field(description="kids, family, teens or adults (from enrichment)"),
+    ] = None
+
+    def to_movie_filters(self) -> MovieFilters:
+        """The `MovieFilters` these arguments ask for; `InvalidInputError` when they contradict each other."""
+        values: dict[str, object] = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            target = next((m.target for m in info.metadata if isinstance(m, OneOf)), None)
+            if target is None:
+                values[name] = value
+            else:
+                values[target] = [value] if value is not None else None
+        return make_filters(**values)
+
+
+def make_filters(**values: object) -> MovieFilters:
+    """Build filters from tool arguments (None and empty lists mean "no filter").
+
+    Invalid combinations (min above max, an unknown genre) become an `InvalidInputError`
+    whose message names the field and the accepted values.
+    """
+    given = {k: v for k, v in values.items() if v is not None and v != []}
+    try:
+        return MovieFilters(**given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'filters'}: {err['msg']}" for err in exc.errors()
+        )
+        raise InvalidInputError(f"invalid filters — {problems}. Genres are: {', '.join(CANONICAL_GENRES)}") from exc
+
+
+def describe(f: MovieFilters) -> dict[str, object]:
+    """The filters that are set, for echoing back to the caller."""
+    return f.model_dump(exclude_defaults=True, exclude_none=True)
+
+
+# --------------------------------------------------------------------------------------------
+# SQL
+# --------------------------------------------------------------------------------------------
 
 
 def _membership_conditions(f: MovieFilters, id_column: str) -> Conditions:
@@ -84,26 +275,6 @@ def vector_conditions(f: MovieFilters) -> Conditions:
 
 
 def where(conditions: Conditions, prefix: str = "WHERE") -> tuple[str, list[Any]]:
+    """Conditions joined with AND behind `prefix` (empty when there are none), and their parameters."""
     sql, params = conditions
     return (f" {prefix} " + " AND ".join(sql) if sql else ""), params
-
-
-def describe(f: MovieFilters) -> dict[str, object]:
-    """The filters that are set, for echoing back to the caller."""
-    return f.model_dump(exclude_defaults=True, exclude_none=True)
-
-
-def make_filters(**values: object) -> MovieFilters:
-    """Build filters from tool arguments (None and empty lists mean "no filter").
-
-    Invalid combinations (min above max, an unknown genre) become an `InvalidInputError`
-    whose message names the field and the accepted values.
-    """
-    given = {k: v for k, v in values.items() if v is not None and v != []}
-    try:
-        return MovieFilters(**given)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'filters'}: {err['msg']}" for err in exc.errors()
-        )
-        raise InvalidInputError(f"invalid filters — {problems}. Genres are: {', '.join(CANONICAL_GENRES)}") from exc

@@ -125,27 +125,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError
 
-from core.data.genres import CANONICAL_GENRES, canonical_genre
-from core.enrichment.rules import (
-    BUDGET_TIERS,
-    REVENUE_TIERS,
-    SENTIMENTS,
-    TARGET_AUDIENCES,
-    BudgetTier,
-    RevenueTier,
-    Sentiment,
-    TargetAudience,
-)
 from core.errors import InvalidInputError
+from core.search.filters import LIST_VOCABULARY, MAX_YEAR, MIN_YEAR, MovieFilters
 
 OFFLINE_PARSER = "offline-parser-v1"
 MAX_QUERY_CHARS = 500
-MIN_YEAR = 1870
-MAX_YEAR = 2100
 SHORT_MAX_RUNTIME = 90
 LONG_MIN_RUNTIME = 150
 APPROX_RUNTIME_MINUTES = 15
@@ -154,97 +142,10 @@ APPROX_YEARS = 2
 HIGH_RATING = 4.0
 GOOD_RATING = 3.5
 
-_LIST_VOCABULARY: dict[str, tuple[str, ...]] = {
-    "budget_tiers": tuple(t for t in BUDGET_TIERS if t != "unknown"),
-    "revenue_tiers": tuple(t for t in REVENUE_TIERS if t != "unknown"),
-    "sentiments": SENTIMENTS,
-    "target_audiences": TARGET_AUDIENCES,
-}
-_BOUND_PAIRS = (
-    ("min_year", "max_year"),
-    ("min_runtime", "max_runtime"),
-    ("min_budget", "max_budget"),
-    ("min_revenue", "max_revenue"),
-)
-
 
 # --------------------------------------------------------------------------------------------
-# Models
+# Models (`MovieFilters` lives in `core.search.filters`, beside its SQL; re-exported here)
 # --------------------------------------------------------------------------------------------
-
-
-def _ordered_unique(values: Iterable[str], order: tuple[str, ...]) -> list[str]:
-    """Deduplicate and sort by the vocabulary's order, so equal filters compare equal."""
-    present = set(values)
-    return [v for v in order if v in present]
-
-
-class MovieFilters(BaseModel):
-    """Typed filters a query asks for; every field is optional and `is_empty()` when none is set."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    genres: list[str] = Field(default_factory=list, description="canonical genres that must all be present")
-    exclude_genres: list[str] = Field(default_factory=list, description="canonical genres that must be absent")
-    min_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
-    max_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
-    min_runtime: int | None = Field(default=None, ge=0, description="minutes")
-    max_runtime: int | None = Field(default=None, ge=0, description="minutes")
-    min_budget: int | None = Field(default=None, ge=0, description="US dollars")
-    max_budget: int | None = Field(default=None, ge=0, description="US dollars")
-    min_revenue: int | None = Field(default=None, ge=0, description="US dollars")
-    max_revenue: int | None = Field(default=None, ge=0, description="US dollars")
-    budget_tiers: list[BudgetTier] = Field(default_factory=list)
-    revenue_tiers: list[RevenueTier] = Field(default_factory=list)
-    sentiments: list[Sentiment] = Field(default_factory=list)
-    target_audiences: list[TargetAudience] = Field(default_factory=list)
-    min_rating: float | None = Field(default=None, ge=0.0, le=5.0, description="mean MovieLens stars")
-
-    @field_validator("genres", "exclude_genres")
-    @classmethod
-    def _canonical_genres(cls, names: list[str]) -> list[str]:
-        canonical: list[str] = []
-        for name in names:
-            genre = canonical_genre(name)
-            if genre is None:
-                raise ValueError(f"unknown genre {name!r}; use one of: {', '.join(CANONICAL_GENRES)}")
-            canonical.append(genre)
-        return _ordered_unique(canonical, CANONICAL_GENRES)
-
-    @field_validator("budget_tiers")
-    @classmethod
-    def _order_budget(cls, values: list[BudgetTier]) -> list[BudgetTier]:
-        return cast(list[BudgetTier], _ordered_unique(values, BUDGET_TIERS))
-
-    @field_validator("revenue_tiers")
-    @classmethod
-    def _order_revenue(cls, values: list[RevenueTier]) -> list[RevenueTier]:
-        return cast(list[RevenueTier], _ordered_unique(values, REVENUE_TIERS))
-
-    @field_validator("sentiments")
-    @classmethod
-    def _order_sentiments(cls, values: list[Sentiment]) -> list[Sentiment]:
-        return cast(list[Sentiment], _ordered_unique(values, SENTIMENTS))
-
-    @field_validator("target_audiences")
-    @classmethod
-    def _order_audiences(cls, values: list[TargetAudience]) -> list[TargetAudience]:
-        return cast(list[TargetAudience], _ordered_unique(values, TARGET_AUDIENCES))
-
-    @model_validator(mode="after")
-    def _consistent(self) -> MovieFilters:
-        for low_name, high_name in _BOUND_PAIRS:
-            low, high = getattr(self, low_name), getattr(self, high_name)
-            if low is not None and high is not None and low > high:
-                raise ValueError(f"{low_name} ({low}) is greater than {high_name} ({high})")
-        both = sorted(set(self.genres) & set(self.exclude_genres))
-        if both:
-            raise ValueError(f"genres both wanted and excluded: {', '.join(both)}")
-        return self
-
-    def is_empty(self) -> bool:
-        """True when no filter is set."""
-        return all(value in (None, []) for value in self.model_dump().values())
 
 
 class ParsedQuery(BaseModel):
@@ -448,7 +349,7 @@ class _State:
         if negated:
             if set(effect) == {"genres"}:
                 effect = {"exclude_genres": effect["genres"]}
-            elif len(effect) == 1 and next(iter(effect)) in _LIST_VOCABULARY:
+            elif len(effect) == 1 and next(iter(effect)) in LIST_VOCABULARY:
                 key, values = next(iter(effect.items()))
                 self.excluded.setdefault(key, set()).update(values)
                 return True
@@ -1232,7 +1133,7 @@ def _final_lists(state: _State) -> dict[str, list[str]]:
     for key in ("genres", "exclude_genres"):
         if state.lists.get(key):
             result[key] = state.lists[key]
-    for key, vocabulary in _LIST_VOCABULARY.items():
+    for key, vocabulary in LIST_VOCABULARY.items():
         chosen = state.lists.get(key, [])
         excluded = state.excluded.get(key, set())
         if excluded:
@@ -1268,104 +1169,126 @@ def _build_filters(state: _State) -> MovieFilters:
         ) from None
 
 
+@dataclass
+class _Reader:
+    """One left-to-right pass over a query (rules in the module docstring); `state` collects the result.
+
+    `text` is the query as typed (quoted back in unknown terms and descriptions); `lowered` is its
+    same-length lower-cased copy that the rules match.
+    """
+
+    text: str
+    lowered: str
+    state: _State = field(default_factory=_State)
+    pos: int = 0
+    in_description: bool = False
+    pending_negation: int | None = None  # offset of a negation word still looking for its target
+    previous_word: str = ""
+
+    def read(self) -> None:
+        """Consume the whole query, one rule match, separator or word at a time."""
+        while self.pos < len(self.lowered):
+            char = self.lowered[self.pos]
+            if char.isspace():
+                self.pos += 1
+            elif (found := _best_match(self.lowered, self.pos, strong_only=self.in_description)) is not None:
+                self._apply_rule(*found)
+            elif char in _SEPARATORS:
+                self._separator()
+            else:
+                self._word()
+        self._flush_negation(len(self.text))
+        self._end_description()
+
+    def _apply_rule(self, rule: _Rule, match: re.Match[str]) -> None:
+        """A recognised phrase: merge its filter (negated if a negation waits), or report it as unknown."""
+        self._end_description()
+        effect = rule.handler(match, self.state)
+        negated = self.pending_negation is not None
+        start = self.pending_negation if self.pending_negation is not None else match.start()
+        if effect is None or not self.state.apply(effect, negated):
+            self.state.unknown.append(_clean_phrase(self.text[start : match.end()]))
+        self.pending_negation = None
+        self.previous_word = (re.findall(r"[\w']+", match.group()) or [""])[-1]
+        self.pos = match.end()
+
+    def _separator(self) -> None:
+        """Punctuation ends a description and strands a pending negation."""
+        self._end_description()
+        self._flush_negation(self.pos)
+        self.pos += 1
+
+    def _word(self) -> None:
+        """A word no rule takes: description text, a description marker, a negation, a stop word or unknown."""
+        word_match = _WORD_RE.match(self.lowered, self.pos)
+        if word_match is None:  # stray symbol such as "(" or "-"
+            self.pos += 1
+            return
+        original = self.text[word_match.start() : word_match.end()]
+        if self.in_description:
+            self.state.segments[-1].append(original)
+            self.pos = word_match.end()
+            return
+        word = word_match.group()
+        marker = _MARKER_RE.match(self.lowered, self.pos)
+        if marker is None and word == "like" and self.previous_word not in _LIKE_AS_VERB_AFTER:
+            marker = word_match
+        if marker is not None:
+            self._start_description(marker)
+            return
+        self.pos = word_match.end()
+        self._plain_word(word, word_match, original)
+        self.previous_word = word
+
+    def _plain_word(self, word: str, word_match: re.Match[str], original: str) -> None:
+        if word in _NEGATORS:
+            self._flush_negation(word_match.start())
+            self.pending_negation = word_match.start()
+        elif self.pending_negation is not None and word in _NEGATION_FILLERS:
+            pass  # "not a horror", "not too long": the negation waits for its target
+        elif word in _STOP_WORDS:
+            self._flush_negation(word_match.start())
+        elif self.pending_negation is not None:
+            self.state.unknown.append(_clean_phrase(self.text[self.pending_negation : word_match.end()]))
+            self.pending_negation = None
+        else:
+            self.state.unknown.append(_clean_phrase(original))
+
+    def _start_description(self, marker: re.Match[str]) -> None:
+        self._flush_negation(self.pos)
+        self.in_description = True
+        self.state.segments.append([_clean_phrase(self.text[marker.start() : marker.end()])])
+        self.pos = marker.end()
+
+    def _end_description(self) -> None:
+        if self.in_description:
+            _finish_segment(self.state.segments)
+            self.in_description = False
+
+    def _flush_negation(self, end: int) -> None:
+        """A negation that found no target is reported, with what followed it, as an unknown term."""
+        if self.pending_negation is not None:
+            self.state.unknown.append(_clean_phrase(self.text[self.pending_negation : end]))
+            self.pending_negation = None
+
+
+def _unique_terms(terms: Iterable[str]) -> list[str]:
+    """Non-empty terms, each once, in the order they were met."""
+    return list(dict.fromkeys(term for term in terms if term))
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Parse a natural-language movie request into typed filters (rules in the module docstring).
 
     Raises `InvalidInputError` for an empty or over-long query and for impossible filters.
     """
     _validate(text)
-    lowered = _lower_same_length(text)
-    state = _State()
-    in_description = False
-    pending_negation: int | None = None  # offset of a negation word still looking for its target
-    previous_word = ""
-    pos = 0
-
-    def flush_negation(end: int) -> None:
-        nonlocal pending_negation
-        if pending_negation is not None:
-            state.unknown.append(_clean_phrase(text[pending_negation:end]))
-            pending_negation = None
-
-    while pos < len(lowered):
-        char = lowered[pos]
-        if char.isspace():
-            pos += 1
-            continue
-
-        found = _best_match(lowered, pos, strong_only=in_description)
-        if found is not None:
-            rule, match = found
-            if in_description:
-                _finish_segment(state.segments)
-                in_description = False
-            effect = rule.handler(match, state)
-            negated = pending_negation is not None
-            start = pending_negation if pending_negation is not None else match.start()
-            if effect is None or not state.apply(effect, negated):
-                state.unknown.append(_clean_phrase(text[start : match.end()]))
-            pending_negation = None
-            previous_word = (re.findall(r"[\w']+", match.group()) or [""])[-1]
-            pos = match.end()
-            continue
-
-        if char in _SEPARATORS:
-            if in_description:
-                _finish_segment(state.segments)
-                in_description = False
-            flush_negation(pos)
-            pos += 1
-            continue
-
-        word_match = _WORD_RE.match(lowered, pos)
-        if word_match is None:  # stray symbol such as "(" or "-"
-            pos += 1
-            continue
-        word = word_match.group()
-        original = text[word_match.start() : word_match.end()]
-
-        if in_description:
-            state.segments[-1].append(original)
-            pos = word_match.end()
-            continue
-
-        marker = _MARKER_RE.match(lowered, pos)
-        if marker is None and word == "like" and previous_word not in _LIKE_AS_VERB_AFTER:
-            marker = word_match
-        if marker is not None:
-            flush_negation(pos)
-            in_description = True
-            state.segments.append([_clean_phrase(text[marker.start() : marker.end()])])
-            pos = marker.end()
-            continue
-
-        pos = word_match.end()
-        if word in _NEGATORS:
-            flush_negation(word_match.start())
-            pending_negation = word_match.start()
-        elif pending_negation is not None and word in _NEGATION_FILLERS:
-            pass  # "not a horror", "not too long": the negation waits for its target
-        elif word in _STOP_WORDS:
-            flush_negation(word_match.start())
-        else:
-            if pending_negation is not None:
-                state.unknown.append(_clean_phrase(text[pending_negation : word_match.end()]))
-                pending_negation = None
-            else:
-                state.unknown.append(_clean_phrase(original))
-        previous_word = word
-
-    flush_negation(len(text))
-    if in_description:
-        _finish_segment(state.segments)
-
-    unknown: list[str] = []
-    for term in state.unknown:
-        if term and term not in unknown:
-            unknown.append(term)
+    reader = _Reader(text, _lower_same_length(text))
+    reader.read()
+    state = reader.state
     return ParsedQuery(
         filters=_build_filters(state),
-        unknown_terms=unknown,
+        unknown_terms=_unique_terms(state.unknown),
         remaining_text=" ".join(" ".join(words) for words in state.segments),
         engine=OFFLINE_PARSER,
     )

@@ -10,45 +10,23 @@ from core.errors import InvalidInputError
 from core.runtime import MovieApp
 from core.schemas import SemanticMatch, SemanticSearchResult
 from core.search.embedder import EMBEDDING_MODEL_NAME
-from core.search.filters import describe, make_filters, vector_conditions
+from core.search.filters import SemanticFilters, describe, vector_conditions
 from core.search.semantic import count_matching, embed_query, knn
 
 SNIPPET_LIMIT = 300
 
 
 async def semantic_search(
-    app: MovieApp,
-    query: str,
-    k: int = 10,
-    *,
-    genre: str | None = None,
-    min_year: int | None = None,
-    max_year: int | None = None,
-    min_budget: int | None = None,
-    max_budget: int | None = None,
-    min_runtime: float | None = None,
-    max_runtime: float | None = None,
-    sentiment: str | None = None,
-    target_audience: str | None = None,
+    app: MovieApp, query: str, k: int = 10, filters: SemanticFilters | None = None
 ) -> SemanticSearchResult:
     """Movies whose plot and description are closest in meaning to the query, within the filters."""
     await app.ready()
-    filters = make_filters(
-        genres=[genre] if genre else None,
-        min_year=min_year,
-        max_year=max_year,
-        min_budget=min_budget,
-        max_budget=max_budget,
-        min_runtime=min_runtime,
-        max_runtime=max_runtime,
-        sentiments=[sentiment] if sentiment else None,
-        target_audiences=[target_audience] if target_audience else None,
-    )
+    movie_filters = (filters if filters is not None else SemanticFilters()).to_movie_filters()
     if not query.strip():
         raise InvalidInputError("query is empty; describe the movie you want, e.g. 'a heist that goes wrong'")
-    conditions = vector_conditions(filters)
+    conditions = vector_conditions(movie_filters)
     # The query embedding (a worker thread) overlaps the count of matching movies (the database's thread).
-    vector, matching = await both(lambda: embed_query(app, query), lambda: count_matching(app, filters))
+    vector, matching = await both(lambda: embed_query(app, query), lambda: count_matching(app, movie_filters))
     hits = await knn(app, vector, k, conditions) if matching else []
     found = await store.summaries(app.db, [mid for mid, _ in hits])
     overview_of = await overviews(app.db, [mid for mid, _ in hits])
@@ -62,7 +40,7 @@ async def semantic_search(
     return SemanticSearchResult(
         query=query,
         k=k,
-        filters=describe(filters),
+        filters=describe(movie_filters),
         matching_movies=matching,
         results=results,
         engine=EMBEDDING_MODEL_NAME,

@@ -3,6 +3,7 @@ catalogue: every answer is checked against what the synthetic data makes known."
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 from pathlib import Path
@@ -11,10 +12,14 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-from mcp_types import PromptReference, ResourceTemplateReference
+from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, PromptReference, ResourceTemplateReference
 
+from core.config import Settings
 from core.llm.config import LLMSettings
+from core.runtime import MovieApp
 from core.search.embedder import Embedder
+from prompts._common import split_titles
+from resources import ALL_RESOURCES
 from tests.conftest import serve_in_memory
 from tests.llm_double import LLMDouble
 from tests.synthetic import ROMANCE_IDS, SPACE_FANS, SPACE_IDS, UNRATED_MOVIE_ID, make_dataset
@@ -81,6 +86,30 @@ async def test_the_movie_and_profile_resources_equal_their_tools(client: Client)
 async def test_unknown_resources_are_errors_that_say_why(client: Client, uri: str, message: str) -> None:
     with pytest.raises(MCPError, match=message):
         await client.read_resource(uri)
+
+
+async def test_without_a_database_every_primitive_says_how_to_build_it(embedder: Embedder, tmp_path: Path) -> None:
+    """One error table: the same not-ready message reaches a tool, a resource and a prompt, each in its form."""
+    async with serve_in_memory(tmp_path / "missing.db", embedder) as empty:
+        tool = await empty.call_tool("get_movie_details", {"movie_id": 1})
+        assert tool.is_error and "movie-mcp build" in tool.content[0].text  # type: ignore[union-attr]
+        with pytest.raises(MCPError, match="movie-mcp build") as resource:
+            await empty.read_resource("movie://1")
+        assert resource.value.error.code == INTERNAL_ERROR  # not ready is not "not found"
+        with pytest.raises(MCPError, match="movie-mcp build") as prompt:
+            await empty.get_prompt("compare", {"movies": "1; 2"})
+        assert prompt.value.error.code == INVALID_PARAMS
+
+
+def test_a_static_resource_is_bound_to_the_app_and_a_template_reaches_it_through_the_context(
+    synthetic_db: Path,
+) -> None:
+    app = MovieApp(Settings(db_path=synthetic_db))
+    by_uri = {spec.uri: spec for spec in ALL_RESOURCES}
+    template, static = by_uri["movie://{movie_id}"], by_uri["catalog://stats"]
+    assert template.is_template and template.bind(app) is template.fn
+    assert "ctx" in inspect.signature(template.fn).parameters
+    assert not static.is_template and not inspect.signature(static.bind(app)).parameters
 
 
 # --- prompts ----------------------------------------------------------------------------------------
@@ -217,3 +246,16 @@ async def test_recommendations_without_an_llm_still_report_monotonic_progress(cl
     )
     assert not result.is_error
     assert seen == sorted(seen) and seen[-1] == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "titles"),
+    [
+        ("Heat; The Godfather", ["Heat", "The Godfather"]),
+        ("Heat\nThe Good, the Bad and the Ugly", ["Heat", "The Good, the Bad and the Ugly"]),  # ',' kept
+        ("1, 101 ,", ["1", "101"]),
+        (" ; ", []),
+    ],
+)
+def test_titles_split_on_semicolons_or_lines_and_on_commas_only_without_them(text: str, titles: list[str]) -> None:
+    assert split_titles(text) == titles
