@@ -19,7 +19,7 @@ async def predict_rating(app: MovieApp, user_id: int, movie_id: int) -> RatingPr
     await app.ready()
     await store.require_user(app.db, user_id)
     movie = await store.require_movie(app.db, movie_id)
-    model = app.predictor
+    model = app.rating_model
     rated = await user_history(app.db, user_id)
     raw = model.predict(user_id, movie_id)
     predicted = round(model.predict_clamped(user_id, movie_id), 2)
