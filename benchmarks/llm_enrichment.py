@@ -43,7 +43,7 @@ async def _enrich(db: Path, llm: LLMSettings, movies: int) -> dict[str, Any]:
         enriched += len(report.enriched)
         fell_back += len(report.fell_back_to_offline)
     seconds = time.perf_counter() - started
-    usage = app.llm.usage.as_dict() if app.llm else {}
+    usage = app.engine.usage()
     await app.close()
     return {"seconds": round(seconds, 2), "enriched": enriched, "fell_back": fell_back, **usage}
 

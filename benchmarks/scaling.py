@@ -260,7 +260,7 @@ def _build_synthetic(k: int, workdir: Path, base_db: Path, out: Partial) -> None
     from core.data.build import BuildReport, _Builder
     from core.data.schema import DDL
     from core.models.als import AlsParams
-    from core.models.biased_mf import PredictorParams
+    from core.models.biased_mf import BiasedMFParams
 
     started = time.perf_counter()
     dataset = scaled_dataset(_base(base_db), k)
@@ -281,7 +281,7 @@ def _build_synthetic(k: int, workdir: Path, base_db: Path, out: Partial) -> None
     conn.executescript(DDL)
     report = BuildReport(db_path=db, source=dataset.source, seconds=0.0, counts={}, coverage={})
     # The real build's stages on the synthetic data (a private class, used on purpose: it is the code measured).
-    builder = _Builder(conn, None, dataset, lambda *_: None, report, AlsParams(), PredictorParams())
+    builder = _Builder(conn, None, dataset, lambda *_: None, report, AlsParams(), BiasedMFParams())
     stages: dict[str, float] = {}
     for name, step in (
         ("catalogue", builder.write_catalogue),
@@ -379,10 +379,10 @@ def train_child(model: str, workdir: Path, ease_max_gb: float = 0.0) -> None:
         params: Any = AlsParams()
         blobs["als"] = AlsRecommender.train(users, items, stars, params).to_bytes()
     elif model == "predictor":
-        from core.models.biased_mf import PredictorParams, RatingPredictor
+        from core.models.biased_mf import BiasedMF, BiasedMFParams
 
-        params = PredictorParams()
-        blobs["predictor"] = RatingPredictor.train(users, items, stars, params).to_bytes()
+        params = BiasedMFParams()
+        blobs["predictor"] = BiasedMF.train(users, items, stars, params).to_bytes()
     else:
         from core.models.als import AlsRecommender
         from core.models.ease import EaseParams, EaseRecommender
@@ -430,6 +430,7 @@ def serve_child(workdir: Path, calls: int) -> None:
 async def _serve(db: Path, calls: int, out: Partial, before: dict[str, float]) -> None:
     from core.config import Settings
     from core.data import store
+    from core.models.registry import rating_model_spec
     from core.runtime import MovieApp
     from core.search import semantic
     from core.search.filters import make_filters, vector_conditions
@@ -482,20 +483,21 @@ async def _serve(db: Path, calls: int, out: Partial, before: dict[str, float]) -
             )
 
         cases[f"bit[384] KNN k={BIT_CANDIDATES} + float re-score to 10"] = two_stage
-    if app._als is not None:
+    als = app.top_n_model("als")
+    if als is not None:
         cases["ALS recommendations (get_movie_recommendations)"] = lambda i: recommend.get_movie_recommendations(
             app, user_id=rng.choice(users), n=10, engine="als"
         )
 
         async def bare_als(i: int) -> None:
-            app.als.recommend_for_user(rng.choice(users), 10)
+            als.recommend_for_user(rng.choice(users), 10)
 
         cases["ALS recommend_for_user (model only)"] = bare_als
-    if app.ensemble is not None:
+    if app.top_n_model("ease-als-ensemble") is not None:
         cases["default engine EASE+ALS (get_movie_recommendations)"] = lambda i: recommend.get_movie_recommendations(
             app, user_id=rng.choice(users), n=10
         )
-    if app._predictor is not None:
+    if app.has_model(rating_model_spec().name):
         cases["rating prediction (predict_rating)"] = lambda i: predict_module.predict_rating(
             app, rng.choice(users), rng.choice(movie_ids)
         )

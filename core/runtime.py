@@ -3,12 +3,13 @@
 Loading is split in two so the MCP `initialize` handshake never waits for it: `start()` only
 schedules work; `load()` opens the database and loads the recommenders (a second or two), and the
 embedding model (several seconds of torch import) loads after that. Calls wait for what they need.
+Which models exist, and how each is read from its blob, is `core.models.registry`'s business.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 import anyio
@@ -17,19 +18,15 @@ import anyio.to_thread
 from core.config import Settings
 from core.data import sqlite
 from core.data.schema import SCHEMA_VERSION, migrations
+from core.data.store import runtime as runtime_store
 from core.errors import NotReadyError
 from core.llm.cache import LLMCache
-from core.llm.engine import LanguageEngine, OfflineEngine, OpenAIEngine, choose_engine
+from core.llm.engine import LanguageEngine, OfflineEngine, choose_engine
+from core.models import registry
 from core.search.embedder import Embedder
 
 if TYPE_CHECKING:
-    from core.llm.client import LLMClient
-    from core.models.als import AlsRecommender
-    from core.models.biased_mf import RatingPredictor
-    from core.models.blended_rating import BlendedPredictor
-    from core.models.ensemble import EnsembleRecommender
-
-    RatingModel = BlendedPredictor | RatingPredictor
+    from core.models.protocols import RatingModel, TopNModel
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +41,7 @@ class MovieApp:
         self.preload_embedder = preload_embedder  # a one-shot `movie-mcp call` loads it only if needed
         self.embedder = embedder or Embedder()
         self._db: aiosqlite.Connection | None = None
-        self._als: AlsRecommender | None = None
-        self._ensemble: EnsembleRecommender | None = None  # the default recommender (EASE + ALS)
-        self._predictor: RatingModel | None = None
+        self._models: dict[str, Any] = {}  # loaded models by registry name (a database may lack some)
         self.meta: dict[str, str] = {}
         self.engine: LanguageEngine = OfflineEngine()  # the LLM's, once loaded, when an endpoint is configured
         self.user_range: tuple[int, int] = (0, 0)
@@ -90,18 +85,13 @@ class MovieApp:
                 f"no database at {path}; build it with `movie-mcp build` (or `make serve`, which builds it)"
             )
         self._db = await sqlite.connect_async(path)
-        await self._db.execute("PRAGMA busy_timeout = 5000")
-        async with self._db.execute("SELECT key, value FROM meta") as cur:
-            self.meta = {row[0]: row[1] async for row in cur}
+        await runtime_store.set_busy_timeout(self._db)
+        self.meta = await runtime_store.read_meta(self._db)
         await self._migrate()
-        async with self._db.execute("SELECT min(user_id), max(user_id) FROM users") as cur:
-            row = await cur.fetchone()
-            self.user_range = (int(row[0] or 0), int(row[1] or 0))
-        blobs: dict[str, bytes] = {}
-        async with self._db.execute("SELECT name, data FROM model_blobs") as cur:
-            async for row in cur:
-                blobs[row[0]] = row[1]
-        self._als, self._predictor, self._ensemble = await anyio.to_thread.run_sync(_load_models, blobs)
+        self.user_range = await runtime_store.user_id_range(self._db)
+        blobs = await runtime_store.model_blobs(self._db)
+        # Imported and unpacked in a worker thread: implicit and scipy are heavy, and `initialize` comes first.
+        self._models = await anyio.to_thread.run_sync(registry.load_models, blobs)
         self.engine = choose_engine(self.settings.llm, LLMCache(self._db, self.write_lock))
         logger.info("database %s loaded (LLM: %s)", path, self.engine.model or "none, offline engines")
 
@@ -112,14 +102,7 @@ class MovieApp:
         if not steps:
             return
         assert self._db is not None
-        try:
-            for statement in steps:
-                await self._db.execute(statement)
-            await self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            await self._db.commit()
-        except BaseException:
-            await self._db.rollback()
-            raise
+        await runtime_store.migrate(self._db, steps, SCHEMA_VERSION)
         self.meta["schema_version"] = str(SCHEMA_VERSION)
         logger.info("migrated %s from schema %d to %d", self.settings.db_path, version, SCHEMA_VERSION)
 
@@ -151,32 +134,28 @@ class MovieApp:
         return self.embedder
 
     @property
-    def llm(self) -> LLMClient | None:
-        """The wire client behind `engine` (None offline), for code that does not ask the engine yet."""
-        return self.engine.client if isinstance(self.engine, OpenAIEngine) else None
-
-    @property
     def db(self) -> aiosqlite.Connection:
         if self._db is None:
             raise NotReadyError("the database is not open")
         return self._db
 
-    @property
-    def als(self) -> AlsRecommender:
-        if self._als is None:
-            raise NotReadyError("no ALS model in the database; rebuild it with `movie-mcp build`")
-        return self._als
+    def has_model(self, name: str) -> bool:
+        """True when the registered model called `name` was loaded from this database."""
+        return name in self._models
+
+    def top_n_model(self, name: str) -> TopNModel | None:
+        """The registered top-N model called `name`; None when this database does not hold it (or holds it
+        in a format this release cannot read: see `registry.load_models`)."""
+        return self._models.get(name)
 
     @property
-    def ensemble(self) -> EnsembleRecommender | None:
-        """The default recommender (EASE + ALS); None when the database predates it (rebuild to get it)."""
-        return self._ensemble
-
-    @property
-    def predictor(self) -> RatingModel:
-        if self._predictor is None:
-            raise NotReadyError("no rating model in the database; rebuild it with `movie-mcp build`")
-        return self._predictor
+    def rating_model(self) -> RatingModel:
+        """The model behind `predict_rating`."""
+        spec = registry.rating_model_spec()
+        model: RatingModel | None = self._models.get(spec.name)
+        if model is None:
+            raise NotReadyError(f"no {spec.title} model in the database; rebuild it with `movie-mcp build`")
+        return model
 
     @property
     def global_mean(self) -> float:
@@ -187,33 +166,3 @@ def _single_threaded_torch() -> None:
     import torch
 
     torch.set_num_threads(1)
-
-
-def _load_models(
-    blobs: dict[str, bytes],
-) -> tuple[AlsRecommender | None, RatingModel | None, EnsembleRecommender | None]:
-    # Imported here: implicit and scipy are heavy, and the server must answer `initialize` first.
-    from core.models.als import AlsRecommender
-    from core.models.blended_rating import load_rating_model
-
-    als = AlsRecommender.from_bytes(blobs["als"]) if "als" in blobs else None
-    # The blended predictor; a database built before it holds a plain biased-MF blob, which still loads.
-    predictor = load_rating_model(blobs["predictor"]) if "predictor" in blobs else None
-    return als, predictor, _load_ensemble(blobs, als)
-
-
-def _load_ensemble(blobs: dict[str, bytes], als: AlsRecommender | None) -> EnsembleRecommender | None:
-    """The default recommender; None (recommendations fall back to ALS) for a database built before it."""
-    if als is None or "ease" not in blobs or "ensemble" not in blobs:
-        return None
-    from core.models.ease import EaseRecommender
-    from core.models.ensemble import EnsembleRecommender
-
-    try:
-        return EnsembleRecommender.from_bytes(blobs["ensemble"], EaseRecommender.from_bytes(blobs["ease"]), als)
-    except ValueError as exc:
-        logger.warning(
-            "could not load the EASE/ALS ensemble (%s); recommendations use ALS alone until `movie-mcp build` is run",
-            exc,
-        )
-        return None

@@ -41,7 +41,7 @@ def embedder() -> Embedder:
 def synthetic_build(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> BuildReport:
     from core.data.build import build_from_dataset
     from core.models.als import AlsParams
-    from core.models.biased_mf import PredictorParams
+    from core.models.biased_mf import BiasedMFParams
     from tests.synthetic import make_dataset
 
     db_path = tmp_path_factory.mktemp("synthetic") / "movies.db"
@@ -50,7 +50,7 @@ def synthetic_build(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
         make_dataset(),
         embedder=embedder,
         als_params=AlsParams(factors=8, regularization=1.0, alpha=1.0, iterations=30),
-        predictor_params=PredictorParams(factors=4, reg_factors=0.1, epochs=20),
+        predictor_params=BiasedMFParams(factors=4, reg_factors=0.1, epochs=20),
     )
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from core.models.registry import DEFAULT_ENGINE, EngineName, engine_argument_help, engine_summary
 from core.schemas import Recommendations
 from core.services import recommend
-from core.services.recommend import DEFAULT_ENGINE, Engine
 from tools._common import ToolSpec, call_core, read_only
 
 
@@ -21,14 +21,7 @@ async def get_movie_recommendations(
         Field(min_length=1, max_length=50, description="for someone new: movie ids or titles they liked"),
     ] = None,
     n: Annotated[int, Field(ge=1, le=50, description="how many picks (1-50)")] = 10,
-    engine: Annotated[
-        Engine,
-        Field(
-            description="ease-als-ensemble (default: EASE and ALS blended, the most accurate); als (implicit ALS"
-            " alone, the fast engine); hybrid (ALS blended with the query's meaning, needs query); llm (an LLM"
-            " re-orders 30 ease-als-ensemble candidates; the ensemble alone when no LLM is configured)"
-        ),
-    ] = DEFAULT_ENGINE,
+    engine: Annotated[EngineName, Field(description=engine_argument_help())] = DEFAULT_ENGINE,
     query: Annotated[
         str | None,
         Field(
@@ -62,10 +55,7 @@ TOOL = ToolSpec(
         " Give user_id for a known user, or liked_movies (ids or titles) for someone new. Never returns movies the"
         " user already rated. Optional query in plain words ('action movies with high revenue', '90s comedies for"
         " kids under 100 minutes') becomes filters on genre, years, runtime, budget/revenue tiers, sentiment and"
-        " audience; words it did not understand are listed. engine: 'ease-als-ensemble' (default), 'als' (ALS"
-        " alone, fastest), 'hybrid' (ALS blended with the query's meaning), 'llm' (the LLM re-orders 30"
-        " ease-als-ensemble candidates with a match score and a reason each; without a configured LLM it answers"
-        " with the ensemble and says so)."
+        f" audience; words it did not understand are listed. engine: {engine_summary()}."
         " Each pick lists the user's movies that contributed most ('because you liked ...')."
         " For a single movie's expected stars use predict_rating instead. Reports progress (useful with engine='llm')."
     ),

@@ -9,18 +9,19 @@ the same ratings and parameters) is copied from it instead of recomputed.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import sqlite_vec
 
 from core.data import sqlite
@@ -31,15 +32,10 @@ from core.data.store.inventory import coverage
 from core.enrichment.records import INPUT_COLUMNS, ROW_COLUMNS, UPSERT_SQL, enrichment_input, enrichment_row
 from core.enrichment.rules import enrich_offline, input_hash
 from core.errors import InvalidInputError
-from core.models import als as als_module
-from core.models import blended_rating as blend_module
-from core.models import ease as ease_module
-from core.models import ensemble as ensemble_module
-from core.models.als import AlsParams, AlsRecommender
-from core.models.biased_mf import PredictorParams
-from core.models.blended_rating import BlendedPredictor, BlendParams
-from core.models.ease import EaseParams, EaseRecommender
-from core.models.ensemble import EnsembleParams, EnsembleRecommender
+from core.models import registry
+from core.models.als import AlsParams
+from core.models.biased_mf import BiasedMFParams
+from core.models.blended_rating import BlendParams
 from core.search.embedder import EMBEDDING_MODEL_NAME, Embedder, movie_text, text_hash
 
 logger = logging.getLogger(__name__)
@@ -103,6 +99,44 @@ def _open_previous(db_path: Path) -> sqlite.Connection | None:
     return None
 
 
+def chosen_model_params(
+    als_params: AlsParams | None = None,
+    predictor_params: BiasedMFParams | None = None,
+    model_params: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """{registry model name: params} for a build: the defaults, replaced by `model_params` and by the two
+    tunables callers set most (tests train tiny models): ALS's params and the rating model's biased MF's."""
+    overrides = dict(model_params or {})
+    if als_params is not None:
+        overrides[registry.ALS_ENGINE.model] = als_params
+    if predictor_params is not None:
+        # The rating model blends biased MF (these parameters) with neighbourhood models.
+        overrides[registry.rating_model_spec().name] = BlendParams(mf=predictor_params)
+    return registry.default_params(overrides)
+
+
+@dataclass(frozen=True)
+class _TrainingRatings:
+    """Every rating in (user, movie) order, as the models' training arrays, with their digest."""
+
+    triples: registry.RatingTriples
+    digest: str
+
+    @classmethod
+    def of(cls, ratings: pd.DataFrame) -> _TrainingRatings:
+        ordered = ratings.sort_values(["user_id", "movie_id"], kind="stable")
+        users = ordered["user_id"].to_numpy(np.int64)
+        items = ordered["movie_id"].to_numpy(np.int64)
+        values = ordered["rating"].to_numpy(np.float64)
+        digest = hashlib.sha256(users.tobytes() + items.tobytes() + values.tobytes()).hexdigest()
+        return cls(registry.RatingTriples(users, items, values), digest)
+
+
+def model_digest(ratings_digest: str, params_json: str, blob_format: str) -> str:
+    """What a model blob is reused by: the ratings, the params and the blob format it was written from."""
+    return hashlib.sha256(f"{ratings_digest}\n{params_json}\n{blob_format}".encode()).hexdigest()
+
+
 class _Builder:
     def __init__(
         self,
@@ -111,20 +145,16 @@ class _Builder:
         dataset: Dataset,
         progress: ProgressFn,
         report: BuildReport,
-        als_params: AlsParams,
-        predictor_params: PredictorParams,
-        ease_params: EaseParams | None = None,
-        ensemble_params: EnsembleParams | None = None,
+        als_params: AlsParams | None = None,
+        predictor_params: BiasedMFParams | None = None,
+        model_params: Mapping[str, Any] | None = None,
     ) -> None:
-        self.ease_params = ease_params or EaseParams()
-        self.ensemble_params = ensemble_params or EnsembleParams()
         self.conn = conn
         self.previous = previous
         self.dataset = dataset
         self.progress = progress
         self.report = report
-        self.als_params = als_params
-        self.predictor_params = predictor_params
+        self.model_params = chosen_model_params(als_params, predictor_params, model_params)
 
     def stage(self, name: str, fn: Callable[[], None]) -> None:
         started = time.perf_counter()
@@ -310,79 +340,56 @@ class _Builder:
 
     # --- models ----------------------------------------------------------------------------
     def write_models(self) -> None:
-        ratings = self.dataset.ratings.sort_values(["user_id", "movie_id"], kind="stable")
-        users = ratings["user_id"].to_numpy(np.int64)
-        items = ratings["movie_id"].to_numpy(np.int64)
-        values = ratings["rating"].to_numpy(np.float64)
-        ratings_digest = hashlib.sha256(users.tobytes() + items.tobytes() + values.tobytes()).hexdigest()
-        als_params = self.als_params
-        # The rating model is the blend of biased MF (these MF parameters) and neighbourhood models.
-        rating_params = BlendParams(mf=self.predictor_params)
-        # (name, params, blob format, trainer): a blob is reused only when the ratings, the params and the
-        # blob format it was written in are all unchanged.
-        trainers: list[tuple[str, object, str, Callable[[], bytes]]] = [
-            (
-                "als",
-                als_params,
-                f"als {als_module.FORMAT_VERSION}",
-                lambda: AlsRecommender.train(users, items, values, als_params).to_bytes(),
-            ),
-            (
-                "predictor",
-                rating_params,
-                f"blend {blend_module.FORMAT_VERSION}",
-                lambda: BlendedPredictor.train(users, items, values, rating_params).to_bytes(),
-            ),
-            (
-                "ease",
-                self.ease_params,
-                f"ease {ease_module.FORMAT_VERSION}",
-                lambda: EaseRecommender.train(users, items, values, self.ease_params).to_bytes(),
-            ),
-            # The default recommender: its blob holds the blend's params and score scales, measured on the
-            # als and ease models just written (so it is retrained whenever either of them is).
-            (
-                "ensemble",
-                {
-                    "ensemble": dataclasses.asdict(self.ensemble_params),
-                    "ease": dataclasses.asdict(self.ease_params),
-                    "als": dataclasses.asdict(als_params),
-                },
-                f"ensemble {ensemble_module.FORMAT_VERSION} ease {ease_module.FORMAT_VERSION} "
-                f"als {als_module.FORMAT_VERSION}",
-                self._train_ensemble,
-            ),
-        ]
-        for name, params, blob_format, train in trainers:
-            as_dict = params if isinstance(params, dict) else dataclasses.asdict(params)  # type: ignore[call-overload]
-            params_json = json.dumps(as_dict, sort_keys=True)
-            digest = hashlib.sha256(f"{ratings_digest}\n{params_json}\n{blob_format}".encode()).hexdigest()
-            old = None
-            if self.previous is not None:
-                old = self.previous.execute(
-                    "SELECT data, data_hash, params, trained_at, seconds FROM model_blobs WHERE name = ?", (name,)
-                ).fetchone()
-            if old is not None and old["data_hash"] == digest:
-                self.conn.execute(
-                    "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, old["data"], digest, old["params"], old["trained_at"], old["seconds"]),
-                )
-                self.report.reused[f"model:{name}"] = 1
+        """Train every registered model, components first, or copy its blob from the previous database
+        when the ratings, its params and its blob format are all unchanged."""
+        training = _TrainingRatings.of(self.dataset.ratings)
+        for spec in registry.MODELS:
+            params_json = json.dumps(registry.params_record(spec, self.model_params), sort_keys=True)
+            digest = model_digest(training.digest, params_json, registry.blob_format(spec))
+            if self._reuse_model(spec.blob, digest):
+                self.report.reused[f"model:{spec.blob}"] = 1
                 continue
-            self.progress(f"train {name}", 0, 1)
+            self.progress(f"train {spec.blob}", 0, 1)
             started = time.perf_counter()
-            blob = train()
+            model = spec.train(training.triples, self.model_params[spec.name], self._components(spec))
+            blob = model.to_bytes()
             seconds = round(time.perf_counter() - started, 2)
             self.conn.execute(
-                "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)", (name, blob, digest, params_json, _now(), seconds)
+                "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)",
+                (spec.blob, blob, digest, params_json, _now(), seconds),
             )
-            self.report.computed[f"model:{name}"] = 1
+            self.report.computed[f"model:{spec.blob}"] = 1
 
-    def _train_ensemble(self) -> bytes:
-        blobs = dict(self.conn.execute("SELECT name, data FROM model_blobs WHERE name IN ('als', 'ease')").fetchall())
-        ease = EaseRecommender.from_bytes(blobs["ease"])
-        als = AlsRecommender.from_bytes(blobs["als"])
-        return EnsembleRecommender.calibrate(ease, als, self.ensemble_params).to_bytes()
+    def _reuse_model(self, blob_name: str, digest: str) -> bool:
+        """Copy the previous database's blob when its digest matches; False when it must be trained."""
+        if self.previous is None:
+            return False
+        old = self.previous.execute(
+            "SELECT data, data_hash, params, trained_at, seconds FROM model_blobs WHERE name = ?", (blob_name,)
+        ).fetchone()
+        if old is None or old["data_hash"] != digest:
+            return False
+        self.conn.execute(
+            "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)",
+            (blob_name, old["data"], digest, old["params"], old["trained_at"], old["seconds"]),
+        )
+        return True
+
+    def _components(self, spec: registry.ModelSpec) -> list[Any]:
+        """A composed model's components, loaded from the blobs just written (trained or reused)."""
+        parts = registry.components_of(spec)
+        if not parts:
+            return []
+        names = [p.blob for p in parts]
+        blobs = dict(
+            self.conn.execute(
+                f"SELECT name, data FROM model_blobs WHERE name IN ({','.join('?' * len(names))})", names
+            ).fetchall()
+        )
+        loaded: list[Any] = []
+        for part in parts:
+            loaded.append(part.load(blobs[part.blob], self._components(part) if part.requires else []))
+        return loaded
 
     def write_meta(self, source: str, source_path: str | None) -> None:
         meta = {
@@ -428,9 +435,13 @@ def build_from_dataset(
     progress: ProgressFn | None = None,
     embedder: Embedder | None = None,
     als_params: AlsParams | None = None,
-    predictor_params: PredictorParams | None = None,
+    predictor_params: BiasedMFParams | None = None,
+    model_params: Mapping[str, Any] | None = None,
 ) -> BuildReport:
-    """Write `dataset` into a new database file and rename it over `db_path` only once complete."""
+    """Write `dataset` into a new database file and rename it over `db_path` only once complete.
+
+    Models train with their registered defaults unless `als_params`, `predictor_params` (the rating
+    model's biased MF) or `model_params` ({registry model name: params}) say otherwise."""
     started = time.perf_counter()
     progress = progress or (lambda stage, done, total: None)
     report = BuildReport(db_path=db_path, source=dataset.source, seconds=0.0, counts={}, coverage={})
@@ -445,9 +456,7 @@ def build_from_dataset(
     conn = sqlite.connect_sync(tmp_path)
     try:
         conn.executescript(DDL)
-        builder = _Builder(
-            conn, previous, dataset, progress, report, als_params or AlsParams(), predictor_params or PredictorParams()
-        )
+        builder = _Builder(conn, previous, dataset, progress, report, als_params, predictor_params, model_params)
         with conn:  # one transaction per stage keeps memory flat and the file consistent
             builder.stage("catalogue", builder.write_catalogue)
         with conn:

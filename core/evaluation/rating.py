@@ -32,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from core.evaluation.base import EvalContext, SectionResult, Target
-from core.models.biased_mf import MAX_RATING, MIN_RATING, PredictorParams, RatingPredictor
+from core.models.biased_mf import MAX_RATING, MIN_RATING, BiasedMF, BiasedMFParams
 from core.models.blended_rating import BlendedPredictor, BlendParams
 from core.models.common import build_rating_matrix
 from core.models.neighbors import (
@@ -60,7 +60,7 @@ SURPRISE_REFERENCE = {
 }
 # Small components for quick runs (tests): the shapes of the real ones, a fraction of the cost.
 QUICK_PARAMS = BlendParams(
-    mf=PredictorParams(factors=4, reg_factors=0.1, epochs=10),
+    mf=BiasedMFParams(factors=4, reg_factors=0.1, epochs=10),
     neighborhood=NeighborhoodParams(max_neighbors=20),
 )
 MODEL_ORDER = ("global mean", "user + item biases", "biased MF", "item-kNN baseline", "neighbourhood", "blend")
@@ -204,7 +204,7 @@ def run(context: EvalContext) -> SectionResult:
 #   mf.reg_factors 0.3 → 0.8878, 0.5 → 0.8789, 0.8 → 0.8886 (0.5 best on 5/5 folds);
 #   neighbourhood (K, reg_weights): (50, 3) 0.8745, (100, 3) 0.8734, (200, 3) 0.8734, (100, 1) 0.8792,
 #   (100, 10) 0.8789, (200, 1) 0.8747 (reg_weights 3 best on 5/5 folds; K 100 on 3/5, 200 on 2/5).
-#   Chosen: reg_factors 0.5, K 100, reg_weights 3 (the defaults of PredictorParams / NeighborhoodParams).
+#   Chosen: reg_factors 0.5, K 100, reg_weights 3 (the defaults of BiasedMFParams / NeighborhoodParams).
 SEARCH_GRID: dict[str, Sequence[float]] = {
     "mf.reg_factors": (0.3, 0.5, 0.8),
     "neighborhood.max_neighbors": (50, 100, 200),
@@ -240,9 +240,7 @@ def search(
         validation[rng.choice(train_idx, size=int(len(train_idx) * validation_fraction), replace=False)] = True
         inner = (fold != k) & ~validation
         for reg in grid["mf.reg_factors"]:
-            mf = RatingPredictor.train(
-                users[inner], movies[inner], stars[inner], replace(PredictorParams(), reg_factors=reg)
-            )
+            mf = BiasedMF.train(users[inner], movies[inner], stars[inner], replace(BiasedMFParams(), reg_factors=reg))
             pred = np.array(
                 [mf.predict(int(u), int(m)) for u, m in zip(users[validation], movies[validation], strict=True)]
             )

@@ -6,6 +6,9 @@ With the item side fixed, each user's (p_u, b_u) is the solution of a small ridg
 that user's ratings, and vice versa; alternating the two closed-form solves is ALS with biases.
 The solves are batched: entities are grouped by rating count (powers of two), their design rows
 are gathered into zero-padded 3-D arrays, and one `np.linalg.solve` call handles a whole group.
+
+Served inside the blended rating model (`core.models.blended_rating`); databases built before the blend
+hold a plain `BiasedMF` blob under the name "predictor", which still loads (see `core.models.registry`).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ _MAX_BATCH_ENTITIES = 2048
 
 
 @dataclass(frozen=True)
-class PredictorParams:
+class BiasedMFParams:
     """Hyper-parameters of the biased MF predictor.
 
     Defaults are the best of a sweep on ml-latest-small (100k ratings) that used only a validation
@@ -74,7 +77,7 @@ def _ridge_solve_grouped(
     indices: np.ndarray,
     targets: np.ndarray,
     other_factors: np.ndarray,
-    params: PredictorParams,
+    params: BiasedMFParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Solve every entity's ridge regression  min ‖y − X w‖² + wᵀ Λ w  with X = [q_j, 1], w = [p, b].
 
@@ -113,8 +116,9 @@ def _ridge_solve_grouped(
     return solution[:, :k], solution[:, k]
 
 
-class RatingPredictor(RatingLookups):
-    """Predicts a user's star rating of a movie, with a confidence and supporting evidence.
+class BiasedMF(RatingLookups):
+    """Biased matrix factorisation: predicts a user's star rating of a movie, with a confidence and
+    supporting evidence (a `RatingModel`).
 
     Immutable after construction; safe to share between threads.
     """
@@ -123,7 +127,7 @@ class RatingPredictor(RatingLookups):
 
     def __init__(
         self,
-        params: PredictorParams,
+        params: BiasedMFParams,
         global_mean: float,
         user_index: IdIndex,
         movie_index: IdIndex,
@@ -159,8 +163,8 @@ class RatingPredictor(RatingLookups):
         user_ids: np.ndarray,
         movie_ids: np.ndarray,
         ratings: np.ndarray,
-        params: PredictorParams = PredictorParams(),
-    ) -> RatingPredictor:
+        params: BiasedMFParams = BiasedMFParams(),
+    ) -> BiasedMF:
         """Fit on rating triples (parallel arrays of user id, movie id, stars)."""
         started = time.perf_counter()
         user_index, movie_index, matrix = build_rating_matrix(user_ids, movie_ids, ratings)
@@ -177,8 +181,8 @@ class RatingPredictor(RatingLookups):
 
     @classmethod
     def fit_matrix(
-        cls, matrix: sp.csr_matrix, user_index: IdIndex, movie_index: IdIndex, params: PredictorParams
-    ) -> RatingPredictor:
+        cls, matrix: sp.csr_matrix, user_index: IdIndex, movie_index: IdIndex, params: BiasedMFParams
+    ) -> BiasedMF:
         """Fit on a prepared users×movies CSR of stars (sorted indices) over the given id indices.
 
         Rows or columns without ratings are allowed (their factors and biases stay 0), so a caller
@@ -244,12 +248,12 @@ class RatingPredictor(RatingLookups):
         )
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> RatingPredictor:
+    def from_bytes(cls, data: bytes) -> BiasedMF:
         """Rebuild a predictor saved with `to_bytes`; raises ValueError on a foreign or corrupt blob."""
         arrays = unpack_npz(data, _KIND, FORMAT_VERSION, "rating-predictor")
         user_index, movie_index, ratings = cls._lookups_from_arrays(arrays, "r")
         return cls(
-            PredictorParams(**json.loads(str(arrays["params"]))),
+            BiasedMFParams(**json.loads(str(arrays["params"]))),
             float(arrays["global_mean"]),
             user_index,
             movie_index,

@@ -39,8 +39,8 @@ import scipy.sparse as sp
 from core.models.biased_mf import (
     MAX_RATING,
     MIN_RATING,
-    PredictorParams,
-    RatingPredictor,
+    BiasedMF,
+    BiasedMFParams,
     confidence_from_counts,
 )
 from core.models.common import (
@@ -88,7 +88,7 @@ class BlendParams:
     - reg_blend=1.0: ridge weight of the blend fit (immaterial with ~10k holdout rows).
     """
 
-    mf: PredictorParams = field(default_factory=PredictorParams)
+    mf: BiasedMFParams = field(default_factory=BiasedMFParams)
     baseline: BaselineParams = field(default_factory=BaselineParams)
     neighborhood: NeighborhoodParams = field(default_factory=NeighborhoodParams)
     knn_k: int = 40
@@ -107,7 +107,7 @@ class BlendParams:
     def from_json(cls, text: str) -> BlendParams:
         raw = json.loads(text)
         return cls(
-            mf=PredictorParams(**raw.pop("mf")),
+            mf=BiasedMFParams(**raw.pop("mf")),
             baseline=BaselineParams(**raw.pop("baseline")),
             neighborhood=NeighborhoodParams(**raw.pop("neighborhood")),
             **raw,
@@ -134,7 +134,7 @@ class _Components:
     baseline: Baseline
     residuals: sp.csr_matrix
     gnm: NeighborhoodModel
-    mf: RatingPredictor
+    mf: BiasedMF
     user_counts: np.ndarray
     item_counts: np.ndarray
 
@@ -155,14 +155,12 @@ class _Components:
         gnm = NeighborhoodModel.train(residuals, baseline, neighbors, params.neighborhood)
         seconds["gnm"] = time.perf_counter() - started
         started = time.perf_counter()
-        mf = RatingPredictor.fit_matrix(matrix, user_index, movie_index, params.mf)
+        mf = BiasedMF.fit_matrix(matrix, user_index, movie_index, params.mf)
         seconds["mf"] = time.perf_counter() - started
         return cls.assemble(baseline, matrix, gnm, mf), seconds
 
     @classmethod
-    def assemble(
-        cls, baseline: Baseline, matrix: sp.csr_matrix, gnm: NeighborhoodModel, mf: RatingPredictor
-    ) -> _Components:
+    def assemble(cls, baseline: Baseline, matrix: sp.csr_matrix, gnm: NeighborhoodModel, mf: BiasedMF) -> _Components:
         return cls(
             baseline,
             baseline.residuals(matrix),
@@ -246,7 +244,7 @@ def _fixed_weights() -> tuple[np.ndarray, int]:
 class BlendedPredictor(RatingLookups):
     """Predicts a user's star rating of a movie, with a confidence and supporting evidence.
 
-    Same public interface as `RatingPredictor` (what `core.services.predict` uses). The "global mean, user
+    Same public interface as `BiasedMF` (what `core.services.predict` uses). The "global mean, user
     bias, movie bias" it reports are the baseline's, so an explanation's remaining "taste match"
     is everything the blended models add on top. Immutable after construction; thread-safe.
     """
@@ -377,7 +375,7 @@ class BlendedPredictor(RatingLookups):
             arrays["gnm_w"],
             arrays["gnm_c"],
         )
-        mf = RatingPredictor(
+        mf = BiasedMF(
             params.mf,
             float(arrays["mf_global_mean"]),
             user_index,
@@ -407,7 +405,7 @@ class BlendedPredictor(RatingLookups):
         return ENGINE
 
     @property
-    def mf(self) -> RatingPredictor:
+    def mf(self) -> BiasedMF:
         """The biased-MF component (trained on the same ratings)."""
         return self._c.mf
 
@@ -497,7 +495,7 @@ class BlendedPredictor(RatingLookups):
     def confidence(self, user_id: int, movie_id: int) -> float:
         """How much to trust a prediction, in [0, 1]:  n_u/(n_u + 10) · n_i/(n_i + 10).
 
-        The same data-share formula as `RatingPredictor.confidence` (see there); 0 when either side
+        The same data-share formula as `BiasedMF.confidence` (see there); 0 when either side
         is unknown, where the prediction is a bias-only fallback.
         """
         return confidence_from_counts(self.n_ratings_of_user(user_id), self.n_ratings_of_movie(movie_id))
@@ -529,7 +527,7 @@ class BlendedPredictor(RatingLookups):
         )
 
 
-def load_rating_model(data: bytes) -> BlendedPredictor | RatingPredictor:
+def load_rating_model(data: bytes) -> BlendedPredictor | BiasedMF:
     """The rating model stored in a database blob: a blend, or a plain MF from an older build."""
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
@@ -538,4 +536,4 @@ def load_rating_model(data: bytes) -> BlendedPredictor | RatingPredictor:
         raise ValueError(f"not a valid rating model blob: {exc}") from exc
     if kind == _KIND:
         return BlendedPredictor.from_bytes(data)
-    return RatingPredictor.from_bytes(data)
+    return BiasedMF.from_bytes(data)

@@ -187,6 +187,10 @@ class EnsembleRecommender(ExplainsPicks):
         """True when the movie had ratings in the training data."""
         return self.ease.has_movie(movie_id)
 
+    def user_ratings(self, user_id: int) -> dict[int, float]:
+        """The user's training ratings as {movie_id: stars} (both components hold the same ones)."""
+        return self.ease.user_ratings(user_id)
+
     # ----------------------------------------------------------------------- recommending
 
     def recommend_for_user(

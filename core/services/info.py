@@ -10,6 +10,7 @@ from core.config import Settings
 from core.data import sqlite
 from core.data.store import inventory
 from core.enrichment.rules import OFFLINE_ENGINE
+from core.models import registry
 from core.search.embedder import EMBEDDING_MODEL_NAME
 
 
@@ -32,8 +33,7 @@ def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[st
     active = "llm" if settings.llm.configured else "offline"
     return {
         "active": active,
-        "recommendations": "ease-als-ensemble (EASE + implicit ALS; engine=als: ALS alone)"
-        + (" + LLM re-ranking (engine=llm)" if active == "llm" else ""),
+        "recommendations": registry.engines_info(llm_configured=active == "llm"),
         "rating_prediction": "blend of biased MF and item-neighbourhood models"
         + (" + LLM explanation" if active == "llm" else ""),
         "semantic_search": EMBEDDING_MODEL_NAME,

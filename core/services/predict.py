@@ -95,7 +95,7 @@ async def predict_rating(app: MovieApp, user_id: int, movie_id: int) -> RatingPr
     await app.ready()
     await store.require_user(app.db, user_id)
     movie = await store.require_movie(app.db, movie_id)
-    model = app.predictor
+    model = app.rating_model
     rated = await user_history(app.db, user_id)
     parts = _breakdown(model, user_id, movie_id)
     evidence = await _evidence(app, model, user_id, movie_id, rated)

@@ -266,10 +266,10 @@ def test_bytes_round_trip_gives_identical_answers(model: AlsRecommender) -> None
 def test_from_bytes_rejects_garbage_and_foreign_blobs() -> None:
     with pytest.raises(ValueError):
         AlsRecommender.from_bytes(b"not an npz")
-    from core.models.biased_mf import RatingPredictor
+    from core.models.biased_mf import BiasedMF
 
     users, movies, ratings = _checkerboard()
-    foreign = RatingPredictor.train(users, movies, ratings).to_bytes()
+    foreign = BiasedMF.train(users, movies, ratings).to_bytes()
     with pytest.raises(ValueError):
         AlsRecommender.from_bytes(foreign)
 

@@ -11,11 +11,11 @@ import pytest
 from core.data import sqlite
 from core.data.build import build_from_dataset
 from core.models.als import AlsParams
-from core.models.biased_mf import PredictorParams
+from core.models.biased_mf import BiasedMFParams
 from core.search.embedder import Embedder
 from tests.synthetic import SPACE_IDS, make_dataset
 
-FAST = {"als_params": AlsParams(factors=4, iterations=5), "predictor_params": PredictorParams(factors=2, epochs=3)}
+FAST = {"als_params": AlsParams(factors=4, iterations=5), "predictor_params": BiasedMFParams(factors=2, epochs=3)}
 
 
 class CountingEmbedder(Embedder):

@@ -10,9 +10,9 @@ import pytest
 
 from core.data.build import BuildReport, build_from_dataset
 from core.models.als import AlsParams
-from core.models.biased_mf import PredictorParams
+from core.models.biased_mf import BiasedMFParams
 from core.models.ease import EaseRecommender
-from core.models.ensemble import EnsembleParams
+from core.models.ensemble import EnsembleParams, EnsembleRecommender
 from core.runtime import MovieApp
 from core.schemas import Recommendations
 from core.search.embedder import Embedder
@@ -25,8 +25,8 @@ def test_the_build_trains_ease_and_the_ensemble(synthetic_build: BuildReport) ->
 
 async def test_the_app_loads_the_ensemble_and_it_recommends(movie_app: MovieApp) -> None:
     await movie_app.ready()
-    ensemble = movie_app.ensemble
-    assert ensemble is not None and ensemble.als is movie_app.als
+    ensemble = movie_app.top_n_model("ease-als-ensemble")
+    assert isinstance(ensemble, EnsembleRecommender) and ensemble.als is movie_app.top_n_model("als")
     assert isinstance(ensemble.ease, EaseRecommender) and ensemble.params == EnsembleParams()
     picks = ensemble.recommend_for_user(SPACE_FANS[0], 3)
     assert len(picks) == 3 and {m for m, _ in picks} <= set(SPACE_IDS)
@@ -44,7 +44,7 @@ async def test_a_database_built_before_the_ensemble_answers_with_als_and_says_so
     app, result = await _recommend_after(
         synthetic_db, tmp_path, embedder, "DELETE FROM model_blobs WHERE name IN ('ease', 'ensemble')"
     )
-    assert app.ensemble is None
+    assert app.top_n_model("ease-als-ensemble") is None
     assert result.engine == "als" and any("predates" in note for note in result.notes)
     assert {r.movie_id for r in result.recommendations} <= set(SPACE_IDS)
 
@@ -60,7 +60,7 @@ async def test_an_ease_blob_of_an_older_format_falls_back_to_als_and_says_how_to
     app, result = await _recommend_after(
         synthetic_db, tmp_path, embedder, "UPDATE model_blobs SET data = ? WHERE name = 'ease'", (old_blob,)
     )
-    assert app.ensemble is None
+    assert app.top_n_model("ease-als-ensemble") is None
     assert result.engine == "als" and any("movie-mcp build" in note for note in result.notes)
 
 
@@ -86,7 +86,7 @@ def _rebuild_copy(synthetic_db: Path, tmp_path: Path, embedder: Embedder) -> Bui
         make_dataset(),
         embedder=embedder,
         als_params=AlsParams(factors=8, regularization=1.0, alpha=1.0, iterations=30),
-        predictor_params=PredictorParams(factors=4, reg_factors=0.1, epochs=20),
+        predictor_params=BiasedMFParams(factors=4, reg_factors=0.1, epochs=20),
     )
 
 

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from core.evaluation import rating
 from core.evaluation.base import EvalContext
-from core.models.biased_mf import PredictorParams, RatingPredictor
+from core.models.biased_mf import BiasedMF, BiasedMFParams
 from core.models.blended_rating import ENGINE, BlendedPredictor, BlendParams, load_rating_model
 from core.models.common import build_rating_matrix
 from core.models.neighbors import (
@@ -34,7 +34,7 @@ MU = 3.5
 NOISE = 0.1
 # Clean low-rank data wants far less regularisation than sparse, noisy MovieLens.
 PARAMS = BlendParams(
-    mf=PredictorParams(factors=5, reg_factors=0.1, epochs=20),
+    mf=BiasedMFParams(factors=5, reg_factors=0.1, epochs=20),
     neighborhood=NeighborhoodParams(max_neighbors=30, reg_weights=1.0),
 )
 
@@ -201,7 +201,7 @@ def test_neighborhood_model_is_the_exact_ridge_solution() -> None:
 def test_blend_beats_its_components_and_the_baselines(model: BlendedPredictor, split: dict[str, np.ndarray]) -> None:
     truth = split["test_r"]
     blend = _rmse(model.predict_pairs(split["test_u"], split["test_m"]), truth)
-    mf = RatingPredictor.train(split["train_u"], split["train_m"], split["train_r"], PARAMS.mf)
+    mf = BiasedMF.train(split["train_u"], split["train_m"], split["train_r"], PARAMS.mf)
     pairs = zip(split["test_u"], split["test_m"], strict=True)
     mf_rmse = _rmse(np.array([mf.predict(int(u), int(m)) for u, m in pairs]), truth)
     global_rmse = float(np.sqrt(np.mean((truth - split["train_r"].mean()) ** 2)))
@@ -267,8 +267,8 @@ def test_bytes_round_trip_is_identical(model: BlendedPredictor, split: dict[str,
 
 
 def test_load_rating_model_reads_an_older_mf_blob_and_rejects_garbage(split: dict[str, np.ndarray]) -> None:
-    mf = RatingPredictor.train(split["train_u"][:2000], split["train_m"][:2000], split["train_r"][:2000])
-    assert isinstance(load_rating_model(mf.to_bytes()), RatingPredictor)
+    mf = BiasedMF.train(split["train_u"][:2000], split["train_m"][:2000], split["train_r"][:2000])
+    assert isinstance(load_rating_model(mf.to_bytes()), BiasedMF)
     with pytest.raises(ValueError):
         load_rating_model(b"\x00garbage")
     with pytest.raises(ValueError):

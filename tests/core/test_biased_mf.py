@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from core.models.biased_mf import PredictorParams, RatingPredictor
+from core.models.biased_mf import BiasedMF, BiasedMFParams
 from core.models.common import IdIndex
 
 N_USERS, N_ITEMS, RANK = 300, 200, 3
 MU = 3.5
 NOISE = 0.1
 # The real-data defaults regularise hard (tuned for sparse, noisy MovieLens); this clean data needs less.
-PARAMS = PredictorParams(factors=5, reg_factors=0.1, epochs=20)
+PARAMS = BiasedMFParams(factors=5, reg_factors=0.1, epochs=20)
 
 
 def _truth() -> dict[str, np.ndarray]:
@@ -51,24 +51,24 @@ def split() -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def model(split: dict[str, np.ndarray]) -> RatingPredictor:
-    return RatingPredictor.train(split["train_u"], split["train_m"], split["train_r"], PARAMS)
+def model(split: dict[str, np.ndarray]) -> BiasedMF:
+    return BiasedMF.train(split["train_u"], split["train_m"], split["train_r"], PARAMS)
 
 
-def _rmse(model: RatingPredictor, users: np.ndarray, movies: np.ndarray, ratings: np.ndarray) -> float:
+def _rmse(model: BiasedMF, users: np.ndarray, movies: np.ndarray, ratings: np.ndarray) -> float:
     pred = np.array([model.predict_clamped(int(u), int(m)) for u, m in zip(users, movies, strict=True)])
     return float(np.sqrt(np.mean((pred - ratings) ** 2)))
 
 
-def _handmade() -> RatingPredictor:
+def _handmade() -> BiasedMF:
     """A 2-user × 4-movie predictor with hand-set parameters, for exact expectations."""
     users = IdIndex.from_ids(np.array([1, 2]))
     movies = IdIndex.from_ids(np.array([10, 20, 30, 40]))
     q = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.0]])
     p = np.array([[1.0, 0.0], [-1.0, 0.0]])
     ratings = sp.csr_matrix(np.array([[5.0, 4.0, 3.0, 0.0], [1.0, 0.0, 2.0, 1.5]]))
-    return RatingPredictor(
-        PredictorParams(factors=2),
+    return BiasedMF(
+        BiasedMFParams(factors=2),
         global_mean=4.0,
         user_index=users,
         movie_index=movies,
@@ -83,11 +83,11 @@ def _handmade() -> RatingPredictor:
 # ----------------------------------------------------------------------------------- accuracy
 
 
-def test_held_out_rmse_is_far_below_the_baselines(model: RatingPredictor, split: dict[str, np.ndarray]) -> None:
+def test_held_out_rmse_is_far_below_the_baselines(model: BiasedMF, split: dict[str, np.ndarray]) -> None:
     test_r = split["test_r"]
     global_baseline = float(np.sqrt(np.mean((test_r - split["train_r"].mean()) ** 2)))
-    bias_only = RatingPredictor.train(
-        split["train_u"], split["train_m"], split["train_r"], PredictorParams(factors=0, epochs=1)
+    bias_only = BiasedMF.train(
+        split["train_u"], split["train_m"], split["train_r"], BiasedMFParams(factors=0, epochs=1)
     )
     bias_rmse = _rmse(bias_only, split["test_u"], split["test_m"], test_r)
     rmse = _rmse(model, split["test_u"], split["test_m"], test_r)
@@ -97,7 +97,7 @@ def test_held_out_rmse_is_far_below_the_baselines(model: RatingPredictor, split:
     assert rmse < 3 * NOISE
 
 
-def test_learned_biases_track_the_true_ones(model: RatingPredictor) -> None:
+def test_learned_biases_track_the_true_ones(model: BiasedMF) -> None:
     truth = _truth()
     learned_bi = np.array([model.predict(999_999, 10_000 + i) - model.global_mean for i in range(N_ITEMS)])
     assert np.corrcoef(learned_bi, truth["bi"])[0, 1] > 0.9
@@ -106,16 +106,16 @@ def test_learned_biases_track_the_true_ones(model: RatingPredictor) -> None:
 
 def test_training_is_deterministic(split: dict[str, np.ndarray]) -> None:
     args = (split["train_u"][:3000], split["train_m"][:3000], split["train_r"][:3000], PARAMS)
-    assert RatingPredictor.train(*args).to_bytes() == RatingPredictor.train(*args).to_bytes()
+    assert BiasedMF.train(*args).to_bytes() == BiasedMF.train(*args).to_bytes()
 
 
 def test_train_rejects_bad_input() -> None:
     with pytest.raises(ValueError):
-        RatingPredictor.train(np.array([1, 2]), np.array([1, 2]), np.array([4.0]))
+        BiasedMF.train(np.array([1, 2]), np.array([1, 2]), np.array([4.0]))
     with pytest.raises(ValueError):
-        RatingPredictor.train(np.array([1]), np.array([1]), np.array([-1.0]))
+        BiasedMF.train(np.array([1]), np.array([1]), np.array([-1.0]))
     with pytest.raises(ValueError):
-        PredictorParams(epochs=0)
+        BiasedMFParams(epochs=0)
 
 
 # --------------------------------------------------------------------------------- predictions
@@ -134,13 +134,13 @@ def test_predictions_are_clamped_to_the_star_scale() -> None:
     assert m.predict(1, 10) > 5.0 and m.predict_clamped(1, 10) == 5.0
     assert m.predict(2, 10) == pytest.approx(2.25) and m.predict_clamped(2, 10) == pytest.approx(2.25)
     assert m.predict(2, 30) == pytest.approx(2.5)
-    low = RatingPredictor(
+    low = BiasedMF(
         m.params, 1.0, m._users, m._movies, m._p, m._q, np.array([0.0, -1.0]), np.array([0.0, 0, 0, -1.0]), m._ratings
     )
     assert low.predict(2, 40) < 0.5 and low.predict_clamped(2, 40) == 0.5
 
 
-def test_clamped_predictions_of_a_trained_model_stay_in_range(model: RatingPredictor) -> None:
+def test_clamped_predictions_of_a_trained_model_stay_in_range(model: BiasedMF) -> None:
     values = [model.predict_clamped(u, 10_000 + i) for u in range(1, 40) for i in range(N_ITEMS)]
     assert min(values) >= 0.5 and max(values) <= 5.0
 
@@ -156,7 +156,7 @@ def test_unknown_user_or_movie_fall_back_to_biases() -> None:
 def test_fold_in_beats_the_item_bias_fallback_for_an_unseen_user(split: dict[str, np.ndarray]) -> None:
     # Train without user 1, then predict half of their ratings from the other half.
     mask = split["train_u"] != 1
-    m = RatingPredictor.train(split["train_u"][mask], split["train_m"][mask], split["train_r"][mask], PARAMS)
+    m = BiasedMF.train(split["train_u"][mask], split["train_m"][mask], split["train_r"][mask], PARAMS)
     assert not m.has_user(1)
     movies, ratings = split["train_m"][~mask], split["train_r"][~mask]
     half = len(movies) // 2
@@ -179,7 +179,7 @@ def test_counts_and_confidence_grow_with_the_number_of_ratings() -> None:
     assert m.confidence(1, 10) == pytest.approx(3 / 13 * 2 / 12)
 
 
-def test_confidence_is_monotone_in_counts_on_trained_data(model: RatingPredictor) -> None:
+def test_confidence_is_monotone_in_counts_on_trained_data(model: BiasedMF) -> None:
     users = sorted(range(1, N_USERS + 1), key=model.n_ratings_of_user)
     few, many = users[0], users[-1]
     assert model.n_ratings_of_user(few) < model.n_ratings_of_user(many)
@@ -211,7 +211,7 @@ def test_evidence_defaults_to_training_ratings_and_handles_unknowns() -> None:
     assert m.similar_rated_by_user(9, 10) == []
 
 
-def test_evidence_on_trained_data_comes_from_the_users_ratings(model: RatingPredictor) -> None:
+def test_evidence_on_trained_data_comes_from_the_users_ratings(model: BiasedMF) -> None:
     user = 5
     rated = model.user_ratings(user)
     assert rated
@@ -226,8 +226,8 @@ def test_evidence_on_trained_data_comes_from_the_users_ratings(model: RatingPred
 # ---------------------------------------------------------------------------------- persistence
 
 
-def test_bytes_round_trip_is_identical(model: RatingPredictor) -> None:
-    again = RatingPredictor.from_bytes(model.to_bytes())
+def test_bytes_round_trip_is_identical(model: BiasedMF) -> None:
+    again = BiasedMF.from_bytes(model.to_bytes())
     assert again.params == model.params
     assert again.global_mean == model.global_mean
     movies = np.array([10_000 + i for i in range(N_ITEMS)] + [5])
@@ -240,7 +240,7 @@ def test_bytes_round_trip_is_identical(model: RatingPredictor) -> None:
 
 def test_from_bytes_rejects_garbage() -> None:
     with pytest.raises(ValueError):
-        RatingPredictor.from_bytes(b"\x00garbage")
+        BiasedMF.from_bytes(b"\x00garbage")
 
 
 # --------------------------------------------------------------------- matrix fit and fold-in
@@ -250,22 +250,19 @@ def test_fit_matrix_equals_train_and_allows_empty_rows(split: dict[str, np.ndarr
     from core.models.common import build_rating_matrix
 
     users, movies, matrix = build_rating_matrix(split["train_u"], split["train_m"], split["train_r"])
-    direct = RatingPredictor.fit_matrix(matrix, users, movies, PARAMS)
-    assert (
-        direct.to_bytes()
-        == RatingPredictor.train(split["train_u"], split["train_m"], split["train_r"], PARAMS).to_bytes()
-    )
+    direct = BiasedMF.fit_matrix(matrix, users, movies, PARAMS)
+    assert direct.to_bytes() == BiasedMF.train(split["train_u"], split["train_m"], split["train_r"], PARAMS).to_bytes()
     # Dropping one user's and one movie's ratings keeps the indices; their factors and biases stay 0.
     dense = matrix.toarray()
     dense[0, :] = 0.0
     dense[:, 0] = 0.0
     holed = sp.csr_matrix(dense.astype(np.float32))
-    m = RatingPredictor.fit_matrix(holed, users, movies, PARAMS)
+    m = BiasedMF.fit_matrix(holed, users, movies, PARAMS)
     assert np.all(m._p[0] == 0.0) and m._bu[0] == 0.0 and np.all(m._q[0] == 0.0)
     assert m.n_users == len(users) and np.isfinite(m._train_rmse())
 
 
-def test_fold_in_is_what_predict_from_ratings_uses(model: RatingPredictor) -> None:
+def test_fold_in_is_what_predict_from_ratings_uses(model: BiasedMF) -> None:
     rated = model.user_ratings(3)
     idx = model._movies.indices_of(np.array(list(rated)))
     p, bu = model.fold_in(idx, np.array(list(rated.values())))

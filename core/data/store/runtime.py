@@ -1,0 +1,45 @@
+"""What the running application reads once at start: the build's metadata, the user id range and the
+model blobs, and the schema migrations it applies to a database built by an older release."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from core.data.store import fetch_all, fetch_one
+
+BUSY_TIMEOUT_MS = 5000  # a reader waits this long for the build or an enrichment to finish writing
+
+
+async def set_busy_timeout(db: aiosqlite.Connection, milliseconds: int = BUSY_TIMEOUT_MS) -> None:
+    """Wait up to `milliseconds` for a lock instead of failing at once."""
+    await db.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")  # PRAGMA takes no parameters
+
+
+async def read_meta(db: aiosqlite.Connection) -> dict[str, str]:
+    """The build's key/value metadata (schema version, source, global mean, …)."""
+    return {row[0]: row[1] for row in await fetch_all(db, "SELECT key, value FROM meta")}
+
+
+async def user_id_range(db: aiosqlite.Connection) -> tuple[int, int]:
+    """(lowest, highest) user id with ratings; (0, 0) for a database without users."""
+    row = await fetch_one(db, "SELECT min(user_id), max(user_id) FROM users")
+    return (int(row[0] or 0), int(row[1] or 0)) if row is not None else (0, 0)
+
+
+async def model_blobs(db: aiosqlite.Connection) -> dict[str, bytes]:
+    """Every stored model as {blob name: npz bytes}."""
+    return {row[0]: row[1] for row in await fetch_all(db, "SELECT name, data FROM model_blobs")}
+
+
+async def migrate(db: aiosqlite.Connection, statements: Sequence[str], schema_version: int) -> None:
+    """Run `statements` and record `schema_version`, in one transaction (rolled back on any failure)."""
+    try:
+        for statement in statements:
+            await db.execute(statement)
+        await db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(schema_version),))
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise

@@ -1,0 +1,71 @@
+"""Recommendations as a short pipeline of named stages: parse the request, resolve the seeds (a known
+user or liked movies), the candidates the filters allow, rank with the engine's model, optionally
+re-rank (semantic blend or LLM), explain, present. Which engines exist, and which model each ranks
+with, is `core.models.registry`'s table; each stage is a module of this package."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from core.enrichment.service import ProgressCallback
+from core.models.registry import DEFAULT_ENGINE, EngineName
+from core.runtime import MovieApp
+from core.schemas import Recommendations
+from core.services.recommend.candidates import allowed_movies
+from core.services.recommend.explain import explain_picks
+from core.services.recommend.present import present
+from core.services.recommend.rank import choose_model, rank
+from core.services.recommend.request import parse_request
+from core.services.recommend.rerank import choose_rerank, pool_size, rerank
+from core.services.recommend.seeds import require_one_seed, resolve_seeds
+
+__all__ = ["get_movie_recommendations"]
+
+STEPS = 4  # progress: ranked, (asking the LLM), explaining, done
+
+
+async def get_movie_recommendations(
+    app: MovieApp,
+    user_id: int | None = None,
+    liked_movies: list[int | str] | None = None,
+    n: int = 10,
+    engine: EngineName = DEFAULT_ENGINE,
+    query: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> Recommendations:
+    """Top-n movies for a known user or for a list of liked movies, never ones already rated.
+
+    `progress(step, 4, message)` is awaited after each stage, so a client sees the LLM re-ranking coming.
+    """
+    step = _stepper(progress)
+    await app.ready()
+    require_one_seed(user_id, liked_movies)
+    request = await parse_request(app, query)
+    served, model, model_notes = choose_model(app, engine)
+    seeds = await resolve_seeds(app, model, user_id, liked_movies)
+    allowed, candidate_notes = await allowed_movies(app, request)
+    mode, mode_notes = choose_rerank(app, engine, served, request)
+    notes = [*request.notes, *candidate_notes, *model_notes, *mode_notes]
+
+    ranked = await rank(model, seeds, allowed, pool_size(n, mode), n, final=mode is None)
+    await step(1, f"{len(ranked.picks)} candidates from collaborative filtering ({served.name})")
+    reranked = await rerank(app, mode, ranked.picks, seeds.rated, request, n, served.name, step)
+    notes += reranked.notes
+    picks = reranked.picks[:n]
+    await step(3, f"explaining {len(picks)} picks")
+    explanations = ranked.explanations
+    if explanations is None:
+        explanations = await explain_picks(model, seeds, picks)
+    answer = await present(app, picks, explanations, seeds, request, engine, reranked, notes)
+    await step(4, f"{len(answer.recommendations)} recommendations ({reranked.engine})")
+    return answer
+
+
+def _stepper(progress: ProgressCallback | None) -> Callable[[int, str], Awaitable[None]]:
+    """`progress` as step(done, message) over the pipeline's STEPS; a no-op without a callback."""
+
+    async def step(done: int, message: str) -> None:
+        if progress:
+            await progress(done, STEPS, message)
+
+    return step
