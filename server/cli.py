@@ -68,7 +68,8 @@ def _emit(result: Any) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from core.data.build import SOURCES, build_database
+    from core.data.build import build_database
+    from core.data.importers import SOURCES
     from core.errors import MovieMcpError
 
     source, directory = "default", None

