@@ -131,8 +131,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import InvalidInputError
 from core.search.filters import LIST_VOCABULARY, MAX_YEAR, MIN_YEAR, MovieFilters
+from core.search.parsing import negation
+from core.search.parsing.mending import WordMender, phrase_words
+from core.search.parsing.numbers import spell_digits
 
-OFFLINE_PARSER = "offline-parser-v1"
+OFFLINE_PARSER = "offline-parser-v2"
 MAX_QUERY_CHARS = 500
 SHORT_MAX_RUNTIME = 90
 LONG_MIN_RUNTIME = 150
@@ -255,8 +258,8 @@ _STOP_WORDS = frozenset(
         "category", "categories", "than", "then", "as", "like",
     }
 )  # fmt: skip
-_NEGATORS = frozenset({"not", "no", "nothing", "without", "except", "excluding", "exclude", "non", "never", "minus"})
-_NEGATION_FILLERS = frozenset({"a", "an", "any", "the", "too", "very", "so", "really", "overly"})
+_NEGATORS = negation.NEGATORS
+_NEGATION_FILLERS = negation.FILLERS
 # "like" starts a description ("movies like Alien") unless it is the verb ("I'd like comedies").
 _LIKE_AS_VERB_AFTER = frozenset(
     {
@@ -290,9 +293,14 @@ def _flex(phrase: str) -> str:
     return r"[\s-]*".join(re.escape(word) for word in re.split(r"[\s-]+", phrase.strip()))
 
 
+# Every phrase a rule lists, collected as the rules are built: the vocabulary typos are mended onto.
+_PHRASES: set[str] = set()
+
+
 def _alt(phrases: Iterable[str]) -> str:
     """Alternation of phrases, longest first so regex order does not cut a phrase short."""
     ordered = sorted(set(phrases), key=lambda p: (-len(p), p))
+    _PHRASES.update(ordered)
     return "(?:" + "|".join(_flex(p) for p in ordered) + ")"
 
 
@@ -405,7 +413,7 @@ def _words_rule(phrases: Iterable[str], effect: Effect, *, strong: bool) -> None
 # ---- genres -------------------------------------------------------------------------------
 
 _GENRE_ITEM = _GENRE_ALT + r"(?:\s+(?:movies?|films?|flicks?))?"
-_NEGATION_ALT = r"(?:but\s+)?(?:not|no|nothing|without|except|excluding|exclude|non|never|minus)"
+_NEGATION_ALT = negation.NEGATION_ALT
 
 
 def _genres_in(text: str) -> list[str]:
@@ -1076,6 +1084,18 @@ _rule(
 # The parser
 # --------------------------------------------------------------------------------------------
 
+# Words the rules spell out in their patterns rather than in phrase lists.
+_PATTERN_WORDS = (
+    "kids", "children", "toddlers", "family", "families", "teens", "teenagers", "adults", "hours", "minutes",
+    "runtime", "length", "duration", "rated", "ratings", "rating", "stars", "million", "billion", "thousand",
+    "dollars", "sentiment", "ending", "endings", "mood", "atmosphere", "tone", "vibes", "budget", "budgets",
+    "revenue", "revenues", "office", "between", "onwards", "earlier", "later",
+)  # fmt: skip
+_MENDER = WordMender(
+    phrase_words(_PHRASES) | set(_PATTERN_WORDS) | set(_DECADE_WORDS) | {w for w in _STOP_WORDS if len(w) > 4}
+)
+_UNMENDABLE = _STOP_WORDS | _NEGATORS | _MENDER.vocabulary
+
 _CHAR_MAP = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 
@@ -1183,7 +1203,9 @@ class _Reader:
     pos: int = 0
     in_description: bool = False
     pending_negation: int | None = None  # offset of a negation word still looking for its target
+    negation_applied: bool = False  # the last phrase was negated, so "or"/"nor" carries the negation on
     previous_word: str = ""
+    mended: set[int] = field(default_factory=set)  # offsets already mended, so a word is mended once
 
     def read(self) -> None:
         """Consume the whole query, one rule match, separator or word at a time."""
@@ -1209,6 +1231,7 @@ class _Reader:
         if effect is None or not self.state.apply(effect, negated):
             self.state.unknown.append(_clean_phrase(self.text[start : match.end()]))
         self.pending_negation = None
+        self.negation_applied = negated
         self.previous_word = (re.findall(r"[\w']+", match.group()) or [""])[-1]
         self.pos = match.end()
 
@@ -1216,6 +1239,7 @@ class _Reader:
         """Punctuation ends a description and strands a pending negation."""
         self._end_description()
         self._flush_negation(self.pos)
+        self.negation_applied = False
         self.pos += 1
 
     def _word(self) -> None:
@@ -1236,12 +1260,37 @@ class _Reader:
         if marker is not None:
             self._start_description(marker)
             return
+        if self._mend(word_match):
+            return  # read again from the same place, now in the vocabulary's words
         self.pos = word_match.end()
         self._plain_word(word, word_match, original)
         self.previous_word = word
 
+    def _mend(self, word_match: re.Match[str]) -> bool:
+        """Rewrite an otherwise unknown word as the vocabulary word it is a form or typo of (see `mending`)."""
+        word, start, end = word_match.group(), word_match.start(), word_match.end()
+        if word in _UNMENDABLE or start in self.mended:
+            return False
+        if self.pending_negation is not None and word in _NEGATION_FILLERS:
+            return False
+        replacement = _MENDER.form(word)
+        if replacement is None:
+            following = _WORD_RE.match(self.lowered, end + 1) if self.lowered[end : end + 1] in " -" else None
+            joined = _MENDER.join(word, following.group()) if following is not None else None
+            if joined is not None and following is not None:
+                replacement, end = joined, following.end()
+        replacement = replacement or _MENDER.typo(word)
+        if replacement is None:
+            return False
+        self.mended.add(start)
+        self.text = self.text[:start] + replacement + self.text[end:]
+        self.lowered = self.lowered[:start] + replacement + self.lowered[end:]
+        return True
+
     def _plain_word(self, word: str, word_match: re.Match[str], original: str) -> None:
-        if word in _NEGATORS:
+        chained = self.negation_applied and word in negation.CHAIN
+        self.negation_applied = False
+        if word in _NEGATORS or chained:
             self._flush_negation(word_match.start())
             self.pending_negation = word_match.start()
         elif self.pending_negation is not None and word in _NEGATION_FILLERS:
@@ -1283,6 +1332,7 @@ def parse_query(text: str) -> ParsedQuery:
     Raises `InvalidInputError` for an empty or over-long query and for impossible filters.
     """
     _validate(text)
+    text = spell_digits(negation.rewrite_negations(text))
     reader = _Reader(text, _lower_same_length(text))
     reader.read()
     state = reader.state

@@ -83,7 +83,7 @@ def test_score_counts_exact_matches_and_involved_fields_only() -> None:
 def test_run_reports_the_offline_parser_and_an_unconfigured_llm() -> None:
     result = queries.run(EvalContext(db_path=Path("unused.db"), ratings=NO_RATINGS))
     offline, llm = result.table
-    assert offline["engine"] == "offline-parser-v1" and offline["exact_match"] >= 0.9
+    assert offline["engine"] == "offline-parser-v2" and offline["exact_match"] >= 0.9
     assert llm["status"] == "not configured" and llm["exact_match"] is None
     assert result.targets[0].met
 
