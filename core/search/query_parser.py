@@ -658,7 +658,7 @@ def _runtime_suffixed(match: re.Match[str], _state: _State) -> Effect:
     return _runtime_effect(kind, _duration_minutes(match.group("d")))
 
 
-@_rule(r"(?P<n>\d+(?:\.\d+)?)\s*\+\s*(?P<u>hours?|hrs?|h|minutes?|mins?)", strong=True)
+@_rule(r"(?P<n>\d+(?:\.\d+)?)\s*\+\s*(?P<u>hours?|hrs?|h|minutes?|mins?)(?:\s+(?:long|in\s+length))?", strong=True)
 def _runtime_plus(match: re.Match[str], _state: _State) -> Effect:
     return _runtime_effect("min", _duration_minutes(f"{match.group('n')} {match.group('u')}"))
 
@@ -674,12 +674,14 @@ def _runtime_range(match: re.Match[str], _state: _State) -> Effect:
 
 
 _RANGE_FIRST = r"(?P<a>\d+(?:\.\d+)?)\s*(?P<au>hours?|hrs?|minutes?|mins?)?"
+# "2 hours long": the trailing "long" belongs to the duration, it does not ask for a long film.
+_LONG_TAIL = r"(?:\s+(?:long|in\s+length))?"
 _rule(
-    _RUNTIME_KW + rf"?between\s+{_RANGE_FIRST}\s*(?:and|-|to)\s*(?P<b>{_DURATION})",
+    _RUNTIME_KW + rf"?between\s+{_RANGE_FIRST}\s*(?:and|-|to)\s*(?P<b>{_DURATION}){_LONG_TAIL}",
     strong=True,
 )(_runtime_range)
 _rule(
-    _RUNTIME_KW + rf"?(?:from\s+)?{_RANGE_FIRST}\s*(?:-|\sto\s)\s*(?P<b>{_DURATION})",
+    _RUNTIME_KW + rf"?(?:from\s+)?{_RANGE_FIRST}\s*(?:-|\sto\s)\s*(?P<b>{_DURATION}){_LONG_TAIL}",
     strong=True,
 )(_runtime_range)
 

@@ -8,7 +8,9 @@ changed. Three tries, in order:
 3. a light typo: the vocabulary words within an optimal-string-alignment distance (a transposition
    counts as one edit) of 1 for words of 5+ letters and 2 for 8+ letters, sharing the first letter;
    the mend is made only when exactly one word is nearest ("thriler" → "thriller", "comdies" →
-   "comedies"). Shorter words are never mended: too many real words are one letter apart.
+   "comedies"). Below 7 letters a substituted letter does not count as a typo (only a letter
+   dropped, doubled or swapped: "horor", "scarry"), because short real words are often one
+   substitution apart ("break" / "bleak"); words under 5 letters are never mended.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import re
 from collections.abc import Iterable
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 MIN_TYPO_LENGTH = 5
+SUBSTITUTION_LENGTH = 7
 TWO_EDITS_LENGTH = 8
 # (suffix, replacement) pairs tried on an unknown word; an undoubled consonant is tried after "ed"/"ing".
 _FORMS = (
@@ -75,6 +78,10 @@ class WordMender:
         found = process.extract(
             word, self._by_initial.get(word[0], []), scorer=OSA.distance, score_cutoff=limit, limit=None
         )
+        if not found:
+            return None
+        if len(word) < SUBSTITUTION_LENGTH:
+            found = [f for f in found if Indel.distance(word, f[0]) <= 1 or sorted(word) == sorted(f[0])]
         if not found:
             return None
         best = min(distance for _, distance, _ in found)
