@@ -225,7 +225,9 @@ def run(context: EvalContext) -> SectionResult:
             rows.append({"engine": f"llm:{settings.model}", "split": split, **score(cases, llm)})  # type: ignore[arg-type]
     else:
         total = sum(len(cases) for cases in splits.values())
-        rows.append({"engine": "llm", "split": "all", "queries": total, "exact_match": None, "status": "not configured"})
+        rows.append(
+            {"engine": "llm", "split": "all", "queries": total, "exact_match": None, "status": "not configured"}
+        )
         notes.append("LLM parser: not configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY to include it)")
     sizes = ", ".join(f"{split} {len(cases)}" for split, cases in splits.items())
     return SectionResult(
