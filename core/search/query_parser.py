@@ -1,4 +1,4 @@
-"""Offline natural-language → filters parser (engine ``offline-parser-v1``).
+"""Offline natural-language → filters parser (engine ``offline-parser-v2``).
 
 ``parse_query("90s comedies for kids under 100 minutes")`` returns a `ParsedQuery` whose
 `MovieFilters` say: genres [Comedy], years 1990–1999, audiences [kids, family], runtime ≤ 100.
@@ -8,13 +8,24 @@ model validates either, so both obey the same rules.
 How a query is read
 ===================
 
+Before reading, "w/o" becomes "without", "anything but"/"other than" become "not"
+(`core.search.parsing.negation`), and numbers in words become digits where a unit or a range makes
+them numbers: "ninety minutes", "two and a half hours", "twenty million dollars", "half a billion",
+"a quarter of a billion", "between ninety and 120 minutes" (`core.search.parsing.numbers`).
+
 The text is lower-cased and read left to right. At each word the longest phrase that a rule below
 recognises wins (ties go to the rule listed first). A word no rule takes is either a stop word
 (ignored: "show me", "movies", "films", "with", "and", "a", "the", "some", "good", "best", …),
-a negation ("not", "no", "nothing", "without", "except", "excluding", "non", "never", "minus"), the start of a
-description (below), or an *unknown term*: unknown terms are returned in
-``ParsedQuery.unknown_terms`` so the caller can tell the user what was not understood; they are
-never dropped silently.
+a negation (below), the start of a description (below), a word form or light typo of a vocabulary
+word, or an *unknown term*: unknown terms are returned in ``ParsedQuery.unknown_terms`` so the caller
+can tell the user what was not understood; they are never dropped silently.
+
+Word forms and typos (`core.search.parsing.mending`): a word that would be unknown is rewritten as
+the vocabulary word it is a form of ("flopped" → flop, "animes", "suspenseful", "documentarys",
+"light-hearted", "light hearted") or a light typo of, by edit distance ("comdies", "thriler",
+"horor", "westrens"); the vocabulary is every word of every phrase the rules below list. Known
+words, words inside a description and words under five letters are never rewritten, and a word
+equally near two vocabulary words is reported, not guessed.
 
 Descriptions: "about", "where", "featuring", "starring", "involving", "whose", "in which",
 "set in", "based on", "inspired by", "similar to", and "like" (unless it is the verb: after "I",
@@ -52,12 +63,18 @@ Excluded genres: a negation directly before a genre, optionally with "a/any/the"
 "no horror or thrillers" → exclude_genres. "and" ends the chain ("no horror and comedies" excludes
 Horror only and asks for Comedy).
 
-Other negations: before a tier, sentiment or audience phrase the negation selects the other
-values ("not for kids" → [teens, adults], "not dark" → [positive, neutral, mixed],
-"not blockbusters" → revenue [low, medium, high]). Before a year, runtime, money or rating phrase,
-or before nothing the parser knows, it cannot be expressed as a filter and the whole phrase
-("not too long") is reported as an unknown term. A negation survives only the fillers "a", "an",
-"any", "the", "too", "very", "so", "really", "overly".
+Negations: "not", "no", "nothing", "without", "except", "excluding", "non", "never", "minus",
+"neither", "nor", "hate", "avoid", "skip" and the contractions "isn't", "aren't", "wasn't", "weren't",
+"don't", "doesn't", "didn't", "won't", "can't" (with or without the apostrophe). A negation applies
+to the next phrase a rule recognises, across fillers ("a", "any", "too", "very", "super", "that",
+"into", "want", "have", "anything", …: "don't want anything scary", "doesn't have a sad ending");
+once applied, "or"/"nor" carry it to the next phrase ("not dark or depressing"). Any other word,
+"and", "but" or punctuation ends it. Before a genre it excludes the genre ("aren't animated").
+Before a tier, sentiment or audience phrase it selects the other values ("not for kids" →
+[teens, adults], "isn't too sad" → [positive, neutral, mixed], "not blockbusters" → revenue
+[low, medium, high]). Before a year, runtime, money or rating phrase, or before nothing the parser
+knows, it cannot be expressed as a filter and the whole phrase ("not too long") is reported as an
+unknown term: a negation is never dropped and never turned into a wanted filter.
 
 Years (1870–2100): "1999", "in 1999", "from 1999", "released in 1999", "1999 movies" → exactly 1999;
 "after 2000"/"post-2000"/"newer than 2000" → min 2001; "since 2000", "2000 onwards", "2000+",
@@ -75,7 +92,8 @@ offline and come back as unknown terms.
 Runtime (minutes): "under/less than/shorter than/at most/up to/within 100 minutes" → max 100;
 "over/more than/longer than/at least 150 min" → min 150; "less than 2 hours" → max 120,
 "1.5 hours", "an hour and a half", "2h 30m", "90-minute"; "100 minutes or less", "2+ hours",
-"2 hours or more"; "between 90 and 120 minutes", "90-120 minutes" → range; "around 2 hours" or a
+"2 hours or more"; "between 90 and 120 minutes", "90-120 minutes", "between 2 and 3 hours long" →
+range (a "long" after a duration belongs to it, it does not ask for a long film); "around 2 hours" or a
 bare "2 hours" → 105–135 (±15 min); "short" → max 90; "long"/"lengthy" → min 150.
 
 Money (US dollars): amounts need a "$", a unit (k/thousand, m/mm/mil/million, b/bn/billion) or
