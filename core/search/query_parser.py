@@ -1,4 +1,4 @@
-"""Offline natural-language → filters parser (engine ``offline-parser-v1``).
+"""Offline natural-language → filters parser (engine ``offline-parser-v2``).
 
 ``parse_query("90s comedies for kids under 100 minutes")`` returns a `ParsedQuery` whose
 `MovieFilters` say: genres [Comedy], years 1990–1999, audiences [kids, family], runtime ≤ 100.
@@ -8,13 +8,24 @@ model validates either, so both obey the same rules.
 How a query is read
 ===================
 
+Before reading, "w/o" becomes "without", "anything but"/"other than" become "not"
+(`core.search.parsing.negation`), and numbers in words become digits where a unit or a range makes
+them numbers: "ninety minutes", "two and a half hours", "twenty million dollars", "half a billion",
+"a quarter of a billion", "between ninety and 120 minutes" (`core.search.parsing.numbers`).
+
 The text is lower-cased and read left to right. At each word the longest phrase that a rule below
 recognises wins (ties go to the rule listed first). A word no rule takes is either a stop word
 (ignored: "show me", "movies", "films", "with", "and", "a", "the", "some", "good", "best", …),
-a negation ("not", "no", "nothing", "without", "except", "excluding", "non", "never", "minus"), the start of a
-description (below), or an *unknown term*: unknown terms are returned in
-``ParsedQuery.unknown_terms`` so the caller can tell the user what was not understood; they are
-never dropped silently.
+a negation (below), the start of a description (below), a word form or light typo of a vocabulary
+word, or an *unknown term*: unknown terms are returned in ``ParsedQuery.unknown_terms`` so the caller
+can tell the user what was not understood; they are never dropped silently.
+
+Word forms and typos (`core.search.parsing.mending`): a word that would be unknown is rewritten as
+the vocabulary word it is a form of ("flopped" → flop, "animes", "suspenseful", "documentarys",
+"light-hearted", "light hearted") or a light typo of, by edit distance ("comdies", "thriler",
+"horor", "westrens"); the vocabulary is every word of every phrase the rules below list. Known
+words, words inside a description and words under five letters are never rewritten, and a word
+equally near two vocabulary words is reported, not guessed.
 
 Descriptions: "about", "where", "featuring", "starring", "involving", "whose", "in which",
 "set in", "based on", "inspired by", "similar to", and "like" (unless it is the verb: after "I",
@@ -52,12 +63,18 @@ Excluded genres: a negation directly before a genre, optionally with "a/any/the"
 "no horror or thrillers" → exclude_genres. "and" ends the chain ("no horror and comedies" excludes
 Horror only and asks for Comedy).
 
-Other negations: before a tier, sentiment or audience phrase the negation selects the other
-values ("not for kids" → [teens, adults], "not dark" → [positive, neutral, mixed],
-"not blockbusters" → revenue [low, medium, high]). Before a year, runtime, money or rating phrase,
-or before nothing the parser knows, it cannot be expressed as a filter and the whole phrase
-("not too long") is reported as an unknown term. A negation survives only the fillers "a", "an",
-"any", "the", "too", "very", "so", "really", "overly".
+Negations: "not", "no", "nothing", "without", "except", "excluding", "non", "never", "minus",
+"neither", "nor", "hate", "avoid", "skip" and the contractions "isn't", "aren't", "wasn't", "weren't",
+"don't", "doesn't", "didn't", "won't", "can't" (with or without the apostrophe). A negation applies
+to the next phrase a rule recognises, across fillers ("a", "any", "too", "very", "super", "that",
+"into", "want", "have", "anything", …: "don't want anything scary", "doesn't have a sad ending");
+once applied, "or"/"nor" carry it to the next phrase ("not dark or depressing"). Any other word,
+"and", "but" or punctuation ends it. Before a genre it excludes the genre ("aren't animated").
+Before a tier, sentiment or audience phrase it selects the other values ("not for kids" →
+[teens, adults], "isn't too sad" → [positive, neutral, mixed], "not blockbusters" → revenue
+[low, medium, high]). Before a year, runtime, money or rating phrase, or before nothing the parser
+knows, it cannot be expressed as a filter and the whole phrase ("not too long") is reported as an
+unknown term: a negation is never dropped and never turned into a wanted filter.
 
 Years (1870–2100): "1999", "in 1999", "from 1999", "released in 1999", "1999 movies" → exactly 1999;
 "after 2000"/"post-2000"/"newer than 2000" → min 2001; "since 2000", "2000 onwards", "2000+",
@@ -75,7 +92,8 @@ offline and come back as unknown terms.
 Runtime (minutes): "under/less than/shorter than/at most/up to/within 100 minutes" → max 100;
 "over/more than/longer than/at least 150 min" → min 150; "less than 2 hours" → max 120,
 "1.5 hours", "an hour and a half", "2h 30m", "90-minute"; "100 minutes or less", "2+ hours",
-"2 hours or more"; "between 90 and 120 minutes", "90-120 minutes" → range; "around 2 hours" or a
+"2 hours or more"; "between 90 and 120 minutes", "90-120 minutes", "between 2 and 3 hours long" →
+range (a "long" after a duration belongs to it, it does not ask for a long film); "around 2 hours" or a
 bare "2 hours" → 105–135 (±15 min); "short" → max 90; "long"/"lengthy" → min 150.
 
 Money (US dollars): amounts need a "$", a unit (k/thousand, m/mm/mil/million, b/bn/billion) or
@@ -131,8 +149,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import InvalidInputError
 from core.search.filters import LIST_VOCABULARY, MAX_YEAR, MIN_YEAR, MovieFilters
+from core.search.parsing import negation
+from core.search.parsing.mending import WordMender, phrase_words
+from core.search.parsing.numbers import spell_digits
 
-OFFLINE_PARSER = "offline-parser-v1"
+OFFLINE_PARSER = "offline-parser-v2"
 MAX_QUERY_CHARS = 500
 SHORT_MAX_RUNTIME = 90
 LONG_MIN_RUNTIME = 150
@@ -255,8 +276,8 @@ _STOP_WORDS = frozenset(
         "category", "categories", "than", "then", "as", "like",
     }
 )  # fmt: skip
-_NEGATORS = frozenset({"not", "no", "nothing", "without", "except", "excluding", "exclude", "non", "never", "minus"})
-_NEGATION_FILLERS = frozenset({"a", "an", "any", "the", "too", "very", "so", "really", "overly"})
+_NEGATORS = negation.NEGATORS
+_NEGATION_FILLERS = negation.FILLERS
 # "like" starts a description ("movies like Alien") unless it is the verb ("I'd like comedies").
 _LIKE_AS_VERB_AFTER = frozenset(
     {
@@ -290,9 +311,14 @@ def _flex(phrase: str) -> str:
     return r"[\s-]*".join(re.escape(word) for word in re.split(r"[\s-]+", phrase.strip()))
 
 
+# Every phrase a rule lists, collected as the rules are built: the vocabulary typos are mended onto.
+_PHRASES: set[str] = set()
+
+
 def _alt(phrases: Iterable[str]) -> str:
     """Alternation of phrases, longest first so regex order does not cut a phrase short."""
     ordered = sorted(set(phrases), key=lambda p: (-len(p), p))
+    _PHRASES.update(ordered)
     return "(?:" + "|".join(_flex(p) for p in ordered) + ")"
 
 
@@ -405,7 +431,7 @@ def _words_rule(phrases: Iterable[str], effect: Effect, *, strong: bool) -> None
 # ---- genres -------------------------------------------------------------------------------
 
 _GENRE_ITEM = _GENRE_ALT + r"(?:\s+(?:movies?|films?|flicks?))?"
-_NEGATION_ALT = r"(?:but\s+)?(?:not|no|nothing|without|except|excluding|exclude|non|never|minus)"
+_NEGATION_ALT = negation.NEGATION_ALT
 
 
 def _genres_in(text: str) -> list[str]:
@@ -650,7 +676,7 @@ def _runtime_suffixed(match: re.Match[str], _state: _State) -> Effect:
     return _runtime_effect(kind, _duration_minutes(match.group("d")))
 
 
-@_rule(r"(?P<n>\d+(?:\.\d+)?)\s*\+\s*(?P<u>hours?|hrs?|h|minutes?|mins?)", strong=True)
+@_rule(r"(?P<n>\d+(?:\.\d+)?)\s*\+\s*(?P<u>hours?|hrs?|h|minutes?|mins?)(?:\s+(?:long|in\s+length))?", strong=True)
 def _runtime_plus(match: re.Match[str], _state: _State) -> Effect:
     return _runtime_effect("min", _duration_minutes(f"{match.group('n')} {match.group('u')}"))
 
@@ -666,12 +692,14 @@ def _runtime_range(match: re.Match[str], _state: _State) -> Effect:
 
 
 _RANGE_FIRST = r"(?P<a>\d+(?:\.\d+)?)\s*(?P<au>hours?|hrs?|minutes?|mins?)?"
+# "2 hours long": the trailing "long" belongs to the duration, it does not ask for a long film.
+_LONG_TAIL = r"(?:\s+(?:long|in\s+length))?"
 _rule(
-    _RUNTIME_KW + rf"?between\s+{_RANGE_FIRST}\s*(?:and|-|to)\s*(?P<b>{_DURATION})",
+    _RUNTIME_KW + rf"?between\s+{_RANGE_FIRST}\s*(?:and|-|to)\s*(?P<b>{_DURATION}){_LONG_TAIL}",
     strong=True,
 )(_runtime_range)
 _rule(
-    _RUNTIME_KW + rf"?(?:from\s+)?{_RANGE_FIRST}\s*(?:-|\sto\s)\s*(?P<b>{_DURATION})",
+    _RUNTIME_KW + rf"?(?:from\s+)?{_RANGE_FIRST}\s*(?:-|\sto\s)\s*(?P<b>{_DURATION}){_LONG_TAIL}",
     strong=True,
 )(_runtime_range)
 
@@ -1076,6 +1104,18 @@ _rule(
 # The parser
 # --------------------------------------------------------------------------------------------
 
+# Words the rules spell out in their patterns rather than in phrase lists.
+_PATTERN_WORDS = (
+    "kids", "children", "toddlers", "family", "families", "teens", "teenagers", "adults", "hours", "minutes",
+    "runtime", "length", "duration", "rated", "ratings", "rating", "stars", "million", "billion", "thousand",
+    "dollars", "sentiment", "ending", "endings", "mood", "atmosphere", "tone", "vibes", "budget", "budgets",
+    "revenue", "revenues", "office", "between", "onwards", "earlier", "later",
+)  # fmt: skip
+_MENDER = WordMender(
+    phrase_words(_PHRASES) | set(_PATTERN_WORDS) | set(_DECADE_WORDS) | {w for w in _STOP_WORDS if len(w) > 4}
+)
+_UNMENDABLE = _STOP_WORDS | _NEGATORS | _MENDER.vocabulary
+
 _CHAR_MAP = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 
@@ -1183,7 +1223,9 @@ class _Reader:
     pos: int = 0
     in_description: bool = False
     pending_negation: int | None = None  # offset of a negation word still looking for its target
+    negation_applied: bool = False  # the last phrase was negated, so "or"/"nor" carries the negation on
     previous_word: str = ""
+    mended: set[int] = field(default_factory=set)  # offsets already mended, so a word is mended once
 
     def read(self) -> None:
         """Consume the whole query, one rule match, separator or word at a time."""
@@ -1209,6 +1251,7 @@ class _Reader:
         if effect is None or not self.state.apply(effect, negated):
             self.state.unknown.append(_clean_phrase(self.text[start : match.end()]))
         self.pending_negation = None
+        self.negation_applied = negated
         self.previous_word = (re.findall(r"[\w']+", match.group()) or [""])[-1]
         self.pos = match.end()
 
@@ -1216,6 +1259,7 @@ class _Reader:
         """Punctuation ends a description and strands a pending negation."""
         self._end_description()
         self._flush_negation(self.pos)
+        self.negation_applied = False
         self.pos += 1
 
     def _word(self) -> None:
@@ -1236,12 +1280,37 @@ class _Reader:
         if marker is not None:
             self._start_description(marker)
             return
+        if self._mend(word_match):
+            return  # read again from the same place, now in the vocabulary's words
         self.pos = word_match.end()
         self._plain_word(word, word_match, original)
         self.previous_word = word
 
+    def _mend(self, word_match: re.Match[str]) -> bool:
+        """Rewrite an otherwise unknown word as the vocabulary word it is a form or typo of (see `mending`)."""
+        word, start, end = word_match.group(), word_match.start(), word_match.end()
+        if word in _UNMENDABLE or start in self.mended:
+            return False
+        if self.pending_negation is not None and word in _NEGATION_FILLERS:
+            return False
+        replacement = _MENDER.form(word)
+        if replacement is None:
+            following = _WORD_RE.match(self.lowered, end + 1) if self.lowered[end : end + 1] in " -" else None
+            joined = _MENDER.join(word, following.group()) if following is not None else None
+            if joined is not None and following is not None:
+                replacement, end = joined, following.end()
+        replacement = replacement or _MENDER.typo(word)
+        if replacement is None:
+            return False
+        self.mended.add(start)
+        self.text = self.text[:start] + replacement + self.text[end:]
+        self.lowered = self.lowered[:start] + replacement + self.lowered[end:]
+        return True
+
     def _plain_word(self, word: str, word_match: re.Match[str], original: str) -> None:
-        if word in _NEGATORS:
+        chained = self.negation_applied and word in negation.CHAIN
+        self.negation_applied = False
+        if word in _NEGATORS or chained:
             self._flush_negation(word_match.start())
             self.pending_negation = word_match.start()
         elif self.pending_negation is not None and word in _NEGATION_FILLERS:
@@ -1283,6 +1352,7 @@ def parse_query(text: str) -> ParsedQuery:
     Raises `InvalidInputError` for an empty or over-long query and for impossible filters.
     """
     _validate(text)
+    text = spell_digits(negation.rewrite_negations(text))
     reader = _Reader(text, _lower_same_length(text))
     reader.read()
     state = reader.state

@@ -12,6 +12,7 @@ from core.data.store import inventory
 from core.enrichment.rules import OFFLINE_ENGINE
 from core.models import registry
 from core.search.embedder import EMBEDDING_MODEL_NAME
+from core.search.query_parser import OFFLINE_PARSER
 
 
 def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[st
         + (" + LLM explanation" if active == "llm" else ""),
         "semantic_search": EMBEDDING_MODEL_NAME,
         "enrichment": "llm (sentiment, audience) + arithmetic tiers" if active == "llm" else OFFLINE_ENGINE,
-        "query_parser": "llm, validated" if active == "llm" else "offline-parser-v1",
+        "query_parser": "llm, validated" if active == "llm" else OFFLINE_PARSER,
         "llm": llm,
     }
 

@@ -144,7 +144,7 @@ async def test_offline_answers_name_the_offline_engine_of_their_task() -> None:
 
     query = "90s comedies for kids"
     parsed = await engine.complete(PARSE_QUERY, {"query": query, "genres": list(CANONICAL_GENRES)})
-    assert parsed.value == query_answer(parse_query(query)) and parsed.produced_by == "offline-parser-v1"
+    assert parsed.value == query_answer(parse_query(query)) and parsed.produced_by == "offline-parser-v2"
 
     labels = await engine.complete(ENRICH, {"movies": [{"movie_id": 1}]})
     assert labels.value.movies == [] and labels.engine == engine.engine_for(ENRICH) == "offline-rules-v1"
@@ -190,7 +190,7 @@ async def test_an_llm_failure_falls_back_to_the_offline_answer_with_the_reason(
     # A task with an offline answer of its own needs nothing from the caller to fall back.
     query = "space adventures"
     parsed = await engine.complete(PARSE_QUERY, {"query": query, "genres": list(CANONICAL_GENRES)})
-    assert parsed.value == query_answer(parse_query(query)) and parsed.produced_by == "offline-parser-v1"
+    assert parsed.value == query_answer(parse_query(query)) and parsed.produced_by == "offline-parser-v2"
     assert parsed.failure is not None
 
 

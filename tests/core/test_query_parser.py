@@ -229,7 +229,7 @@ def test_parse_table(query: str, filters: dict[str, Any], unknown: list[str], re
     assert _set_fields(parsed.filters) == filters
     assert parsed.unknown_terms == unknown
     assert parsed.remaining_text == remaining
-    assert parsed.engine == OFFLINE_PARSER == "offline-parser-v1"
+    assert parsed.engine == OFFLINE_PARSER == "offline-parser-v2"
 
 
 def test_unknown_terms_keep_the_users_spelling_once() -> None:

@@ -108,7 +108,7 @@ async def test_every_tool_still_answers_when_the_llm_fails(
         assert recs["engine"] == "ease-als-ensemble" and any("LLM re-ranking failed" in n for n in recs["notes"])
         assert len(recs["recommendations"]) == 3
         parsed = await ok(client, "get_movie_recommendations", {"user_id": 1, "n": 2, "query": "comedies"})
-        assert parsed["query"]["parser"] == "offline-parser-v1"
+        assert parsed["query"]["parser"] == "offline-parser-v2"
         prediction = await ok(client, "predict_rating", {"user_id": 1, "movie_id": 5})
         assert prediction["explanation_engine"] == "offline-template-v1"
         profile = await ok(client, "summarize_user_preferences", {"user_id": 1})
