@@ -54,7 +54,7 @@ def _genre_clashes(arguments: MovieFilters, parsed: MovieFilters, sides: tuple[s
         ((parsed.genres, sides[1]), (arguments.exclude_genres, sides[0])),
     ):
         for genre in (g for g in wants if g in excludes):
-            problems.append(f"{wanting} asks for {genre} (genres) but {excluding} excludes it (exclude_genres)")
+            problems.append(f"{genre} is wanted by {wanting} (genres) but excluded by {excluding} (exclude_genres)")
     return problems
 
 

@@ -338,8 +338,11 @@ def vector_conditions(f: MovieFilters) -> Conditions:
             params.append(float(value) if column != "year" else int(value))
             if op == "<=":
                 sql.append(f"{column} >= 0")
-    more_sql, more_params = _membership_conditions(f, "movie_id")
-    return sql + more_sql, params + more_params
+    # vec0 accepts a single `movie_id IN (...)` per query, so every membership test goes in one subquery.
+    more_sql, more_params = _membership_conditions(f, "m.movie_id")
+    if more_sql:
+        sql.append(f"movie_id IN (SELECT m.movie_id FROM movies m WHERE {' AND '.join(more_sql)})")
+    return sql, params + more_params
 
 
 def where(conditions: Conditions, prefix: str = "WHERE") -> tuple[str, list[Any]]:
