@@ -192,8 +192,8 @@ class FilterArguments(BaseModel):
     max_year: Annotated[int | None, Field(ge=MIN_YEAR, le=MAX_YEAR, description="released in or before this year")] = (
         None
     )
-    min_runtime: Annotated[float | None, Field(ge=0, le=1000, description="at least this long, in whole minutes")] = None
-    max_runtime: Annotated[float | None, Field(ge=0, le=1000, description="at most this long, in whole minutes")] = None
+    min_runtime: Annotated[float | None, Field(ge=0, le=1000, description="at least this long, whole minutes")] = None
+    max_runtime: Annotated[float | None, Field(ge=0, le=1000, description="at most this long, whole minutes")] = None
     min_budget: Annotated[int | None, Field(ge=0, description="budget at least this, US dollars")] = None
     max_budget: Annotated[int | None, Field(ge=0, description="budget at most this, US dollars")] = None
     min_revenue: Annotated[int | None, Field(ge=0, description="box-office revenue at least this, US dollars")] = None

@@ -122,7 +122,7 @@ def test_combining_with_nothing_changes_nothing() -> None:
 @pytest.mark.parametrize(
     ("typed", "parsed", "named"),
     [
-        (MovieFilters(genres=["Comedy"]), MovieFilters(exclude_genres=["Comedy"]), "Comedy is wanted by the filter arguments"),
+        (MovieFilters(genres=["Comedy"]), MovieFilters(exclude_genres=["Comedy"]), "Comedy is wanted by the filter"),
         (MovieFilters(exclude_genres=["Horror"]), MovieFilters(genres=["Horror"]), "Horror is wanted by the query 'q'"),
         (MovieFilters(min_year=2000), MovieFilters(max_year=1989), "min_year=2000 from the filter arguments"),
         (MovieFilters(max_runtime=90), MovieFilters(min_runtime=120), "min_runtime=120 from the query 'q'"),

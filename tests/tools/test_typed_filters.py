@@ -84,8 +84,14 @@ async def test_the_tighter_bound_wins_whichever_side_gives_it(client: Client) ->
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        ({"genres": ["Comedy"], "query": "no comedies"}, ["Comedy is wanted by the filter arguments", "excluded by the query 'no comedies'"]),
-        ({"exclude_genres": ["Comedy"], "query": "comedies"}, ["Comedy is wanted by the query 'comedies'", "excluded by the filter arguments"]),
+        (
+            {"genres": ["Comedy"], "query": "no comedies"},
+            ["Comedy is wanted by the filter arguments", "excluded by the query 'no comedies'"],
+        ),
+        (
+            {"exclude_genres": ["Comedy"], "query": "comedies"},
+            ["Comedy is wanted by the query 'comedies'", "excluded by the filter arguments"],
+        ),
         ({"min_year": 2005, "query": "movies before 2000"}, ["min_year=2005", "max_year=1999", "the query"]),
     ],
 )
