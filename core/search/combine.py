@@ -9,6 +9,7 @@ sides, rather than an empty answer or one side silently winning.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from core.errors import InvalidInputError
@@ -59,7 +60,7 @@ def _genre_clashes(arguments: MovieFilters, parsed: MovieFilters, sides: tuple[s
 
 
 def _tighter(
-    arguments: MovieFilters, parsed: MovieFilters, name: str, pick: Any, sides: tuple[str, str]
+    arguments: MovieFilters, parsed: MovieFilters, name: str, pick: Callable[..., Any], sides: tuple[str, str]
 ) -> tuple[Any, str]:
     """(the tighter of the two sides' values for `name`, the side it came from); (None, "") when unset."""
     given = [(getattr(f, name), side) for f, side in zip((arguments, parsed), sides, strict=True)]
