@@ -267,7 +267,7 @@ def sample_arguments(db: Path | None, n: int, seed: int = 0) -> dict[str, list[d
 def core_functions() -> dict[str, Callable[..., Awaitable[Any]]]:
     """Tool name -> the core function its adapter calls (same keyword arguments)."""
     from core.enrichment import service as enrich
-    from core.search.filters import SemanticFilters
+    from core.search.filters import RandomFilters, SemanticFilters
     from core.services import catalogue, compare, predict, ratings, recommend
     from core.services import preferences as profile
     from core.services import semantic_search as semantic
@@ -276,11 +276,16 @@ def core_functions() -> dict[str, Callable[..., Awaitable[Any]]]:
         # The tool's flat filter arguments become one `SemanticFilters`, as its adapter does.
         return await semantic.semantic_search(app, query, k, SemanticFilters(**filters))
 
+    async def get_random_movies(
+        app: Any, n: int = 5, enriched_only: bool = False, seed: int | None = None, **filters: Any
+    ) -> Any:
+        return await catalogue.get_random_movies(app, n, RandomFilters(**filters), enriched_only, seed)
+
     return {
         "search_movies": catalogue.search_movies,
         "get_movie_details": catalogue.get_movie_details,
         "get_user_ratings": ratings.get_user_ratings,
-        "get_random_movies": catalogue.get_random_movies,
+        "get_random_movies": get_random_movies,
         "get_movie_recommendations": recommend.get_movie_recommendations,
         "predict_rating": predict.predict_rating,
         "semantic_search": semantic_search,

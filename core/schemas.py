@@ -107,6 +107,7 @@ class UserRatingsPage(Page):
 # 4. get_random_movies
 class RandomMovies(BaseModel):
     matching: int = Field(description="how many movies match the filters")
+    filters: dict[str, object] = Field(default_factory=dict, description="the effective filters every movie satisfies")
     seed: int | None
     movies: list[MovieSummary]
 
@@ -139,6 +140,11 @@ class Recommendations(BaseModel):
     engine: str = Field(description="the engine that actually produced the ranking")
     model: str | None = Field(None, description="the LLM model, when an LLM re-ranked the picks")
     query: AppliedFilters | None = None
+    filters: dict[str, object] = Field(
+        default_factory=dict,
+        description="the effective filters every pick satisfies: the typed filter arguments and the query's"
+        " filters (query.filters) combined",
+    )
     notes: list[str] = Field(default_factory=list)
     recommendations: list[Recommendation]
 
@@ -225,7 +231,7 @@ class SemanticMatch(MovieSummary):
 class SemanticSearchResult(BaseModel):
     query: str
     k: int
-    filters: dict[str, object]
+    filters: dict[str, object] = Field(description="the effective filters every result satisfies")
     matching_movies: int = Field(description="how many embedded movies pass the filters")
     results: list[SemanticMatch]
     engine: str

@@ -34,12 +34,13 @@ async def recommend_from_liked(
         movies, missing = await resolve_movies(app_of(ctx), liked_movies, at_least=1, at_most=50)
         genre = _canonical_genre(genre) if genre else None
     ids = [m.movie_id for m in movies]
-    query = f', query="{genre} movies"' if genre else ""
+    # A typed filter, not words in query: the tool's description asks callers to prefer them.
+    only = f', genres=["{genre}"]' if genre else ""
     lines = [
         "I liked these movies: " + "; ".join(describe_movie(m) for m in movies) + ".",
         *unmatched_note(missing),
         f"Recommend 10 movies I have not seen{' in the ' + genre + ' genre' if genre else ''}: call"
-        f" get_movie_recommendations with liked_movies={ids}{query} and n=10.",
+        f" get_movie_recommendations with liked_movies={ids}{only} and n=10.",
         "For each pick give the title and year, and one sentence on why it fits, from the pick's `because`"
         " evidence (which of my movies it comes from). Do not recommend movies I listed.",
     ]

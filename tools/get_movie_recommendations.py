@@ -9,7 +9,9 @@ from pydantic import Field
 
 from core.models.registry import DEFAULT_ENGINE, EngineName, engine_argument_help, engine_summary
 from core.schemas import Recommendations
+from core.search.filters import FilterArguments
 from core.services import recommend
+from tools._arguments import spread_model_argument
 from tools._common import ToolSpec, call_core, read_only
 
 
@@ -26,9 +28,13 @@ async def get_movie_recommendations(
         str | None,
         Field(
             max_length=500,
-            description="optional request in plain words, e.g. '90s comedies under 100 minutes'; becomes filters",
+            description="optional request in plain words, e.g. 'something light for a rainy day'; its filters"
+            " combine with the typed filter arguments (both must hold). Prefer the typed arguments for"
+            " genres, years, runtime, money, tone and audience",
         ),
     ] = None,
+    *,
+    filters: FilterArguments,
 ) -> Recommendations:
     async def progress(done: float, total: float, message: str) -> None:
         await ctx.report_progress(done, total, message)  # a no-op unless the client asked for progress
@@ -42,20 +48,25 @@ async def get_movie_recommendations(
         engine=engine,
         query=query,
         progress=progress,
+        filters=filters,
     )
 
 
 TOOL = ToolSpec(
-    fn=get_movie_recommendations,
+    # The typed filters are published as top-level arguments, one per `FilterArguments` field.
+    fn=spread_model_argument(get_movie_recommendations, "filters"),
     name="get_movie_recommendations",
     title="Recommend movies",
     description=(
         "Personalised movie picks from collaborative filtering trained on all users' ratings: by default an"
         " ensemble of EASE (an item-item model) and implicit ALS, the most accurate engine in `movie-mcp eval`."
         " Give user_id for a known user, or liked_movies (ids or titles) for someone new. Never returns movies the"
-        " user already rated. Optional query in plain words ('action movies with high revenue', '90s comedies for"
-        " kids under 100 minutes') becomes filters on genre, years, runtime, budget/revenue tiers, sentiment and"
-        f" audience; words it did not understand are listed. engine: {engine_summary()}."
+        " user already rated. Prefer the typed filter arguments (genres, exclude_genres, min_year/max_year,"
+        " min_runtime/max_runtime, budget/revenue bounds and tiers, sentiments, target_audiences, min_rating)"
+        " over phrasing constraints in query: e.g. genres=['Comedy'], exclude_genres=['Animation'],"
+        " max_year=1999. The optional query in plain words also becomes filters; typed filters and the query's"
+        " filters must both hold (a contradiction is an error), words it did not understand are listed, and the"
+        f" answer's filters field reports the effective filters. engine: {engine_summary()}."
         " Each pick lists the user's movies that contributed most ('because you liked ...')."
         " For a single movie's expected stars use predict_rating instead. Reports progress (useful with engine='llm')."
     ),

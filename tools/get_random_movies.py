@@ -8,39 +8,35 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from core.schemas import RandomMovies
+from core.search.filters import RandomFilters
 from core.services import catalogue
+from tools._arguments import spread_model_argument
 from tools._common import ToolSpec, call_core, read_only
 
 
 async def get_random_movies(
     ctx: Context,
     n: Annotated[int, Field(ge=1, le=50, description="how many movies (1-50)")] = 5,
-    genre: Annotated[str | None, Field(description="only this genre, e.g. 'Comedy' or 'Sci-Fi'")] = None,
-    min_year: Annotated[int | None, Field(ge=1870, le=2100, description="released in or after this year")] = None,
-    max_year: Annotated[int | None, Field(ge=1870, le=2100, description="released in or before this year")] = None,
     enriched_only: Annotated[bool, Field(description="only movies that have enrichment")] = False,
     seed: Annotated[int | None, Field(description="fix the draw so it can be repeated")] = None,
+    *,
+    filters: RandomFilters,
 ) -> RandomMovies:
     return await call_core(
-        ctx,
-        catalogue.get_random_movies,
-        n=n,
-        genre=genre,
-        min_year=min_year,
-        max_year=max_year,
-        enriched_only=enriched_only,
-        seed=seed,
+        ctx, catalogue.get_random_movies, n=n, filters=filters, enriched_only=enriched_only, seed=seed
     )
 
 
 TOOL = ToolSpec(
-    fn=get_random_movies,
+    # The filters are published as top-level arguments, one per `RandomFilters` field.
+    fn=spread_model_argument(get_random_movies, "filters"),
     name="get_random_movies",
     title="Random movies",
     description=(
-        "A uniform random sample of movies, optionally within a genre and a year range, for open-ended"
-        " discovery ('surprise me'). Not personalised: for picks that fit a user's taste use"
-        " get_movie_recommendations. Pass seed to get the same sample again."
+        "A uniform random sample of movies for open-ended discovery ('surprise me'), optionally narrowed by typed"
+        " filters (genres, exclude_genres, years, runtime, budget/revenue bounds and tiers, sentiments,"
+        " target_audiences, min_rating; all must hold; the answer reports them). Not personalised: for picks"
+        " that fit a user's taste use get_movie_recommendations. Pass seed to get the same sample again."
     ),
     # Without a seed each call draws anew, so repeating a call is not idempotent.
     annotations=read_only("Random movies", idempotent=False),

@@ -31,10 +31,12 @@ TOOL = ToolSpec(
     title="Search movies by meaning",
     description=(
         "Find movies by what they are about: the query is embedded with all-MiniLM-L6-v2 and compared (cosine) with"
-        " each movie's overview, title and genres. Filters (genre, years, budget, runtime, sentiment, audience)"
-        " are applied inside the vector search, so k results come back whenever k movies match. Use it for"
-        " descriptions ('a heist that goes wrong', 'robots who learn to love'); for a known title use"
-        " search_movies."
+        " each movie's overview, title and genres. The query is matched by meaning only, so"
+        " prefer the typed filter arguments for constraints (genres, exclude_genres, min_year/max_year, runtime,"
+        " budget/revenue bounds and tiers, sentiments, target_audiences, min_rating): they are applied inside"
+        " the vector search, so k results come back whenever k movies match, and the answer reports them."
+        " genre, sentiment and target_audience are older single-value spellings. Use it for descriptions"
+        " ('a heist that goes wrong', 'robots who learn to love'); for a known title use search_movies."
     ),
     annotations=read_only("Search movies by meaning"),
 )

@@ -1,9 +1,10 @@
-"""Movie filters, declared once: the typed model, the semantic-search arguments, and their SQL.
+"""Movie filters, declared once: the typed model, the tools' filter arguments, and their SQL.
 
 `MovieFilters` is what every filtered query asks for (the query parser and the LLM parser produce it,
-catalogue and recommendation queries consume it). `SemanticFilters` declares the filters the
-semantic_search tool takes: the tool's arguments are generated from its fields, and it turns into
-`MovieFilters`, so a new semantic-search filter is one field here.
+catalogue and recommendation queries consume it). `FilterArguments` declares the typed filter arguments
+that get_movie_recommendations, semantic_search and get_random_movies take (the tools' arguments are
+generated from its fields); it turns into `MovieFilters`, so a new filter argument is one field here.
+`RandomFilters` and `SemanticFilters` add the older single-value spellings those tools accepted first.
 
 SQL has two targets: the `movies` table (aliased `m`) and the `movie_vectors` vec0 table, whose numeric
 metadata columns are filtered inside the KNN scan. Genre and enrichment filters become
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from core.data.genres import CANONICAL_GENRES, canonical_genre
 from core.enrichment.rules import (
@@ -42,7 +44,7 @@ LIST_VOCABULARY: dict[str, tuple[str, ...]] = {
     "sentiments": SENTIMENTS,
     "target_audiences": TARGET_AUDIENCES,
 }
-_BOUND_PAIRS = (
+BOUND_PAIRS = (
     ("min_year", "max_year"),
     ("min_runtime", "max_runtime"),
     ("min_budget", "max_budget"),
@@ -128,7 +130,7 @@ class MovieFilters(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> MovieFilters:
-        for low_name, high_name in _BOUND_PAIRS:
+        for low_name, high_name in BOUND_PAIRS:
             low, high = getattr(self, low_name), getattr(self, high_name)
             if low is not None and high is not None and low > high:
                 raise ValueError(f"{low_name} ({low}) is greater than {high_name} ({high})")
@@ -152,47 +154,113 @@ class OneOf:
     target: str
 
 
-class SemanticFilters(BaseModel):
-    """The filters semantic_search takes, one field per tool argument (description and bounds included).
+def _one_of(info: FieldInfo) -> str | None:
+    return next((m.target for m in info.metadata if isinstance(m, OneOf)), None)
 
-    A field named like a `MovieFilters` field fills it; a field marked `OneOf(target)` fills that list.
-    The bounds check each argument alone (the tool publishes them); `to_movie_filters` checks them together
-    through `make_filters`, so a contradiction (min above max) is an `InvalidInputError` naming the field.
+
+_GENRE_NAMES = ", ".join(CANONICAL_GENRES)
+
+
+def _labels(vocabulary: str) -> str:
+    return ", ".join(LIST_VOCABULARY[vocabulary])
+
+
+class FilterArguments(BaseModel):
+    """The typed filter arguments of every tool that filters movies, declared once.
+
+    get_movie_recommendations, semantic_search and get_random_movies publish these fields as top-level
+    arguments (`tools._arguments.spread_model_argument`). Each is named like the `MovieFilters` field it
+    fills, or marked `OneOf(target)` when it is an older single-value spelling of a list (subclasses add
+    those). The bounds check each argument alone; `to_movie_filters` checks them together through
+    `make_filters`, so a contradiction (min above max) is an `InvalidInputError` naming the field.
+    None (or an empty list) means "no filter", so a caller may send null for what it does not use.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    genre: Annotated[str | None, OneOf("genres"), Field(description="only this genre, e.g. 'Drama'")] = None
+    genres: Annotated[
+        list[str] | None,
+        Field(max_length=len(CANONICAL_GENRES), description=f"genres that must ALL be present; one of: {_GENRE_NAMES}"),
+    ] = None
+    exclude_genres: Annotated[
+        list[str] | None,
+        Field(max_length=len(CANONICAL_GENRES), description="genres that must be absent (same names as genres)"),
+    ] = None
     min_year: Annotated[int | None, Field(ge=MIN_YEAR, le=MAX_YEAR, description="released in or after this year")] = (
         None
     )
     max_year: Annotated[int | None, Field(ge=MIN_YEAR, le=MAX_YEAR, description="released in or before this year")] = (
         None
     )
-    min_budget: Annotated[int | None, Field(ge=0, description="US dollars")] = None
-    max_budget: Annotated[int | None, Field(ge=0, description="US dollars")] = None
-    min_runtime: Annotated[float | None, Field(ge=0, description="minutes")] = None
-    max_runtime: Annotated[float | None, Field(ge=0, description="minutes")] = None
+    min_runtime: Annotated[float | None, Field(ge=0, le=1000, description="at least this long, whole minutes")] = None
+    max_runtime: Annotated[float | None, Field(ge=0, le=1000, description="at most this long, whole minutes")] = None
+    min_budget: Annotated[int | None, Field(ge=0, description="budget at least this, US dollars")] = None
+    max_budget: Annotated[int | None, Field(ge=0, description="budget at most this, US dollars")] = None
+    min_revenue: Annotated[int | None, Field(ge=0, description="box-office revenue at least this, US dollars")] = None
+    max_revenue: Annotated[int | None, Field(ge=0, description="box-office revenue at most this, US dollars")] = None
+    budget_tiers: Annotated[
+        list[BudgetTier] | None,
+        Field(max_length=len(BUDGET_TIERS), description=f"any of these budget tiers: {_labels('budget_tiers')}"),
+    ] = None
+    revenue_tiers: Annotated[
+        list[RevenueTier] | None,
+        Field(max_length=len(REVENUE_TIERS), description=f"any of these revenue tiers: {_labels('revenue_tiers')}"),
+    ] = None
+    sentiments: Annotated[
+        list[Sentiment] | None,
+        Field(max_length=len(SENTIMENTS), description=f"any of these tones (from enrichment): {_labels('sentiments')}"),
+    ] = None
+    target_audiences: Annotated[
+        list[TargetAudience] | None,
+        Field(
+            max_length=len(TARGET_AUDIENCES),
+            description=f"any of these audiences (from enrichment): {_labels('target_audiences')}",
+        ),
+    ] = None
+    min_rating: Annotated[
+        float | None, Field(ge=0.0, le=5.0, description="mean MovieLens rating at least this many stars (0-5)")
+    ] = None
+
+    def to_movie_filters(self) -> MovieFilters:
+        """The `MovieFilters` these arguments ask for; `InvalidInputError` when they contradict each other.
+
+        An older single-value spelling adds its value to the list it fills (genre and genres both hold).
+        """
+        values: dict[str, Any] = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            target = _one_of(info) or name
+            if target != name:
+                value = [value]
+            values[target] = [*values.get(target, []), *value] if isinstance(value, list) else value
+        return make_filters(**values)
+
+
+_OLD_GENRE = Annotated[
+    str | None, OneOf("genres"), Field(description="older spelling of genres: this one genre, e.g. 'Comedy'")
+]
+
+
+class RandomFilters(FilterArguments):
+    """get_random_movies' filters: the typed filters plus its older `genre` argument."""
+
+    genre: _OLD_GENRE = None
+
+
+class SemanticFilters(FilterArguments):
+    """semantic_search's filters: the typed filters plus its older single-value spellings."""
+
+    genre: _OLD_GENRE = None
     sentiment: Annotated[
-        Sentiment | None, OneOf("sentiments"), Field(description="tone of the overview (from enrichment)")
+        Sentiment | None, OneOf("sentiments"), Field(description="older spelling of sentiments: this one tone")
     ] = None
     target_audience: Annotated[
         TargetAudience | None,
         OneOf("target_audiences"),
-        Field(description="kids, family, teens or adults (from enrichment)"),
+        Field(description="older spelling of target_audiences: this one audience"),
     ] = None
-
-    def to_movie_filters(self) -> MovieFilters:
-        """The `MovieFilters` these arguments ask for; `InvalidInputError` when they contradict each other."""
-        values: dict[str, object] = {}
-        for name, info in type(self).model_fields.items():
-            value = getattr(self, name)
-            target = next((m.target for m in info.metadata if isinstance(m, OneOf)), None)
-            if target is None:
-                values[name] = value
-            else:
-                values[target] = [value] if value is not None else None
-        return make_filters(**values)
 
 
 def make_filters(**values: object) -> MovieFilters:
@@ -270,8 +338,11 @@ def vector_conditions(f: MovieFilters) -> Conditions:
             params.append(float(value) if column != "year" else int(value))
             if op == "<=":
                 sql.append(f"{column} >= 0")
-    more_sql, more_params = _membership_conditions(f, "movie_id")
-    return sql + more_sql, params + more_params
+    # vec0 accepts a single `movie_id IN (...)` per query, so every membership test goes in one subquery.
+    more_sql, more_params = _membership_conditions(f, "m.movie_id")
+    if more_sql:
+        sql.append(f"movie_id IN (SELECT m.movie_id FROM movies m WHERE {' AND '.join(more_sql)})")
+    return sql, params + more_params
 
 
 def where(conditions: Conditions, prefix: str = "WHERE") -> tuple[str, list[Any]]:

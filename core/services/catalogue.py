@@ -32,7 +32,7 @@ from core.schemas import (
     TagCount,
     TitleMatch,
 )
-from core.search.filters import describe, make_filters, movie_conditions
+from core.search.filters import FilterArguments, describe, make_filters, movie_conditions
 
 OVERVIEW_LIMIT = 1200
 TAG_LIMIT = 15
@@ -112,27 +112,26 @@ async def get_movie_details(app: MovieApp, movie_id: int | None = None, title: s
 async def get_random_movies(
     app: MovieApp,
     n: int = 5,
-    genre: str | None = None,
-    min_year: int | None = None,
-    max_year: int | None = None,
+    filters: FilterArguments | None = None,
     enriched_only: bool = False,
     seed: int | None = None,
 ) -> RandomMovies:
-    """A uniform sample of the matching movies.
+    """A uniform sample of the movies that satisfy the typed `filters`.
 
     Counts the matches, draws `n` distinct ranks, and fetches only those rows by OFFSET over the
     primary key, so the table is never loaded into memory.
     """
     await app.ready()
-    filters = make_filters(genres=[genre] if genre else None, min_year=min_year, max_year=max_year)
-    conditions = movie_conditions(filters)
+    wanted = (filters if filters is not None else FilterArguments()).to_movie_filters()
+    conditions = movie_conditions(wanted)
     matching = await count_movies(app.db, conditions, enriched_only=enriched_only)
     rng = random.Random(seed)
     picks = sorted(rng.sample(range(matching), min(n, matching)))
     ids = await movie_ids_at_ranks(app.db, conditions, picks, enriched_only=enriched_only)
     rng.shuffle(ids)
     found = await store.summaries(app.db, ids)
-    return RandomMovies(matching=matching, seed=seed, movies=[found[i] for i in ids if i in found])
+    movies = [found[i] for i in ids if i in found]
+    return RandomMovies(matching=matching, filters=describe(wanted), seed=seed, movies=movies)
 
 
 async def get_enriched_movies(

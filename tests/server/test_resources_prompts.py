@@ -133,7 +133,7 @@ async def test_recommend_from_liked_resolves_titles_to_ids_and_a_canonical_genre
     text = prompt_text(message)
     assert message.role == "user"
     assert "The Star Voyage (1990, movie_id 1); Star Voyage 2 (1991, movie_id 2)" in text
-    assert 'get_movie_recommendations with liked_movies=[1, 2], query="Sci-Fi movies"' in text
+    assert 'get_movie_recommendations with liked_movies=[1, 2], genres=["Sci-Fi"]' in text  # a typed filter
     assert "'Zzyzx Nonexistent'" in text  # the title that matched nothing is named
 
 

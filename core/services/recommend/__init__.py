@@ -11,6 +11,7 @@ from core.enrichment.service import ProgressCallback
 from core.models.registry import DEFAULT_ENGINE, EngineName
 from core.runtime import MovieApp
 from core.schemas import Recommendations
+from core.search.filters import FilterArguments
 from core.services.recommend.candidates import allowed_movies
 from core.services.recommend.explain import explain_picks
 from core.services.recommend.present import present
@@ -32,15 +33,19 @@ async def get_movie_recommendations(
     engine: EngineName = DEFAULT_ENGINE,
     query: str | None = None,
     progress: ProgressCallback | None = None,
+    filters: FilterArguments | None = None,
 ) -> Recommendations:
     """Top-n movies for a known user or for a list of liked movies, never ones already rated.
+
+    Every pick satisfies the typed `filters` and the filters `query` becomes, both at once.
 
     `progress(step, 4, message)` is awaited after each stage, so a client sees the LLM re-ranking coming.
     """
     step = _stepper(progress)
     await app.ready()
     require_one_seed(user_id, liked_movies)
-    request = await parse_request(app, query)
+    typed = filters.to_movie_filters() if filters is not None else None
+    request = await parse_request(app, query, typed)
     served, model, model_notes = choose_model(app, engine)
     seeds = await resolve_seeds(app, model, user_id, liked_movies)
     allowed, candidate_notes = await allowed_movies(app, request)

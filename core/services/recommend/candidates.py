@@ -10,9 +10,8 @@ from core.services.recommend.request import Request
 
 
 async def allowed_movies(app: MovieApp, request: Request) -> tuple[np.ndarray | None, list[str]]:
-    """(movie ids the filters allow, notes); (None, []) when the request has no filters."""
+    """(movie ids the effective filters allow, notes); (None, []) when the request has no filters."""
     if not request.has_filters:
         return None, []
-    assert request.parsed is not None
-    ids = np.array(await movie_ids_matching(app.db, request.parsed.filters), dtype=np.int64)
-    return ids, ["no movie matches the query's filters"] if ids.size == 0 else []
+    ids = np.array(await movie_ids_matching(app.db, request.filters), dtype=np.int64)
+    return ids, ["no movie matches the filters"] if ids.size == 0 else []

@@ -57,6 +57,5 @@ def reason(items: list[Evidence], request: Request) -> str:
     else:
         text = "Popular with people whose ratings resemble yours."
     if request.has_filters:
-        assert request.parsed is not None
-        text += f" Matches your request: {', '.join(f'{k}={v}' for k, v in describe(request.parsed.filters).items())}."
+        text += f" Matches your request: {', '.join(f'{k}={v}' for k, v in describe(request.filters).items())}."
     return text

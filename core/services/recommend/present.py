@@ -34,6 +34,7 @@ async def present(
         engine=reranked.engine,
         model=reranked.llm_model,
         query=applied_filters(request),
+        filters=describe(request.filters),
         notes=notes,
         recommendations=recommendations(picks, explanations, summaries, seeds, request, reranked.reasons),
     )
