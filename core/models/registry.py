@@ -18,7 +18,7 @@ import dataclasses
 import importlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -202,18 +202,20 @@ def train_models(
     params: Mapping[str, Any] | None = None,
     *,
     seed: int = DEFAULT_SEED,
-    clock: Callable[[], float] | None = None,
+    prebuilt: Mapping[str, Trained] | None = None,
 ) -> dict[str, Trained]:
-    """Train `specs` and the components they need (each once), by registry name, in registry order."""
-    clock = clock or time.perf_counter
+    """Train `specs` and the components they need (each once), by registry name, in registry order.
+
+    `params` overrides the defaults by model name; models in `prebuilt` are used as given (the evaluation
+    shares a component it already trained another way)."""
     chosen = default_params(params)
+    trained: dict[str, Trained] = dict(prebuilt or {})
     needed = _with_components(specs)
-    trained: dict[str, Trained] = {}
-    for spec in (s for s in MODELS if s.name in needed):
+    for spec in (s for s in MODELS if s.name in needed and s.name not in trained):
         parts = [trained[c.name] for c in components_of(spec)]
-        started = clock()
+        started = time.perf_counter()
         model = spec.train(ratings, chosen[spec.name], [p.model for p in parts], seed=seed)
-        trained[spec.name] = Trained(model, clock() - started + sum(p.seconds for p in parts))
+        trained[spec.name] = Trained(model, time.perf_counter() - started + sum(p.seconds for p in parts))
     return trained
 
 
@@ -349,6 +351,11 @@ def model_engine(name: str) -> ModelEngine:
 def served_by(model: str) -> ModelEngine | None:
     """The engine that serves a registered model, if any."""
     return next((e for e in ENGINES if isinstance(e, ModelEngine) and e.model == model), None)
+
+
+def default_top_n_spec() -> ModelSpec:
+    """The model behind the default engine."""
+    return model_spec(model_engine(DEFAULT_ENGINE).model)
 
 
 def eval_label(spec: ModelSpec) -> str:
