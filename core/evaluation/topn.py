@@ -18,7 +18,7 @@ Protocol
   and the models train on the rest of the training part (see `validation_folds` and `search`). The test
   set is scored once per model, at the end.
 
-Models (all on the same split, in the same run)
+Models (all on the same split, in the same run; the engines' models and names come from `core.models.registry`)
 - most-popular: training rating counts.
 - item-kNN (cosine): binary X, cosine between movies with ≥ 2 training ratings, the 100 most similar
   neighbours per movie kept, score = Σ similarity over the user's movies.
