@@ -101,10 +101,10 @@ def chosen_model_params(
     tunables callers set most (tests train tiny models): ALS's params and the rating model's biased MF's."""
     overrides = dict(model_params or {})
     if als_params is not None:
-        overrides[registry.ALS_ENGINE.model] = als_params
+        overrides[registry.ALS_MODEL.name] = als_params
     if predictor_params is not None:
         # The rating model blends biased MF (these parameters) with neighbourhood models.
-        overrides[registry.rating_model_spec().name] = BlendParams(mf=predictor_params)
+        overrides[registry.RATING_MODEL.name] = BlendParams(mf=predictor_params)
     return registry.default_params(overrides)
 
 
@@ -347,10 +347,7 @@ class _Builder:
             model = spec.train(training.triples, self.model_params[spec.name], self._components(spec))
             blob = model.to_bytes()
             seconds = round(time.perf_counter() - started, 2)
-            self.conn.execute(
-                "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)",
-                (spec.blob, blob, digest, params_json, _now(), seconds),
-            )
+            self._insert_blob(spec.blob, blob, digest, params_json, _now(), seconds)
             self.report.computed[f"model:{spec.blob}"] = 1
 
     def _reuse_model(self, blob_name: str, digest: str) -> bool:
@@ -362,11 +359,15 @@ class _Builder:
         ).fetchone()
         if old is None or old["data_hash"] != digest:
             return False
-        self.conn.execute(
-            "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)",
-            (blob_name, old["data"], digest, old["params"], old["trained_at"], old["seconds"]),
-        )
+        self._insert_blob(blob_name, old["data"], digest, old["params"], old["trained_at"], old["seconds"])
         return True
+
+    def _insert_blob(
+        self, name: str, data: bytes, digest: str, params_json: str, trained_at: str, seconds: float
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO model_blobs VALUES (?, ?, ?, ?, ?, ?)", (name, data, digest, params_json, trained_at, seconds)
+        )
 
     def _components(self, spec: registry.ModelSpec) -> list[Any]:
         """A composed model's components, loaded from the blobs just written (trained or reused)."""
@@ -381,7 +382,7 @@ class _Builder:
         )
         loaded: list[Any] = []
         for part in parts:
-            loaded.append(part.load(blobs[part.blob], self._components(part) if part.requires else []))
+            loaded.append(part.load(blobs[part.blob], self._components(part)))
         return loaded
 
     def write_meta(self, source: str, source_path: str | None) -> None:

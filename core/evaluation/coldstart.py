@@ -9,9 +9,9 @@ Protocol
 - Relevant: the user's other ratings (every rating a positive; the "≥4" variant: only those ≥ 4).
   Metrics R@10, nDCG@10 (and P@10, MAP@10) as defined in `core.evaluation.topn`, averaged over the
   hidden users. A revealed movie nobody else rated is unknown to the models and simply ignored.
-- Models: most-popular (training counts, the 5 revealed movies excluded), ALS (engine=als, fold-in by
-  solving the user's factors), EASE (x·B) and the default ease-als-ensemble — all with the parameters
-  the tools use.
+- Models: most-popular (training counts, the 5 revealed movies excluded), then every registered top-N
+  model (`core.models.registry`): ALS (engine=als, fold-in by solving the user's factors), EASE (x·B) and
+  the default ease-als-ensemble — all with the parameters the tools use.
 """
 
 from __future__ import annotations
@@ -25,10 +25,8 @@ import pandas as pd
 
 from core.evaluation.base import EvalContext, SectionResult, Target
 from core.evaluation.topn import RELEVANT_STARS, K, ranking_metrics
-from core.models.als import AlsParams, AlsRecommender
+from core.models import registry
 from core.models.common import IdIndex
-from core.models.ease import EaseParams, EaseRecommender
-from core.models.ensemble import EnsembleParams, EnsembleRecommender
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +35,7 @@ GIVEN = 5
 GIVEN_STARS = 5.0  # what the liked_movies path assigns to a liked title
 HIDDEN_FRACTION = 0.2
 TARGET_FACTOR = 2.0
-DEFAULT_MODEL = "ease-als-ensemble (default)"
+DEFAULT_MODEL = registry.eval_label(registry.default_top_n_spec())
 
 Recommend = Callable[[dict[int, float], int], list[tuple[int, float]]]
 
@@ -123,6 +121,29 @@ def _ratio(by_name: dict[str, dict[str, object]], column: str) -> float:
     return default / popular if popular > 0 else float("inf")
 
 
+def training_counts(ratings: pd.DataFrame, train: pd.DataFrame) -> tuple[IdIndex, np.ndarray]:
+    """(every rated movie, each one's number of training ratings)."""
+    movies = IdIndex.from_ids(ratings["movie_id"].to_numpy())
+    counts = np.zeros(len(movies), dtype=np.int64)
+    np.add.at(counts, movies.indices_of(train["movie_id"].to_numpy()), 1)
+    return movies, counts
+
+
+def models(train: pd.DataFrame, movies: IdIndex, counts: np.ndarray, seed: int) -> list[tuple[str, Recommend, float]]:
+    """(row name, fold-in recommender, training seconds): most-popular, then every registered top-N model
+    with the parameters the tools use (a composed model's seconds include its components')."""
+    triples = registry.RatingTriples(
+        train["user_id"].to_numpy(), train["movie_id"].to_numpy(), train["rating"].to_numpy()
+    )
+    specs = registry.top_n_models()
+    trained = registry.train_models(specs, triples, seed=seed)
+    out: list[tuple[str, Recommend, float]] = [("most-popular", most_popular(movies, counts), 0.0)]
+    for spec in specs:
+        model, seconds = trained[spec.name]
+        out.append((registry.eval_label(spec), model.recommend_from_liked, seconds))
+    return out
+
+
 def run(context: EvalContext) -> SectionResult:
     """Hide users, reveal 5 liked movies each, score the rest (module docstring)."""
     started = time.perf_counter()
@@ -138,53 +159,40 @@ def run(context: EvalContext) -> SectionResult:
         )
     cases = reveal(ratings, users, context.seed)
     train = ratings[~ratings["user_id"].isin(users)]
-    triples = (train["user_id"].to_numpy(), train["movie_id"].to_numpy(), train["rating"].to_numpy())
-    movies = IdIndex.from_ids(ratings["movie_id"].to_numpy())
-    counts = np.zeros(len(movies), dtype=np.int64)
-    np.add.at(counts, movies.indices_of(train["movie_id"].to_numpy()), 1)
-
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    als = AlsRecommender.train(*triples, AlsParams())
-    timings["als"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ease = EaseRecommender.train(*triples, EaseParams())
-    timings["ease"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ensemble = EnsembleRecommender.calibrate(ease, als, EnsembleParams(), seed=context.seed)
-    timings["ensemble"] = time.perf_counter() - t0 + timings["als"] + timings["ease"]
-
-    models: list[tuple[str, Recommend, float]] = [
-        ("most-popular", most_popular(movies, counts), 0.0),
-        ("ALS (engine=als)", als.recommend_from_liked, timings["als"]),
-        ("EASE", ease.recommend_from_liked, timings["ease"]),
-        (DEFAULT_MODEL, ensemble.recommend_from_liked, timings["ensemble"]),
-    ]
+    movies, counts = training_counts(ratings, train)
     rows: list[dict[str, object]] = []
-    for name, recommend, seconds in models:
+    for name, recommend, seconds in models(train, movies, counts, context.seed):
         figures = evaluate(recommend, cases, movies, counts)
         row: dict[str, object] = {"model": name}
         row.update({k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()})
         row["train_s"] = round(seconds, 1)
         rows.append(row)
         log.info("coldstart: %s nDCG@10 %.4f", name, figures["ndcg@10"])
+    return _result(context, len(users), len(train), rows, started)
 
+
+def _result(
+    context: EvalContext, n_hidden: int, n_train: int, rows: list[dict[str, object]], started: float
+) -> SectionResult:
+    """The section's protocol, table, target and notes."""
     by_name = {str(r["model"]): r for r in rows}
     default_ndcg = float(by_name[DEFAULT_MODEL]["ndcg@10"])  # type: ignore[arg-type]
     popular_ndcg = float(by_name["most-popular"]["ndcg@10"])  # type: ignore[arg-type]
     ratio = default_ndcg / popular_ndcg if popular_ndcg > 0 else float("inf")
     protocol = (
-        f"{len(users)} of the users with ≥{MIN_USER_RATINGS} ratings (and ≥{GIVEN} rated ≥ {RELEVANT_STARS:g}) hidden "
-        f"(seed {context.seed}); models train on the other users' {len(train):,} ratings; each hidden user reveals "
+        f"{n_hidden} of the users with ≥{MIN_USER_RATINGS} ratings (and ≥{GIVEN} rated ≥ {RELEVANT_STARS:g}) hidden "
+        f"(seed {context.seed}); models train on the other users' {n_train:,} ratings; each hidden user reveals "
         f"{GIVEN} random ≥{RELEVANT_STARS:g}-star movies through the liked_movies fold-in (each as {GIVEN_STARS:g} "
         "stars); relevant = the rest of their ratings ('≥4': only those ≥ 4); metrics at 10 as in topn."
     )
     ceiling = 1.0 / popular_ndcg if popular_ndcg > 0 else float("inf")
+    default = registry.default_top_n_spec()
+    defaults = registry.default_params()
     notes = [
         f"default / most-popular nDCG@10 = {ratio:.2f}× (≥4 variant: "
         f"{_ratio(by_name, 'ndcg@10 (≥4)'):.2f}×); a perfect ranking (nDCG@10 = 1) would be {ceiling:.2f}×: "
         "hidden users keep all their other ratings as relevant, so the most-rated movies are hits for most of them",
-        f"parameters: {EaseParams()}, {AlsParams()}, {EnsembleParams()}",
+        "parameters: " + ", ".join(str(defaults[s.name]) for s in (*registry.components_of(default), default)),
     ]
     if context.quick:
         notes.append("quick run on small data: not a reportable figure")

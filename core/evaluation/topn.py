@@ -18,7 +18,7 @@ Protocol
   and the models train on the rest of the training part (see `validation_folds` and `search`). The test
   set is scored once per model, at the end.
 
-Models (all on the same split, in the same run)
+Models (all on the same split, in the same run; the engines' models and names come from `core.models.registry`)
 - most-popular: training rating counts.
 - item-kNN (cosine): binary X, cosine between movies with ≥ 2 training ratings, the 100 most similar
   neighbours per movie kept, score = Σ similarity over the user's movies.
@@ -40,8 +40,9 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,7 @@ from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
 from core.evaluation.base import EvalContext, SectionResult, Target
+from core.models import registry
 from core.models.als import AlsParams, AlsRecommender
 from core.models.common import IdIndex, build_rating_matrix
 from core.models.ease import (
@@ -62,7 +64,7 @@ from core.models.ease import (
     modelled_items,
     round_to_float16,
 )
-from core.models.ensemble import EnsembleParams, EnsembleRecommender, blend_scores, scale_from_top_scores
+from core.models.ensemble import EnsembleParams, blend_scores, scale_from_top_scores
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ REFERENCE_NDCG = {
     "EASE (λ=200)": 0.351,
 }
 EASE_REFERENCE_NDCG = 0.351
-DEFAULT_MODEL = "ease-als-ensemble (default)"
+DEFAULT_MODEL = registry.eval_label(registry.default_top_n_spec())
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,22 @@ QUICK_GRIDS = SearchGrids(
     ensemble_weight=(0.5, 1.0),
     ensemble_popularity=(0.0, 0.1),
     validation_groups=2,
+)
+
+TABLE_COLUMNS = (
+    "model",
+    "ndcg@10",
+    "p@10",
+    "r@10",
+    "map@10",
+    "ndcg@10 (≥4)",
+    "p@10 (≥4)",
+    "r@10 (≥4)",
+    "map@10 (≥4)",
+    "coverage",
+    "mean_pop",
+    "train_s",
+    "params",
 )
 
 
@@ -465,6 +483,17 @@ def validation_folds(train: pd.DataFrame, seed: int, grids: SearchGrids) -> list
     return out
 
 
+EaseConfig = tuple[bool, float]  # (binary X, λ)
+BlendConfig = tuple[EaseConfig, float, float]  # (EASE config, w, β)
+Scored = list[tuple[float, int]]  # per validation group: (sum of nDCG@10, users)
+
+
+def _mean(parts: Scored) -> float:
+    """nDCG@10 over every validated user of the groups in `parts`."""
+    count = sum(n for _, n in parts)
+    return sum(t for t, _ in parts) / count if count else 0.0
+
+
 def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
     """Choose EASE alone (X, λ), the ensemble (EASE's X and λ jointly with the blend's w and β, the tools'
     ALS fixed), and the ALS grid point, on validation folds of `train` only (`validation_folds`; the test
@@ -482,56 +511,81 @@ def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
     folds = validation_folds(train, seed, grids)
     trace: list[dict[str, object]] = []
     configs = [(True, l2) for l2 in grids.ease_binary_l2] + [(False, l2) for l2 in grids.ease_stars_l2]
-
-    def mean(parts: list[tuple[float, int]]) -> float:
-        count = sum(n for _, n in parts)
-        return sum(t for t, _ in parts) / count if count else 0.0
-
-    # One pass per validation group and (X, λ): B is solved once and scored twice, alone (EASE's own
-    # search) and inside the ensemble, where EASE's (X, λ) is chosen jointly with the blend's (w, β) and
-    # the tools' ALS: the best EASE alone is not the best partner (on ml-latest-small a stronger-regularised
-    # one blends better). The ensemble scores B at the float16 precision it is stored in.
-    alone: dict[tuple[bool, float], list[tuple[float, int]]] = {c: [] for c in configs}
     blends = [(c, w, beta) for c in configs for w in grids.ensemble_weight for beta in grids.ensemble_popularity]
-    blended: dict[tuple[tuple[bool, float], float, float], list[tuple[float, int]]] = {c: [] for c in blends}
+    alone: dict[EaseConfig, Scored] = {c: [] for c in configs}
+    blended: dict[BlendConfig, Scored] = {c: [] for c in blends}
     for fold_no, vf in enumerate(folds):
-        fold = vf.fold
-        als = AlsRecommender.train(
-            fold.train["user_id"].to_numpy(), fold.train["movie_id"].to_numpy(), fold.train["rating"].to_numpy()
-        )
-        als_scores = model_scores_per_user(fold, als.recommend_for_user, fold.matrix.shape[1])
-        als_scale = scale_from_top_scores(top_unrated(als_scores, fold.matrix))
-        als_rows = np.where(np.isfinite(als_scores[vf.rows]), als_scores[vf.rows], 0.0).astype(np.float32)
-        del als_scores
-        counts = fold.item_counts
-        items = modelled_items(fold.matrix, 2)
-        for binary in (True, False):
+        _score_validation_group(vf, configs, blends, alone, blended, f"group {fold_no + 1}/{len(folds)}")
+    ease_params = _best_ease(alone, trace)
+    (blend_binary, blend_l2), best_w, best_beta = _best_blend(blended, trace)
+    best_als = _search_als_grid(folds[0], grids, seed, trace)
+    return SearchResult(
+        ease_params,
+        replace(ease_params, binary=blend_binary, l2=blend_l2),
+        best_als,
+        EnsembleParams(best_w, best_beta),
+        trace,
+    )
+
+
+def _score_validation_group(
+    vf: ValidationFold,
+    configs: list[EaseConfig],
+    blends: list[BlendConfig],
+    alone: dict[EaseConfig, Scored],
+    blended: dict[BlendConfig, Scored],
+    label: str,
+) -> None:
+    """Score every EASE (X, λ) on one validation group, alone and inside every blend (appended to `alone`
+    and `blended`).
+
+    B is solved once per (X, λ) and scored twice: alone (EASE's own search) and inside the ensemble with
+    the tools' ALS, where the best EASE alone is not the best partner (on ml-latest-small a stronger-
+    regularised one blends better). The ensemble scores B at the float16 precision it is stored in.
+    """
+    fold = vf.fold
+    als = AlsRecommender.train(
+        fold.train["user_id"].to_numpy(), fold.train["movie_id"].to_numpy(), fold.train["rating"].to_numpy()
+    )
+    als_scores = model_scores_per_user(fold, als.recommend_for_user, fold.matrix.shape[1])
+    als_scale = scale_from_top_scores(top_unrated(als_scores, fold.matrix))
+    als_rows = np.where(np.isfinite(als_scores[vf.rows]), als_scores[vf.rows], 0.0).astype(np.float32)
+    del als_scores
+    counts = fold.item_counts
+    items = modelled_items(fold.matrix, 2)
+    for binary in (True, False):
+        with threadpool_limits(BLAS_THREADS, "blas"):
+            g = gram(interaction_matrix(fold.matrix, binary), items)
+        x = interaction_matrix(fold.matrix[vf.rows], binary)[:, items]
+        for l2 in [l2 for b_flag, l2 in configs if b_flag == binary]:
             with threadpool_limits(BLAS_THREADS, "blas"):
-                g = gram(interaction_matrix(fold.matrix, binary), items)
-            x = interaction_matrix(fold.matrix[vf.rows], binary)[:, items]
-            for l2 in [l2 for b_flag, l2 in configs if b_flag == binary]:
-                with threadpool_limits(BLAS_THREADS, "blas"):
-                    b = ease_weights(g, l2)
-                scores = np.full((len(vf.rows), fold.matrix.shape[1]), -np.inf, dtype=np.float32)
-                scores[:, items] = x @ b
-                alone[(binary, l2)].append(vf.score(vf.mask_rated(scores)))
-                full_scores = ease_scores_from_dense(fold, binary, items, round_to_float16(b))  # every user, as stored
-                del b
-                ease_scale = scale_from_top_scores(top_unrated(full_scores, fold.matrix))  # over every training user
-                ease_scores = vf.mask_rated(full_scores[vf.rows].astype(np.float32))
-                del full_scores
-                for w, beta in ((w, beta) for c, w, beta in blends if c == (binary, l2)):
-                    params = EnsembleParams(ease_weight=w, popularity_exponent=beta)
-                    blended[((binary, l2), w, beta)].append(
-                        vf.score(blend_scores(ease_scores, als_rows, counts, params, ease_scale, als_scale))
-                    )
-                log.info(
-                    "topn search: group %d/%d EASE %s λ=%g, alone and blended", fold_no + 1, len(folds), binary, l2
+                b = ease_weights(g, l2)
+            scores = np.full((len(vf.rows), fold.matrix.shape[1]), -np.inf, dtype=np.float32)
+            scores[:, items] = x @ b
+            alone[(binary, l2)].append(vf.score(vf.mask_rated(scores)))
+            full_scores = ease_scores_from_dense(fold, binary, items, round_to_float16(b))  # every user, as stored
+            del b
+            ease_scale = scale_from_top_scores(top_unrated(full_scores, fold.matrix))  # over every training user
+            ease_scores = vf.mask_rated(full_scores[vf.rows].astype(np.float32))
+            del full_scores
+            for w, beta in ((w, beta) for c, w, beta in blends if c == (binary, l2)):
+                params = EnsembleParams(ease_weight=w, popularity_exponent=beta)
+                blended[((binary, l2), w, beta)].append(
+                    vf.score(blend_scores(ease_scores, als_rows, counts, params, ease_scale, als_scale))
                 )
+            log.info("topn search: %s EASE %s λ=%g, alone and blended", label, binary, l2)
+
+
+def _best_ease(alone: dict[EaseConfig, Scored], trace: list[dict[str, object]]) -> EaseParams:
+    """EASE alone: the (X, λ) with the best validation nDCG@10 (every configuration traced)."""
     for (binary, l2), parts in alone.items():
-        trace.append({"model": "EASE", "binary": binary, "l2": l2, "val_ndcg@10": round(mean(parts), 4)})
-    best_binary, best_l2 = max(configs, key=lambda c: mean(alone[c]))
-    ease_params = EaseParams(l2=best_l2, binary=best_binary)
+        trace.append({"model": "EASE", "binary": binary, "l2": l2, "val_ndcg@10": round(_mean(parts), 4)})
+    best_binary, best_l2 = max(alone, key=lambda c: _mean(alone[c]))
+    return EaseParams(l2=best_l2, binary=best_binary)
+
+
+def _best_blend(blended: dict[BlendConfig, Scored], trace: list[dict[str, object]]) -> BlendConfig:
+    """The ensemble: the (EASE config, w, β) with the best validation nDCG@10 (every configuration traced)."""
     for ((binary, l2), w, beta), parts in blended.items():
         trace.append(
             {
@@ -540,21 +594,19 @@ def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
                 "l2": l2,
                 "ease_weight": w,
                 "popularity_exponent": beta,
-                "val_ndcg@10": round(mean(parts), 4),
+                "val_ndcg@10": round(_mean(parts), 4),
             }
         )
-    (blend_binary, blend_l2), best_w, best_beta = max(blends, key=lambda c: mean(blended[c]))
-    log.info(
-        "topn search: ensemble EASE %s λ=%g, w=%g β=%g (nDCG@10 %.4f)",
-        blend_binary,
-        blend_l2,
-        best_w,
-        best_beta,
-        mean(blended[((blend_binary, blend_l2), best_w, best_beta)]),
-    )
+    best = max(blended, key=lambda c: _mean(blended[c]))
+    (binary, l2), w, beta = best
+    log.info("topn search: ensemble EASE %s λ=%g, w=%g β=%g (nDCG@10 %.4f)", binary, l2, w, beta, _mean(blended[best]))
+    return best
 
-    # ALS grid (a baseline): on the first validation group.
-    first = folds[0]
+
+def _search_als_grid(
+    first: ValidationFold, grids: SearchGrids, seed: int, trace: list[dict[str, object]]
+) -> tuple[int, float, float]:
+    """The ALS baseline's grid (factors × regularisation × alpha) on the first validation group."""
     als_ndcg: dict[tuple[int, float, float], float] = {}
     for factors in grids.als_factors:
         for reg in grids.als_regularization:
@@ -573,13 +625,7 @@ def search(train: pd.DataFrame, seed: int, grids: SearchGrids) -> SearchResult:
                 )
     best_als = max(als_ndcg, key=lambda c: als_ndcg[c])
     log.info("topn search: ALS grid best %s nDCG@10 %.4f", best_als, als_ndcg[best_als])
-    return SearchResult(
-        ease_params,
-        replace(ease_params, binary=blend_binary, l2=blend_l2),
-        best_als,
-        EnsembleParams(best_w, best_beta),
-        trace,
-    )
+    return best_als
 
 
 # ------------------------------------------------------------------------------ the section
@@ -594,87 +640,101 @@ def _row(name: str, figures: dict[str, float], seconds: float, params: str) -> d
 
 
 def evaluate_models(
-    fold: Fold,
-    found: SearchResult,
-    seed: int,
-    *,
-    default_ease: EaseParams,
-    default_als: AlsParams,
-    default_ensemble: EnsembleParams,
-    grids: SearchGrids,
+    fold: Fold, found: SearchResult, seed: int, *, defaults: Mapping[str, Any], grids: SearchGrids
 ) -> list[dict[str, object]]:
-    """Train every model on the fold's training part and score its top 10 on the held-out part."""
-    rows: list[dict[str, object]] = []
+    """Train every model on the fold's training part and score its top 10 on the held-out part: the
+    baselines, the registered models the engines serve (`defaults`: their params by registry name), and
+    EASE alone at the validated and the reference λ; the default engine's model comes last."""
+    triples = registry.RatingTriples(*(fold.train[c].to_numpy() for c in ("user_id", "movie_id", "rating")))
+    rows = _baseline_rows(fold, found, seed, grids)
+    served, trained = _served_rows(fold, triples, defaults)
+    rows += served
+    dense = _DenseEase(fold)  # EASE rows share dense B matrices with the default model when their (X, λ) match
+    rows += _ease_rows(fold, found, dense)
+    rows.append(_default_row(fold, triples, defaults, trained, dense, seed))
+    return rows
 
-    def timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
-        started = time.perf_counter()
-        out = fn()
-        return out, time.perf_counter() - started
 
-    scores, seconds = timed(lambda: most_popular_scores(fold))
-    rows.append(_row("most-popular", evaluate_top(top_k(scores, fold.matrix), fold), seconds, "training counts"))
-    scores, seconds = timed(lambda: item_knn_scores(fold))
-    rows.append(
-        _row(
-            "item-kNN (cosine)",
-            evaluate_top(top_k(scores, fold.matrix), fold),
-            seconds,
-            f"{KNN_NEIGHBOURS} neighbours, binary X, movies with ≥{KNN_MIN_ITEM_RATINGS} ratings",
-        )
-    )
-    scores, seconds = timed(lambda: implicit_als_scores(fold, 100, 0.01, 1.0, 15, seed))
-    rows.append(
-        _row(
-            "implicit ALS (defaults)",
-            evaluate_top(top_k(scores, fold.matrix), fold),
-            seconds,
-            "factors 100, regularization 0.01, alpha 1.0, 15 iterations",
-        )
-    )
-    factors, reg, alpha = found.als
-    scores, seconds = timed(lambda: implicit_als_scores(fold, factors, reg, alpha, grids.als_iterations, seed))
-    n_grid = len(grids.als_factors) * len(grids.als_regularization) * len(grids.als_alpha)
-    rows.append(
-        _row(
-            "ALS (grid-tuned)",
-            evaluate_top(top_k(scores, fold.matrix), fold),
-            seconds,
-            f"best of {n_grid}: factors {factors}, regularization {reg:g}, alpha {alpha:g}",
-        )
-    )
-    del scores
-
-    triples = (fold.train["user_id"].to_numpy(), fold.train["movie_id"].to_numpy(), fold.train["rating"].to_numpy())
+def _timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
     started = time.perf_counter()
-    als = AlsRecommender.train(*triples, default_als)
-    als_seconds = time.perf_counter() - started
-    top = _top_from_model(fold, als.recommend_for_user)
-    rows.append(
-        _row(
-            "ALS (engine=als)",
-            evaluate_top(top, fold),
-            als_seconds,
-            f"factors {default_als.factors}, regularization {default_als.regularization:g}, "
-            f"alpha {default_als.alpha:g}, {default_als.iterations} iterations",
+    out = fn()
+    return out, time.perf_counter() - started
+
+
+def _baseline_rows(fold: Fold, found: SearchResult, seed: int, grids: SearchGrids) -> list[dict[str, object]]:
+    """most-popular, item-kNN and implicit's ALS (as shipped, and grid-tuned), as dense score matrices."""
+    rows: list[dict[str, object]] = []
+    scores, seconds = _timed(lambda: most_popular_scores(fold))
+    rows.append(_row("most-popular", evaluate_top(top_k(scores, fold.matrix), fold), seconds, "training counts"))
+    scores, seconds = _timed(lambda: item_knn_scores(fold))
+    knn = f"{KNN_NEIGHBOURS} neighbours, binary X, movies with ≥{KNN_MIN_ITEM_RATINGS} ratings"
+    rows.append(_row("item-kNN (cosine)", evaluate_top(top_k(scores, fold.matrix), fold), seconds, knn))
+    scores, seconds = _timed(lambda: implicit_als_scores(fold, 100, 0.01, 1.0, 15, seed))
+    shipped = "factors 100, regularization 0.01, alpha 1.0, 15 iterations"
+    rows.append(_row("implicit ALS (defaults)", evaluate_top(top_k(scores, fold.matrix), fold), seconds, shipped))
+    factors, reg, alpha = found.als
+    scores, seconds = _timed(lambda: implicit_als_scores(fold, factors, reg, alpha, grids.als_iterations, seed))
+    n_grid = len(grids.als_factors) * len(grids.als_regularization) * len(grids.als_alpha)
+    tuned = f"best of {n_grid}: factors {factors}, regularization {reg:g}, alpha {alpha:g}"
+    rows.append(_row("ALS (grid-tuned)", evaluate_top(top_k(scores, fold.matrix), fold), seconds, tuned))
+    return rows
+
+
+def _served_rows(
+    fold: Fold, triples: registry.RatingTriples, defaults: Mapping[str, Any]
+) -> tuple[list[dict[str, object]], dict[str, registry.Trained]]:
+    """The models of the engines other than the default, as the tools call them; also returns them trained."""
+    rows: list[dict[str, object]] = []
+    trained: dict[str, registry.Trained] = {}
+    for served in registry.ENGINES:
+        if not isinstance(served, registry.ModelEngine) or served.name == registry.DEFAULT_ENGINE:
+            continue
+        spec = registry.model_spec(served.model)
+        trained.update(registry.train_models([spec], triples, defaults, prebuilt=trained))
+        model, seconds = trained[spec.name]
+        top = _top_from_model(fold, model.recommend_for_user)
+        rows.append(_row(registry.eval_label(spec), evaluate_top(top, fold), seconds, _describe(defaults[spec.name])))
+    return rows, trained
+
+
+def _describe(params: Any) -> str:
+    """A served model's parameters, as its table row shows them."""
+    if isinstance(params, AlsParams):
+        return (
+            f"factors {params.factors}, regularization {params.regularization:g}, "
+            f"alpha {params.alpha:g}, {params.iterations} iterations"
         )
-    )
+    return str(params)
 
-    # EASE rows share dense B matrices with the default model when their (X, λ) match.
-    dense_cache: dict[tuple[bool, float], tuple[np.ndarray, np.ndarray, float]] = {}
 
-    def dense(binary: bool, l2: float) -> tuple[np.ndarray, np.ndarray, float]:
-        if (binary, l2) not in dense_cache:
+class _DenseEase:
+    """Dense EASE B matrices of a fold by (X, λ), one at a time (a 5k² matrix each), with their solve time."""
+
+    def __init__(self, fold: Fold) -> None:
+        self.fold = fold
+        self._cache: dict[EaseConfig, tuple[np.ndarray, np.ndarray, float]] = {}
+
+    def get(self, binary: bool, l2: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """(modelled movie indices, B, seconds the solve took)."""
+        if (binary, l2) not in self._cache:
             started = time.perf_counter()
-            items, b = dense_ease(fold, binary, l2)
-            dense_cache.clear()  # one 5k² matrix at a time is plenty
-            dense_cache[(binary, l2)] = (items, b, time.perf_counter() - started)
-        return dense_cache[(binary, l2)]
+            items, b = dense_ease(self.fold, binary, l2)
+            self._cache.clear()  # one 5k² matrix at a time is plenty
+            self._cache[(binary, l2)] = (items, b, time.perf_counter() - started)
+        return self._cache[(binary, l2)]
 
+    def clear(self) -> None:
+        self._cache.clear()
+
+
+def _ease_rows(fold: Fold, found: SearchResult, dense: _DenseEase) -> list[dict[str, object]]:
+    """EASE alone at the validated (X, λ) and at the reference λ = 200 (binary X)."""
+    rows: list[dict[str, object]] = []
     for name, params in (
         ("EASE (λ by validation)", found.ease),
         ("EASE (λ=200)", EaseParams(l2=200.0, binary=True)),
     ):
-        items, b, seconds = dense(params.binary, params.l2)
+        items, b, seconds = dense.get(params.binary, params.l2)
         scores = ease_scores_from_dense(fold, params.binary, items, b)
         rows.append(
             _row(
@@ -685,26 +745,38 @@ def evaluate_models(
                 f"{len(items)} movies with ≥{params.min_item_ratings} ratings",
             )
         )
-    del scores
-
-    items, b, seconds = dense(default_ease.binary, default_ease.l2)
-    started = time.perf_counter()
-    ease = EaseRecommender.from_dense_weights(fold.users, fold.movies, fold.matrix, default_ease, items, b)
-    dense_cache.clear()
-    ensemble = EnsembleRecommender.calibrate(ease, als, default_ensemble, seed=seed)
-    seconds += time.perf_counter() - started + als_seconds
-    top = _top_from_model(fold, ensemble.recommend_for_user)
-    rows.append(
-        _row(
-            DEFAULT_MODEL,
-            evaluate_top(top, fold),
-            seconds,
-            f"EASE λ {default_ease.l2:g} {'binary' if default_ease.binary else 'stars'} X (float16 B) "
-            "+ ALS (engine=als); "
-            f"w {default_ensemble.ease_weight:g}, β {default_ensemble.popularity_exponent:g}",
-        )
-    )
     return rows
+
+
+def _default_row(
+    fold: Fold,
+    triples: registry.RatingTriples,
+    defaults: Mapping[str, Any],
+    trained: dict[str, registry.Trained],
+    dense: _DenseEase,
+    seed: int,
+) -> dict[str, object]:
+    """The default engine's model exactly as served, through its own `recommend_for_user`: its EASE
+    component from the shared dense B (at the stored float16 precision), its others as trained above."""
+    spec = registry.default_top_n_spec()
+    parts = registry.components_of(spec)
+    ease_name = next(c.name for c in parts if isinstance(defaults[c.name], EaseParams))
+    ease_params: EaseParams = defaults[ease_name]
+    items, b, seconds = dense.get(ease_params.binary, ease_params.l2)
+    started = time.perf_counter()
+    ease = EaseRecommender.from_dense_weights(fold.users, fold.movies, fold.matrix, ease_params, items, b)
+    dense.clear()
+    prebuilt = {**trained, ease_name: registry.Trained(ease, seconds + time.perf_counter() - started)}
+    model, seconds = registry.train_models([spec], triples, defaults, seed=seed, prebuilt=prebuilt)[spec.name]
+    others = " + ".join(registry.eval_label(c) for c in parts if c.name != ease_name)
+    blend = defaults[spec.name]
+    return _row(
+        DEFAULT_MODEL,
+        evaluate_top(_top_from_model(fold, model.recommend_for_user), fold),
+        seconds,
+        f"EASE λ {ease_params.l2:g} {'binary' if ease_params.binary else 'stars'} X (float16 B) + {others}; "
+        f"w {blend.ease_weight:g}, β {blend.popularity_exponent:g}",
+    )
 
 
 def _top_from_model(fold: Fold, recommend: Callable[[int, int], list[tuple[int, float]]]) -> np.ndarray:
@@ -723,23 +795,35 @@ def run(context: EvalContext) -> SectionResult:
     grids = QUICK_GRIDS if context.quick else SearchGrids()
     train, test = holdout_split(context.ratings, context.seed)
     found = search(train, context.seed, grids)
-    default_ease, default_als, default_ensemble = _defaults()
+    defaults = _defaults()
     fold = Fold.build(train, test)
-    rows = evaluate_models(
-        fold,
-        found,
-        context.seed,
-        default_ease=default_ease,
-        default_als=default_als,
-        default_ensemble=default_ensemble,
-        grids=grids,
+    rows = evaluate_models(fold, found, context.seed, defaults=defaults, grids=grids)
+    protocol = (
+        f"per-user random {int(TEST_FRACTION * 100)}% holdout (seed {context.seed}; users with ≥{MIN_USER_RATINGS} "
+        "ratings), every rating a positive; candidates exclude the user's training movies; P/R/nDCG (binary gains, "
+        "ideal DCG over min(|relevant|, 10))/MAP at 10, averaged over users with a relevant movie; '(≥4)': only "
+        "held-out ratings ≥ 4 relevant. Hyper-parameters chosen on validation data carved out of the training part "
+        "only (see the notes)."
     )
+    notes = _notes(context, grids, found, defaults, fold, len(train), len(test))
+    return SectionResult(
+        name="topn",
+        protocol=protocol,
+        table=[{c: r.get(c) for c in TABLE_COLUMNS} for r in rows],
+        targets=_targets(rows),
+        notes=notes,
+        seconds=round(time.perf_counter() - started, 1),
+    )
+
+
+def _targets(rows: list[dict[str, object]]) -> list[Target]:
+    """The default model against every other row of this run, and against the issue's EASE figure."""
     by_name = {str(r["model"]): r for r in rows}
     default_ndcg = float(by_name[DEFAULT_MODEL]["ndcg@10"])  # type: ignore[arg-type]
     baselines = [r for r in rows if r["model"] != DEFAULT_MODEL]
     best = max(baselines, key=lambda r: float(r["ndcg@10"]))  # type: ignore[arg-type]
     best_ndcg = float(best["ndcg@10"])  # type: ignore[arg-type]
-    targets = [
+    return [
         Target(
             f"default recommender nDCG@10 above every baseline in this run (best: {best['model']})",
             default_ndcg,
@@ -753,9 +837,22 @@ def run(context: EvalContext) -> SectionResult:
             default_ndcg > EASE_REFERENCE_NDCG,
         ),
     ]
-    picks_match = found.blend_ease == default_ease and found.ensemble == default_ensemble
+
+
+def _notes(
+    context: EvalContext,
+    grids: SearchGrids,
+    found: SearchResult,
+    defaults: Mapping[str, Any],
+    fold: Fold,
+    n_train: int,
+    n_test: int,
+) -> list[str]:
+    """The split, the search's picks (and whether the served defaults equal them), the references, the trace."""
+    default = registry.default_top_n_spec()
+    picks_match = found.blend_ease == _default_ease(defaults) and found.ensemble == defaults[default.name]
     notes = [
-        f"split: {len(train):,} training / {len(test):,} test ratings; {fold.matrix.shape[0]} users, "
+        f"split: {n_train:,} training / {n_test:,} test ratings; {fold.matrix.shape[0]} users, "
         f"{fold.matrix.shape[1]:,} movies with a training rating",
         f"validation search ({grids.validation_groups} user groups, {grids.validation_fraction:.0%} of each "
         "member's training ratings held out): EASE alone "
@@ -768,37 +865,8 @@ def run(context: EvalContext) -> SectionResult:
     ]
     if context.quick:
         notes.append("quick run: tiny grids; not a reportable figure")
-    table_columns = (
-        "model",
-        "ndcg@10",
-        "p@10",
-        "r@10",
-        "map@10",
-        "ndcg@10 (≥4)",
-        "p@10 (≥4)",
-        "r@10 (≥4)",
-        "map@10 (≥4)",
-        "coverage",
-        "mean_pop",
-        "train_s",
-        "params",
-    )
-    protocol = (
-        f"per-user random {int(TEST_FRACTION * 100)}% holdout (seed {context.seed}; users with ≥{MIN_USER_RATINGS} "
-        "ratings), every rating a positive; candidates exclude the user's training movies; P/R/nDCG (binary gains, "
-        "ideal DCG over min(|relevant|, 10))/MAP at 10, averaged over users with a relevant movie; '(≥4)': only "
-        "held-out ratings ≥ 4 relevant. Hyper-parameters chosen on validation data carved out of the training part "
-        "only (see the notes)."
-    )
     notes.extend(_trace_notes(found.log))
-    return SectionResult(
-        name="topn",
-        protocol=protocol,
-        table=[{c: r.get(c) for c in table_columns} for r in rows],
-        targets=targets,
-        notes=notes,
-        seconds=round(time.perf_counter() - started, 1),
-    )
+    return notes
 
 
 def _trace_notes(trace: list[dict[str, object]]) -> list[str]:
@@ -820,6 +888,13 @@ def _trace_notes(trace: list[dict[str, object]]) -> list[str]:
     return lines
 
 
-def _defaults() -> tuple[EaseParams, AlsParams, EnsembleParams]:
-    """The parameters the tools serve with (quick runs too: the default model is never shrunk)."""
-    return EaseParams(), AlsParams(), EnsembleParams()
+def _default_ease(defaults: Mapping[str, Any]) -> EaseParams:
+    """The params of the default model's EASE component (what the search's ensemble EASE is compared with)."""
+    parts = registry.components_of(registry.default_top_n_spec())
+    return next(defaults[c.name] for c in parts if isinstance(defaults[c.name], EaseParams))
+
+
+def _defaults() -> dict[str, Any]:
+    """The parameters the tools serve with, by registry name (quick runs too: the default model is never
+    shrunk)."""
+    return registry.default_params()

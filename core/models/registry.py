@@ -18,7 +18,7 @@ import dataclasses
 import importlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -97,50 +97,50 @@ class ModelSpec:
         return self.model_class().from_bytes(data, *components)
 
 
-MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        name="als",
-        blob="als",
-        title="ALS",
-        role="top-n",
-        model="core.models.als:AlsRecommender",
-        params="core.models.als:AlsParams",
-        format_label="als",
-    ),
-    # The blob keeps the name "predictor" from the releases whose rating model was a plain biased MF
-    # (`core.models.biased_mf.BiasedMF`); `load_rating_model` still reads such a blob.
-    ModelSpec(
-        name="blended-rating",
-        blob="predictor",
-        title="rating",
-        role="rating",
-        model="core.models.blended_rating:BlendedPredictor",
-        params="core.models.blended_rating:BlendParams",
-        format_label="blend",
-        loader="core.models.blended_rating:load_rating_model",
-    ),
-    ModelSpec(
-        name="ease",
-        blob="ease",
-        title="EASE",
-        role="top-n",
-        model="core.models.ease:EaseRecommender",
-        params="core.models.ease:EaseParams",
-        format_label="ease",
-        optional=True,
-    ),
-    ModelSpec(
-        name="ease-als-ensemble",
-        blob="ensemble",
-        title="EASE + ALS ensemble",
-        role="top-n",
-        model="core.models.ensemble:EnsembleRecommender",
-        params="core.models.ensemble:EnsembleParams",
-        format_label="ensemble",
-        requires=("ease", "als"),
-        optional=True,
-    ),
+ALS_MODEL = ModelSpec(
+    name="als",
+    blob="als",
+    title="ALS",
+    role="top-n",
+    model="core.models.als:AlsRecommender",
+    params="core.models.als:AlsParams",
+    format_label="als",
 )
+# The blob keeps the name "predictor" from the releases whose rating model was a plain biased MF
+# (`core.models.biased_mf.BiasedMF`); `load_rating_model` still reads such a blob.
+RATING_MODEL = ModelSpec(
+    name="blended-rating",
+    blob="predictor",
+    title="rating",
+    role="rating",
+    model="core.models.blended_rating:BlendedPredictor",
+    params="core.models.blended_rating:BlendParams",
+    format_label="blend",
+    loader="core.models.blended_rating:load_rating_model",
+)
+EASE_MODEL = ModelSpec(
+    name="ease",
+    blob="ease",
+    title="EASE",
+    role="top-n",
+    model="core.models.ease:EaseRecommender",
+    params="core.models.ease:EaseParams",
+    format_label="ease",
+    optional=True,
+)
+ENSEMBLE_MODEL = ModelSpec(
+    name="ease-als-ensemble",
+    blob="ensemble",
+    title="EASE + ALS ensemble",
+    role="top-n",
+    model="core.models.ensemble:EnsembleRecommender",
+    params="core.models.ensemble:EnsembleParams",
+    format_label="ensemble",
+    requires=(EASE_MODEL.name, ALS_MODEL.name),
+    optional=True,
+)
+# Training order: a composed model after its components.
+MODELS: tuple[ModelSpec, ...] = (ALS_MODEL, RATING_MODEL, EASE_MODEL, ENSEMBLE_MODEL)
 
 
 def model_spec(name: str) -> ModelSpec:
@@ -163,6 +163,7 @@ def rating_model_spec() -> ModelSpec:
 
 
 def components_of(spec: ModelSpec) -> tuple[ModelSpec, ...]:
+    """The models `spec` is composed of, in the order it takes them."""
     return tuple(model_spec(name) for name in spec.requires)
 
 
@@ -202,18 +203,20 @@ def train_models(
     params: Mapping[str, Any] | None = None,
     *,
     seed: int = DEFAULT_SEED,
-    clock: Callable[[], float] | None = None,
+    prebuilt: Mapping[str, Trained] | None = None,
 ) -> dict[str, Trained]:
-    """Train `specs` and the components they need (each once), by registry name, in registry order."""
-    clock = clock or time.perf_counter
+    """Train `specs` and the components they need (each once), by registry name, in registry order.
+
+    `params` overrides the defaults by model name; models in `prebuilt` are used as given (the evaluation
+    shares a component it already trained another way)."""
     chosen = default_params(params)
+    trained: dict[str, Trained] = dict(prebuilt or {})
     needed = _with_components(specs)
-    trained: dict[str, Trained] = {}
-    for spec in (s for s in MODELS if s.name in needed):
+    for spec in (s for s in MODELS if s.name in needed and s.name not in trained):
         parts = [trained[c.name] for c in components_of(spec)]
-        started = clock()
+        started = time.perf_counter()
         model = spec.train(ratings, chosen[spec.name], [p.model for p in parts], seed=seed)
-        trained[spec.name] = Trained(model, clock() - started + sum(p.seconds for p in parts))
+        trained[spec.name] = Trained(model, time.perf_counter() - started + sum(p.seconds for p in parts))
     return trained
 
 
@@ -285,20 +288,24 @@ Engine = ModelEngine | RequestMode
 LLM_POOL = 30  # candidates (from the default model) shown to the LLM: enough choice, a modest prompt
 HYBRID_POOL = 100  # ALS candidates re-scored by the hybrid
 
+ALS_ENGINE = ModelEngine(
+    "als",
+    model=ALS_MODEL.name,
+    help="implicit ALS alone, the fast engine",
+    summary="ALS alone, fastest",
+    info="ALS alone",
+)
 ENSEMBLE_ENGINE = ModelEngine(
     "ease-als-ensemble",  # the default: measured best by `movie-mcp eval` (topn, coldstart)
-    model="ease-als-ensemble",
+    model=ENSEMBLE_MODEL.name,
     help="default: EASE and ALS blended, the most accurate",
     summary="default",
     info="EASE + implicit ALS",
-    fallback="als",
+    fallback=ALS_ENGINE.name,
     missing_note=(
         "this database predates the current EASE + ALS ensemble; answered with ALS (run `movie-mcp build`"
         " to update it: the catalogue, embeddings and enrichments are reused)"
     ),
-)
-ALS_ENGINE = ModelEngine(
-    "als", model="als", help="implicit ALS alone, the fast engine", summary="ALS alone, fastest", info="ALS alone"
 )
 LLM_MODE = RequestMode(
     "llm",
@@ -349,6 +356,11 @@ def model_engine(name: str) -> ModelEngine:
 def served_by(model: str) -> ModelEngine | None:
     """The engine that serves a registered model, if any."""
     return next((e for e in ENGINES if isinstance(e, ModelEngine) and e.model == model), None)
+
+
+def default_top_n_spec() -> ModelSpec:
+    """The model behind the default engine."""
+    return model_spec(model_engine(DEFAULT_ENGINE).model)
 
 
 def eval_label(spec: ModelSpec) -> str:
