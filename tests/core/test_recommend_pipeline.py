@@ -16,6 +16,7 @@ from core.data import store
 from core.data.store import runtime as runtime_store
 from core.data.store.recommendations import movie_ids_matching, rerank_details
 from core.errors import InvalidInputError, NotFoundError, NotReadyError
+from core.llm.engine import OfflineEngine, OpenAIEngine
 from core.llm.errors import LLMUnavailable
 from core.models import registry
 from core.runtime import MovieApp
@@ -39,14 +40,14 @@ from core.services.recommend.seeds import Seeds, require_one_seed, resolve_liked
 from tests.synthetic import ROMANCE_IDS, SPACE_FANS, SPACE_IDS, UNRATED_MOVIE_ID
 
 ENSEMBLE, ALS = registry.ENSEMBLE_ENGINE.name, registry.ALS_ENGINE.name
-COMEDY = Request("comedies", ParsedQuery(filters=make_filters(genres=["Comedy"])), [])
+COMEDY = Request("comedies", ParsedQuery(filters=make_filters(genres=["Comedy"])), [], make_filters(genres=["Comedy"]))
 
 
 @pytest.fixture
 async def app(movie_app: MovieApp) -> AsyncIterator[MovieApp]:
     await movie_app.ready()
     yield movie_app
-    movie_app.llm = None  # a test's scripted LLM must not be closed as a real client
+    movie_app.engine = OfflineEngine()  # a test's scripted LLM must not be closed as a real client
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Models:
     """A stand-in app holding only some models (and maybe an LLM)."""
 
     models: dict[str, Any]
-    llm: Any = None
+    engine: Any = field(default_factory=OfflineEngine)
 
     def top_n_model(self, name: str) -> Any:
         return self.models.get(name)
@@ -62,8 +63,9 @@ class Models:
 
 @dataclass
 class ScriptedLLM:
-    """Answers a re-ranking with the given picks, or fails; records what it was shown."""
+    """An LLM client that answers a re-ranking with the given picks, or fails; records what it was shown."""
 
+    model = "scripted-model"
     picks: list[tuple[int, float, str]] = field(default_factory=list)
     fail: bool = False
     payloads: list[dict[str, Any]] = field(default_factory=list)
@@ -138,9 +140,10 @@ async def test_candidates_are_the_movies_the_filters_allow(app: MovieApp) -> Non
     assert allowed is not None and notes == [] and allowed.size
     genres = await store.genres_of(app.db, allowed.tolist())
     assert all("Comedy" in g for g in genres.values())
-    nothing = Request("horror", ParsedQuery(filters=make_filters(genres=["Horror"])))
+    horror = make_filters(genres=["Horror"])
+    nothing = Request("horror", ParsedQuery(filters=horror), [], horror)
     allowed, notes = await allowed_movies(app, nothing)
-    assert allowed is not None and allowed.size == 0 and notes == ["no movie matches the query's filters"]
+    assert allowed is not None and allowed.size == 0 and notes == ["no movie matches the filters"]
 
 
 async def test_the_store_answers_the_pipelines_queries(app: MovieApp) -> None:
@@ -189,7 +192,7 @@ async def test_ranking_skips_rated_movies_keeps_to_candidates_and_explains_final
 
 def test_a_request_mode_applies_only_when_it_can() -> None:
     als_engine, ensemble_engine = registry.ALS_ENGINE, registry.ENSEMBLE_ENGINE
-    no_llm, with_llm = Models({}), Models({}, llm=ScriptedLLM())
+    no_llm, with_llm = Models({}), Models({}, engine=OpenAIEngine(ScriptedLLM()))  # type: ignore[arg-type]
     assert choose_rerank(no_llm, ENSEMBLE, ensemble_engine, COMEDY) == (None, [])  # type: ignore[arg-type]
     mode, notes = choose_rerank(no_llm, "llm", ensemble_engine, Request())  # type: ignore[arg-type]
     assert mode is None and notes == [
@@ -214,9 +217,10 @@ def test_the_semantic_blend_weighs_taste_and_meaning_equally() -> None:
 async def test_the_llm_orders_only_real_candidates_and_the_rest_follow(app: MovieApp) -> None:
     picks = [(3, 0.9), (5, 0.8), (7, 0.7), (9, 0.6)]
     llm = ScriptedLLM([(7, 0.95, "fits"), (999, 0.9, "invented"), (7, 0.1, "again"), (3, 0.5, "ok")])
-    app.llm = llm
-    ordered, reasons, model = await llm_rerank(app, picks, {1: 5.0, 101: 1.5}, "space", 3)
+    app.engine = OpenAIEngine(llm)  # type: ignore[arg-type]
+    ordered, reasons, model, failure = await llm_rerank(app, picks, {1: 5.0, 101: 1.5}, "space", 3)
     assert ordered == [(7, 0.95), (3, 0.5), (5, 0.8)] and reasons == {7: "fits", 3: "ok"} and model == "scripted-model"
+    assert failure is None
     payload = llm.payloads[0]
     assert payload["n"] == 3 and payload["request"] == "space"
     assert [c["movie_id"] for c in payload["candidates"]] == [3, 5, 7, 9]
@@ -229,7 +233,7 @@ async def test_a_failed_llm_keeps_the_engines_order_and_says_so(app: MovieApp) -
     async def step(done: int, message: str) -> None:
         steps.append((done, message))
 
-    app.llm = ScriptedLLM(fail=True)
+    app.engine = OpenAIEngine(ScriptedLLM(fail=True))  # type: ignore[arg-type]
     picks = [(3, 0.9), (5, 0.8)]
     result = await rerank(app, registry.LLM_MODE, picks, {}, Request(), 2, ENSEMBLE, step)
     assert result.picks == picks and result.engine == ENSEMBLE and result.llm_model is None
