@@ -72,23 +72,11 @@ def create_server(settings: Settings | None = None, movie_app: MovieApp | None =
         version="0.1.0",
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
+        tools=[spec.build() for spec in ALL_TOOLS],  # strict arguments: see `tools._strict`
     )
-    _add_tools(server)
     _add_resources(server, app)
     _add_prompts(server, app)
     return server
-
-
-def _add_tools(server: MCPServer[MovieApp]) -> None:
-    for spec in ALL_TOOLS:
-        server.add_tool(
-            spec.fn,
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            annotations=spec.annotations,
-            structured_output=True,
-        )
 
 
 def _add_resources(server: MCPServer[MovieApp], app: MovieApp) -> None:

@@ -9,17 +9,19 @@ from pydantic import Field
 
 from core.schemas import RandomMovies
 from core.services import catalogue
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_NAME_CHARS, MAX_SEED, ToolSpec, call_core, read_only
 
 
 async def get_random_movies(
     ctx: Context,
     n: Annotated[int, Field(ge=1, le=50, description="how many movies (1-50)")] = 5,
-    genre: Annotated[str | None, Field(description="only this genre, e.g. 'Comedy' or 'Sci-Fi'")] = None,
+    genre: Annotated[
+        str | None, Field(max_length=MAX_NAME_CHARS, description="only this genre, e.g. 'Comedy' or 'Sci-Fi'")
+    ] = None,
     min_year: Annotated[int | None, Field(ge=1870, le=2100, description="released in or after this year")] = None,
     max_year: Annotated[int | None, Field(ge=1870, le=2100, description="released in or before this year")] = None,
     enriched_only: Annotated[bool, Field(description="only movies that have enrichment")] = False,
-    seed: Annotated[int | None, Field(description="fix the draw so it can be repeated")] = None,
+    seed: Annotated[int | None, Field(ge=0, le=MAX_SEED, description="fix the draw so it can be repeated")] = None,
 ) -> RandomMovies:
     return await call_core(
         ctx,
