@@ -17,6 +17,7 @@ from core.config import Settings
 from core.runtime import MovieApp
 from prompts import ALL_PROMPTS, completion_handler
 from resources import ALL_RESOURCES
+from server.stdio import run_stdio
 from tools import ALL_TOOLS
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ async def serve_stdio(settings: Settings) -> None:
 
         async def serve() -> None:
             with runner:
-                await server.run_stdio_async()
+                await run_stdio(server)
             tg.cancel_scope.cancel()  # stdin closed: the client has gone; stop waiting for signals
 
         tg.start_soon(serve)
