@@ -77,6 +77,11 @@ _DATABASE_FAILURES: tuple[tuple[str, type[DatabaseError], str], ...] = (
         "the database file is damaged (truncated or overwritten); rebuild it with `movie-mcp build`",
     ),
     ("not a database", DatabaseCorruptError, "the file is not a database; rebuild it with `movie-mcp build`"),
+    (
+        "vtable constructor failed",
+        DatabaseCorruptError,
+        "the database's index is damaged; rebuild it with `movie-mcp build`",
+    ),
     ("disk i/o", DatabaseCorruptError, "the database could not be read (disk I/O error); check the disk, then rebuild"),
     (
         "unable to open",
