@@ -112,7 +112,8 @@ def of_schema(schema: dict[str, Any], *, only_valid: bool = False) -> st.SearchS
     if not valid:
         return ANYTHING
     valid_value = st.one_of(*valid)
-    return valid_value if only_valid else st.one_of(valid_value, valid_value, valid_value, *edge, ANYTHING)
+    edge_value = st.one_of(*edge) if edge else ANYTHING
+    return valid_value if only_valid else st.one_of(valid_value, edge_value, edge_value, ANYTHING)
 
 
 def arguments_for(schema: dict[str, Any], *, only_valid: bool) -> st.SearchStrategy[dict[str, Any]]:

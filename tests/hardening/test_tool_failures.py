@@ -10,8 +10,6 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR
 
-from core.errors import MESSAGE_CHARS
-
 HUGE = 2**63  # one past SQLite's largest integer
 HUGE_TEXT = "99999999999999999999"
 
@@ -89,7 +87,7 @@ async def test_an_unknown_title_is_quoted_as_an_excerpt(client: Client) -> None:
 
 
 def test_every_mapped_message_is_bounded() -> None:
-    from core.errors import NotFoundError
+    from core.errors import MESSAGE_CHARS, NotFoundError
     from tools._errors import mcp_error
 
     assert len(str(mcp_error(NotFoundError("z" * 50_000), "tool"))) <= MESSAGE_CHARS
