@@ -89,7 +89,6 @@ _DATABASE_FAILURES: tuple[tuple[str, type[DatabaseError], str], ...] = (
         "the database file is missing or cannot be opened; build it with `movie-mcp build`",
     ),
     ("no such table", DatabaseMissingError, "the database lacks a table; rebuild it with `movie-mcp build`"),
-    ("no active connection", DatabaseMissingError, "the database was closed (the server is stopping); retry"),
 )
 
 

@@ -141,6 +141,25 @@ async def test_an_app_serves_the_new_file_after_a_rebuild_and_keeps_the_old_conn
         await app.close()
 
 
+async def test_an_app_whose_file_was_deleted_says_to_build_it(
+    tmp_path: Path, synthetic_db: Path, embedder: Any
+) -> None:
+    from core.runtime import MovieApp
+    from core.services.catalogue_stats import catalogue_stats
+
+    db_path = tmp_path / "movies.db"
+    replace_with_copy(synthetic_db, db_path, "2030-01-01T00:00:00+00:00")
+    app = MovieApp(Settings(db_path=db_path), embedder=embedder, preload_embedder=False)
+    await app.load()
+    try:
+        await catalogue_stats(app)
+        db_path.unlink()
+        with pytest.raises(NotReadyError, match=r"no database .* build it with `movie-mcp build`"):
+            await catalogue_stats(app)
+    finally:
+        await app.close()
+
+
 async def test_info_and_catalog_stats_say_when_the_database_was_built(client: Any, synthetic_db: Path) -> None:
     import json
 
