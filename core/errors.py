@@ -88,7 +88,11 @@ _DATABASE_FAILURES: tuple[tuple[str, type[DatabaseError], str], ...] = (
         DatabaseMissingError,
         "the database file is missing or cannot be opened; build it with `movie-mcp build`",
     ),
-    ("no such table", DatabaseMissingError, "the database lacks a table; rebuild it with `movie-mcp build`"),
+    (
+        "no such table",
+        DatabaseMissingError,
+        "the database lacks a table (truncated?); rebuild it with `movie-mcp build`",
+    ),
 )
 
 
