@@ -4,11 +4,19 @@ Loading is split in two so the MCP `initialize` handshake never waits for it: `s
 schedules work; `load()` opens the database and loads the recommenders (a second or two), and the
 embedding model (several seconds of torch import) loads after that. Calls wait for what they need.
 Which models exist, and how each is read from its blob, is `core.models.registry`'s business.
+
+A running app notices its database file appearing or being replaced (a build renames a new file over
+it, so the inode changes) with one `os.stat` per call in `ready()`, and reloads before serving that
+call. Calls already running keep the connection they started with: a replaced connection is closed
+only after `RETIRE_SECONDS`, or when the app closes.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
@@ -31,6 +39,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 300.0
+RETIRE_SECONDS = 600.0  # a replaced connection outlives any call that may still be using it
+
+
+def file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, or None when there is none: what changes when a build replaces it."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
 
 
 class MovieApp:
@@ -51,6 +69,9 @@ class MovieApp:
         self._embedder_error: Exception | None = None
         # Serialises writers (enrichment) so two calls never interleave transactions on one connection.
         self.write_lock = anyio.Lock()
+        self._file: tuple[int, int] | None = None  # `file_id` of the database as loaded
+        self._reload_lock = anyio.Lock()
+        self._retired: list[tuple[float, aiosqlite.Connection, LanguageEngine]] = []
 
     # --- loading ---------------------------------------------------------------------------
     async def load(self) -> None:
@@ -79,45 +100,92 @@ class MovieApp:
         self._embedder_ready.set()
 
     async def _load_core(self) -> None:
+        """Open the database and load what it holds; the app's state changes only once all of it loaded."""
         path = self.settings.db_path
-        if not path.exists():
+        self._file = file_id(path)  # before opening: a replacement after this is noticed on the next call
+        if self._file is None:
             raise NotReadyError(
                 f"no database at {path}; build it with `movie-mcp build` (or `make serve`, which builds it)"
             )
-        self._db = await sqlite.connect_async(path)
-        await runtime_store.set_busy_timeout(self._db)
-        self.meta = await runtime_store.read_meta(self._db)
-        await self._migrate()
-        self.user_range = await runtime_store.user_id_range(self._db)
-        blobs = await runtime_store.model_blobs(self._db)
-        # Imported and unpacked in a worker thread: implicit and scipy are heavy, and `initialize` comes first.
-        self._models = await anyio.to_thread.run_sync(registry.load_models, blobs)
-        self.engine = choose_engine(self.settings.llm, LLMCache(self._db, self.write_lock))
+        db = await sqlite.connect_async(path)
+        try:
+            await runtime_store.set_busy_timeout(db)
+            meta = await runtime_store.read_meta(db)
+            await self._migrate(db, meta)
+            user_range = await runtime_store.user_id_range(db)
+            blobs = await runtime_store.model_blobs(db)
+            # Imported and unpacked in a worker thread: implicit and scipy are heavy, and `initialize` comes first.
+            models = await anyio.to_thread.run_sync(registry.load_models, blobs)
+        except BaseException:
+            await db.close()
+            raise
+        self._db, self.meta, self.user_range, self._models = db, meta, user_range, models
+        self.engine = choose_engine(self.settings.llm, LLMCache(db, self.write_lock))
         logger.info("database %s loaded (LLM: %s)", path, self.engine.model or "none, offline engines")
 
-    async def _migrate(self) -> None:
+    async def _migrate(self, db: aiosqlite.Connection, meta: dict[str, str]) -> None:
         """Bring a database built by an older release up to the current schema, in one transaction."""
-        version = int(self.meta.get("schema_version", SCHEMA_VERSION))
+        version = int(meta.get("schema_version", SCHEMA_VERSION))
         steps = migrations(version)
         if not steps:
             return
-        assert self._db is not None
-        await runtime_store.migrate(self._db, steps, SCHEMA_VERSION)
-        self.meta["schema_version"] = str(SCHEMA_VERSION)
+        await runtime_store.migrate(db, steps, SCHEMA_VERSION)
+        meta["schema_version"] = str(SCHEMA_VERSION)
         logger.info("migrated %s from schema %d to %d", self.settings.db_path, version, SCHEMA_VERSION)
 
     async def close(self) -> None:
+        await self._close_retired(everything=True)
         await self.engine.close()
         self.engine = OfflineEngine()
         if self._db is not None:
             await self._db.close()
             self._db = None
 
+    # --- reloading a replaced database -------------------------------------------------------
+    def _file_changed(self) -> bool:
+        """True when the file at the database path is not the one loaded (new, replaced or gone)."""
+        return self._ready.is_set() and file_id(self.settings.db_path) != self._file
+
+    async def _reload_if_changed(self) -> None:
+        """Load the database again when its file changed since it was loaded; the old connection is retired."""
+        async with self._reload_lock:
+            if not self._file_changed():  # another call reloaded it while this one waited
+                return
+            logger.info("database %s changed on disk; reloading", self.settings.db_path)
+            old = (self._db, self.engine)
+            with anyio.CancelScope(shield=True):  # as in `load`: never abandon a half-opened connection
+                try:
+                    await self._load_core()  # swaps in the new state only once it has all loaded
+                    self._load_error = None
+                except Exception as exc:  # the file at the path is what callers asked about: report it
+                    logger.error("could not reload %s: %s", self.settings.db_path, exc)
+                    self._load_error = exc
+                    self._db, self._models, self.engine = None, {}, OfflineEngine()
+            if old[0] is not None:  # calls still running may be using it: closed later
+                self._retired.append((time.monotonic(), old[0], old[1]))
+        await self._close_retired()
+
+    async def _close_retired(self, *, everything: bool = False) -> None:
+        """Close replaced connections no call can still be using (all of them when the app closes)."""
+        cutoff = time.monotonic() - RETIRE_SECONDS
+        keep = []
+        for entry in self._retired:
+            if everything or entry[0] < cutoff:
+                await entry[2].close()
+                await entry[1].close()
+            else:
+                keep.append(entry)
+        self._retired = keep
+
     # --- access ----------------------------------------------------------------------------
     async def ready(self) -> None:
         """Wait until the database and the recommenders are loaded; raise if loading failed."""
         with anyio.fail_after(READY_TIMEOUT_SECONDS):
             await self._ready.wait()
+        if self._file_changed():
+            await self._reload_if_changed()
+        elif self._retired:
+            await self._close_retired()
         if self._load_error is not None:
             if isinstance(self._load_error, NotReadyError):
                 raise self._load_error

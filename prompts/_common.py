@@ -8,12 +8,15 @@ from dataclasses import dataclass
 
 from mcp.server.mcpserver.prompts.base import UserMessage
 
-from core.errors import InvalidInputError
+from core.errors import InvalidInputError, excerpt
 from core.runtime import MovieApp
 from core.schemas import MovieSummary
 from core.services.catalogue_stats import resolve_titles
 
 _SEPARATOR = re.compile(r"\s*[;\n]\s*")
+MAX_ID = 2_147_483_647  # the tools' bound on ids (`tools._common.MAX_ID`)
+MAX_TITLE_CHARS = 200  # one title, as in the tools' schemas
+MAX_LIST_CHARS = 10_000  # a whole ';'-separated list
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,26 @@ def describe_movie(movie: MovieSummary) -> str:
 
 def unmatched_note(missing: list[str]) -> list[str]:
     """A line naming the titles that matched nothing, or no line."""
-    return [f"(No movie in the catalogue matches {', '.join(repr(r) for r in missing)}.)"] if missing else []
+    return [f"(No movie in the catalogue matches {', '.join(excerpt(r) for r in missing)}.)"] if missing else []
+
+
+def _check_refs(refs: list[str]) -> None:
+    """Refuse a title longer than any title, or an id beyond the id range, naming it briefly."""
+    for ref in refs:
+        if len(ref) > MAX_TITLE_CHARS:
+            raise InvalidInputError(f"the title {excerpt(ref)} is too long (at most {MAX_TITLE_CHARS} characters)")
+        if ref.isascii() and ref.isdigit() and int(ref) > MAX_ID:
+            raise InvalidInputError(f"the movie id {excerpt(ref)} is out of range (ids are 1 to {MAX_ID})")
 
 
 async def resolve_movies(
     app: MovieApp, text: str, *, at_least: int, at_most: int
 ) -> tuple[list[MovieSummary], list[str]]:
     """The movies the titles name, and the titles that matched nothing; `InvalidInputError` when too few match."""
+    if len(text) > MAX_LIST_CHARS:
+        raise InvalidInputError(f"the list of movies is too long ({len(text)} characters; at most {MAX_LIST_CHARS})")
     refs = split_titles(text)
+    _check_refs(refs)
     if not refs:
         raise InvalidInputError("give movie titles or ids separated by ';', e.g. 'Toy Story; Finding Nemo'")
     if len(refs) > at_most:
@@ -54,7 +69,7 @@ async def resolve_movies(
     movies = list({m.movie_id: m for _, m in pairs if m is not None}.values())
     missing = [ref for ref, m in pairs if m is None]
     if len(movies) < at_least:
-        unmatched = f"; no movie matches {', '.join(repr(r) for r in missing)}" if missing else ""
+        unmatched = f"; no movie matches {', '.join(excerpt(r) for r in missing)}" if missing else ""
         raise InvalidInputError(
             f"need at least {at_least} known movie(s){unmatched} (search_movies finds exact titles)"
         )

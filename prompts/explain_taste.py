@@ -9,17 +9,20 @@ from mcp.server.mcpserver.prompts.base import UserMessage
 from mcp_types import EmbeddedResource, TextResourceContents
 from pydantic import Field
 
-from core.errors import InvalidInputError
+from core.errors import InvalidInputError, excerpt
 from core.services import preferences as profile
-from prompts._common import PromptSpec
+from prompts._common import MAX_ID, PromptSpec
 from tools._common import app_of
 from tools._errors import core_errors_as
 
 
 def _user_id(value: str) -> int:
-    if not value.strip().isdigit():
-        raise InvalidInputError(f"user_id must be a whole number (a MovieLens user id); got {value!r}")
-    return int(value)
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+        raise InvalidInputError(
+            f"user_id must be a whole number from 1 to {MAX_ID} (a MovieLens user id); got {excerpt(value)}"
+        )
+    return int(text)
 
 
 async def explain_taste(

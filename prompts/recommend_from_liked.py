@@ -9,7 +9,7 @@ from mcp.server.mcpserver.prompts.base import UserMessage
 from pydantic import Field
 
 from core.data.genres import CANONICAL_GENRES
-from core.errors import InvalidInputError
+from core.errors import InvalidInputError, excerpt
 from prompts._common import PromptSpec, describe_movie, resolve_movies, unmatched_note
 from tools._common import app_of
 from tools._errors import core_errors_as
@@ -18,7 +18,7 @@ from tools._errors import core_errors_as
 def _canonical_genre(genre: str) -> str:
     canonical = {g.lower(): g for g in CANONICAL_GENRES}.get(genre.strip().lower())
     if canonical is None:
-        raise InvalidInputError(f"unknown genre {genre!r}; genres are: {', '.join(CANONICAL_GENRES)}")
+        raise InvalidInputError(f"unknown genre {excerpt(genre)}; genres are: {', '.join(CANONICAL_GENRES)}")
     return canonical
 
 

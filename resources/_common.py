@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from core.errors import NotFoundError
+from core.errors import NotFoundError, excerpt
 from core.runtime import MovieApp
 
 JSON = "application/json"
@@ -45,10 +45,14 @@ class ResourceSpec:
         return read
 
 
+MAX_ID = 2_147_483_647  # the tools' bound on ids (`tools._common.MAX_ID`)
+
+
 def whole_number(value: str, what: str, uri: str) -> int:
-    """The id in a URI, or a not-found error that says what an id looks like."""
-    if not value.isdigit() or int(value) < 1:
-        raise NotFoundError(f"{uri} does not exist: {what} ids are whole numbers from 1")
+    """The id in a URI, or a not-found error that says what an id looks like (quoting the URI briefly)."""
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses.
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ID:
+        raise NotFoundError(f"{excerpt(uri)} does not exist: {what} ids are whole numbers from 1 to {MAX_ID}")
     return int(value)
 
 

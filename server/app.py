@@ -17,6 +17,7 @@ from core.config import Settings
 from core.runtime import MovieApp
 from prompts import ALL_PROMPTS, completion_handler
 from resources import ALL_RESOURCES
+from server.stdio import run_stdio
 from tools import ALL_TOOLS
 
 logger = logging.getLogger(__name__)
@@ -72,23 +73,11 @@ def create_server(settings: Settings | None = None, movie_app: MovieApp | None =
         version="0.1.0",
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
+        tools=[spec.build() for spec in ALL_TOOLS],  # strict arguments: see `tools._strict`
     )
-    _add_tools(server)
     _add_resources(server, app)
     _add_prompts(server, app)
     return server
-
-
-def _add_tools(server: MCPServer[MovieApp]) -> None:
-    for spec in ALL_TOOLS:
-        server.add_tool(
-            spec.fn,
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            annotations=spec.annotations,
-            structured_output=True,
-        )
 
 
 def _add_resources(server: MCPServer[MovieApp], app: MovieApp) -> None:
@@ -121,7 +110,7 @@ async def serve_stdio(settings: Settings) -> None:
 
         async def serve() -> None:
             with runner:
-                await server.run_stdio_async()
+                await run_stdio(server)
             tg.cancel_scope.cancel()  # stdin closed: the client has gone; stop waiting for signals
 
         tg.start_soon(serve)

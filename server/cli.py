@@ -161,7 +161,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     from server.http import HttpSettings, serve_http
 
-    http = HttpSettings.from_args(args.transport, args.host, args.port, args.auth_token, args.allow_origin)
+    http = HttpSettings.from_args(
+        args.transport,
+        args.host,
+        args.port,
+        args.auth_token,
+        args.allow_origin,
+        session_idle_seconds=args.session_idle_timeout,
+        max_sessions=args.max_sessions,
+    )
     return serve_http(_settings(args), http)
 
 
@@ -268,6 +276,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--auth-token", help="HTTP bearer token (default: $MOVIE_MCP_TOKEN; prefer the variable)")
     serve.add_argument(
         "--allow-origin", action="append", metavar="ORIGIN", help="also accept this browser Origin (repeatable)"
+    )
+    serve.add_argument(
+        "--session-idle-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a Streamable HTTP session idle this long (default 300)",
+    )
+    serve.add_argument(
+        "--max-sessions",
+        type=int,
+        help="refuse new Streamable HTTP sessions while this many are open (default 200)",
     )
     serve.set_defaults(func=cmd_serve)
 

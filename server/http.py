@@ -46,6 +46,11 @@ SSE_PATH = "/sse"
 SSE_MESSAGE_PATH = "/messages/"
 HEALTH_PATH = "/health"
 MIN_TOKEN_LENGTH = 16
+MAX_TOKEN_LENGTH = 4096
+# Streamable HTTP sessions: one left idle this long is closed, and at most this many are open at once. The
+# SDK's defaults (30 minutes, 10,000) let one client that opens sessions and walks away lock others out.
+SESSION_IDLE_SECONDS = 300.0
+MAX_SESSIONS = 200
 GRACEFUL_SHUTDOWN_SECONDS = 5.0  # in-flight calls get this long to finish before they are cancelled
 # This middleware checks Host and Origin itself (with --allow-origin), so the SDK's own check is switched off.
 _SDK_SECURITY_OFF = TransportSecuritySettings(enable_dns_rebinding_protection=False)
@@ -84,6 +89,8 @@ class HttpSettings:
     port: int = 8000
     token: str | None = field(default=None, repr=False)
     allowed_origins: tuple[str, ...] = ()
+    session_idle_seconds: float = SESSION_IDLE_SECONDS
+    max_sessions: int = MAX_SESSIONS
 
     @classmethod
     def from_args(
@@ -93,22 +100,55 @@ class HttpSettings:
         port: int,
         token: str | None = None,
         allowed_origins: list[str] | None = None,
+        session_idle_seconds: float | None = None,
+        max_sessions: int | None = None,
     ) -> HttpSettings:
-        """Settings from the command line; the token falls back to $MOVIE_MCP_TOKEN."""
-        token = token or os.environ.get(TOKEN_ENV) or None
-        return cls(transport, host, port, token, tuple(o.rstrip("/").lower() for o in allowed_origins or ()))
+        """Settings from the command line; the token falls back to $MOVIE_MCP_TOKEN.
+
+        An empty value means no token. Surrounding whitespace (a newline from a secrets file) is trimmed; a
+        token of only whitespace becomes "" so `validate` refuses it rather than serving with a token no
+        client can send."""
+        if not token:  # an empty value means "not set", as before
+            token = os.environ.get(TOKEN_ENV) or None
+        token = token.strip() if token is not None else None
+        origins = tuple(o.rstrip("/").lower() for o in allowed_origins or ())
+        idle = SESSION_IDLE_SECONDS if session_idle_seconds is None else session_idle_seconds
+        return cls(transport, host, port, token, origins, idle, MAX_SESSIONS if max_sessions is None else max_sessions)
 
     def validate(self) -> None:
         """Refuse settings that would expose the server; raise `HttpConfigError` with the fix."""
-        if self.token is not None and len(self.token) < MIN_TOKEN_LENGTH:
+        self._validate_token()
+        if not self.session_idle_seconds > 0 or self.max_sessions < 1:
             raise HttpConfigError(
-                f"the bearer token is too short ({len(self.token)} characters; use at least {MIN_TOKEN_LENGTH}),"
-                " e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                "the session idle timeout must be more than 0 seconds and the session cap at least 1;"
+                f" got {self.session_idle_seconds} and {self.max_sessions}"
             )
         if not is_loopback(self.host) and not self.token:
             raise HttpConfigError(
                 f"refusing to listen on {self.host} without a bearer token: anyone who can reach this interface could"
                 f" use the server. Set {TOKEN_ENV} (or pass --auth-token), or listen on 127.0.0.1"
+            )
+
+    def _validate_token(self) -> None:
+        """A token a client can send back: not blank, no whitespace inside, at least `MIN_TOKEN_LENGTH` long."""
+        if self.token is None:
+            return
+        if not self.token:
+            raise HttpConfigError(
+                f"the bearer token is blank; unset {TOKEN_ENV} to serve without one on loopback, or set a token,"
+                " e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        if any(ch.isspace() for ch in self.token) or not self.token.isprintable():
+            raise HttpConfigError(
+                "the bearer token contains whitespace or control characters, which an Authorization header"
+                " cannot carry; use letters, digits and punctuation only"
+            )
+        if len(self.token) > MAX_TOKEN_LENGTH:
+            raise HttpConfigError(f"the bearer token is too long (at most {MAX_TOKEN_LENGTH} characters)")
+        if len(self.token) < MIN_TOKEN_LENGTH:
+            raise HttpConfigError(
+                f"the bearer token is too short ({len(self.token)} characters; use at least {MIN_TOKEN_LENGTH}),"
+                " e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
 
     @property
@@ -177,7 +217,11 @@ def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: 
     settings.validate()
     if settings.transport == "streamable-http":
         inner = server.streamable_http_app(
-            streamable_http_path=MCP_PATH, transport_security=_SDK_SECURITY_OFF, host=settings.host
+            streamable_http_path=MCP_PATH,
+            transport_security=_SDK_SECURITY_OFF,
+            host=settings.host,
+            session_idle_timeout=settings.session_idle_seconds,
+            max_sessions=settings.max_sessions,
         )
     else:
         inner = server.sse_app(

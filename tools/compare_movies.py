@@ -9,11 +9,14 @@ from pydantic import Field
 
 from core.schemas import MovieComparison
 from core.services import compare
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_ID, ToolSpec, call_core, read_only
 
 
 async def compare_movies(
-    movie_ids: Annotated[list[int], Field(min_length=2, max_length=10, description="2 to 10 MovieLens movie ids")],
+    movie_ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_ID)]],
+        Field(min_length=2, max_length=10, description="2 to 10 MovieLens movie ids"),
+    ],
     ctx: Context,
     narrative: Annotated[
         bool, Field(description="also write a short paragraph (by the LLM when one is configured)")

@@ -10,13 +10,14 @@ from pydantic import Field
 
 from core.enrichment import service as enrich
 from core.schemas import EnrichmentReport
-from tools._common import ToolSpec, call_core
+from tools._common import MAX_ID, ToolSpec, call_core
 
 
 async def enrich_movies(
     ctx: Context,
     movie_ids: Annotated[
-        list[int] | None, Field(min_length=1, max_length=100, description="specific movies (1-100 ids)")
+        list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None,
+        Field(min_length=1, max_length=100, description="specific movies (1-100 ids)"),
     ] = None,
     n: Annotated[
         int | None, Field(ge=1, le=100, description="or: enrich this many unenriched movies, most-rated first")

@@ -10,7 +10,7 @@ from pydantic import Field
 from core.schemas import BudgetTier, EnrichedMoviesPage, RevenueTier, Sentiment, TargetAudience
 from core.services import catalogue
 from core.services.catalogue import EnrichedOrder
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_NAME_CHARS, MAX_OFFSET, ToolSpec, call_core, read_only
 
 
 async def get_enriched_movies(
@@ -23,11 +23,13 @@ async def get_enriched_movies(
         RevenueTier | None, Field(description="low <$50M, medium <$200M, high <$500M, blockbuster, unknown")
     ] = None,
     target_audience: Annotated[TargetAudience | None, Field(description="kids, family, teens or adults")] = None,
-    genre: Annotated[str | None, Field(description="only this genre, e.g. 'Comedy'")] = None,
+    genre: Annotated[str | None, Field(max_length=MAX_NAME_CHARS, description="only this genre, e.g. 'Comedy'")] = None,
     min_effectiveness: Annotated[float | None, Field(ge=0, le=10, description="0-10")] = None,
     order_by: Annotated[EnrichedOrder, Field(description="sort key, best first")] = "effectiveness",
     limit: Annotated[int, Field(ge=1, le=50, description="results per page (1-50)")] = 10,
-    offset: Annotated[int, Field(ge=0, description="skip this many results (pass next_offset for more)")] = 0,
+    offset: Annotated[
+        int, Field(ge=0, le=MAX_OFFSET, description="skip this many results (pass next_offset for more)")
+    ] = 0,
 ) -> EnrichedMoviesPage:
     return await call_core(
         ctx,

@@ -9,14 +9,17 @@ from pydantic import Field
 
 from core.schemas import MovieDetails
 from core.services import catalogue
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_ID, MAX_TITLE_CHARS, ToolSpec, call_core, read_only
 
 
 async def get_movie_details(
     ctx: Context,
-    movie_id: Annotated[int | None, Field(ge=1, description="MovieLens movie id (from search_movies)")] = None,
+    movie_id: Annotated[
+        int | None, Field(ge=1, le=MAX_ID, description="MovieLens movie id (from search_movies)")
+    ] = None,
     title: Annotated[
-        str | None, Field(min_length=1, max_length=200, description="a title, used when movie_id is not given")
+        str | None,
+        Field(min_length=1, max_length=MAX_TITLE_CHARS, description="a title, used when movie_id is not given"),
     ] = None,
 ) -> MovieDetails:
     return await call_core(ctx, catalogue.get_movie_details, movie_id=movie_id, title=title)

@@ -12,14 +12,15 @@ from core.schemas import Recommendations
 from core.search.filters import FilterArguments
 from core.services import recommend
 from tools._arguments import spread_model_argument
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_ID, MAX_TITLE_CHARS, ToolSpec, call_core, read_only
 
 
 async def get_movie_recommendations(
     ctx: Context,
-    user_id: Annotated[int | None, Field(ge=1, description="a known MovieLens user id")] = None,
+    user_id: Annotated[int | None, Field(ge=1, le=MAX_ID, description="a known MovieLens user id")] = None,
     liked_movies: Annotated[
-        list[int | str] | None,
+        list[Annotated[int, Field(ge=1, le=MAX_ID)] | Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]]
+        | None,
         Field(min_length=1, max_length=50, description="for someone new: movie ids or titles they liked"),
     ] = None,
     n: Annotated[int, Field(ge=1, le=50, description="how many picks (1-50)")] = 10,

@@ -11,14 +11,14 @@ from core.schemas import RandomMovies
 from core.search.filters import RandomFilters
 from core.services import catalogue
 from tools._arguments import spread_model_argument
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_SEED, ToolSpec, call_core, read_only
 
 
 async def get_random_movies(
     ctx: Context,
     n: Annotated[int, Field(ge=1, le=50, description="how many movies (1-50)")] = 5,
     enriched_only: Annotated[bool, Field(description="only movies that have enrichment")] = False,
-    seed: Annotated[int | None, Field(description="fix the draw so it can be repeated")] = None,
+    seed: Annotated[int | None, Field(ge=0, le=MAX_SEED, description="fix the draw so it can be repeated")] = None,
     *,
     filters: RandomFilters,
 ) -> RandomMovies:

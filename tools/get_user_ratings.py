@@ -10,14 +10,14 @@ from pydantic import Field
 from core.schemas import UserRatingsPage
 from core.services import ratings
 from core.services.ratings import RatingSort
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_ID, MAX_OFFSET, ToolSpec, call_core, read_only
 
 
 async def get_user_ratings(
-    user_id: Annotated[int, Field(ge=1, description="MovieLens user id")],
+    user_id: Annotated[int, Field(ge=1, le=MAX_ID, description="MovieLens user id")],
     ctx: Context,
     limit: Annotated[int, Field(ge=1, le=100, description="ratings per page (1-100)")] = 20,
-    offset: Annotated[int, Field(ge=0, description="skip this many ratings (for paging)")] = 0,
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET, description="skip this many ratings (for paging)")] = 0,
     sort: Annotated[RatingSort, Field(description="recent, oldest, highest, lowest or title")] = "recent",
 ) -> UserRatingsPage:
     return await call_core(ctx, ratings.get_user_ratings, user_id, limit=limit, offset=offset, sort=sort)

@@ -9,12 +9,12 @@ from pydantic import Field
 
 from core.schemas import RatingPrediction
 from core.services import predict
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_ID, ToolSpec, call_core, read_only
 
 
 async def predict_rating(
-    user_id: Annotated[int, Field(ge=1, description="MovieLens user id")],
-    movie_id: Annotated[int, Field(ge=1, description="MovieLens movie id")],
+    user_id: Annotated[int, Field(ge=1, le=MAX_ID, description="MovieLens user id")],
+    movie_id: Annotated[int, Field(ge=1, le=MAX_ID, description="MovieLens movie id")],
     ctx: Context,
 ) -> RatingPrediction:
     return await call_core(ctx, predict.predict_rating, user_id, movie_id)

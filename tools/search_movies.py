@@ -9,14 +9,16 @@ from pydantic import Field
 
 from core.schemas import MovieSearchResult
 from core.services import catalogue
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_OFFSET, MAX_TITLE_CHARS, ToolSpec, call_core, read_only
 
 
 async def search_movies(
-    query: Annotated[str, Field(min_length=1, max_length=200, description="part of a title, e.g. 'matrix'")],
+    query: Annotated[
+        str, Field(min_length=1, max_length=MAX_TITLE_CHARS, description="part of a title, e.g. 'matrix'")
+    ],
     ctx: Context,
     limit: Annotated[int, Field(ge=1, le=50, description="results per page (1-50)")] = 10,
-    offset: Annotated[int, Field(ge=0, description="skip this many results (for paging)")] = 0,
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET, description="skip this many results (for paging)")] = 0,
 ) -> MovieSearchResult:
     return await call_core(ctx, catalogue.search_movies, query, limit=limit, offset=offset)
 

@@ -9,11 +9,11 @@ from pydantic import Field
 
 from core.schemas import UserPreferences
 from core.services import preferences as profile
-from tools._common import ToolSpec, call_core, read_only
+from tools._common import MAX_ID, ToolSpec, call_core, read_only
 
 
 async def summarize_user_preferences(
-    user_id: Annotated[int, Field(ge=1, description="MovieLens user id")],
+    user_id: Annotated[int, Field(ge=1, le=MAX_ID, description="MovieLens user id")],
     ctx: Context,
 ) -> UserPreferences:
     return await call_core(ctx, profile.summarize_user_preferences, user_id)

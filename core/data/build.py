@@ -25,6 +25,7 @@ import pandas as pd
 import sqlite_vec
 
 from core.data import sqlite
+from core.data.build_files import build_lock, building_path, remove_building, remove_stale_builds
 from core.data.importers import SOURCES
 from core.data.importers.base import Dataset, MovieRecord
 from core.data.normalize import normalize_title
@@ -435,7 +436,35 @@ def build_from_dataset(
     """Write `dataset` into a new database file and rename it over `db_path` only once complete.
 
     Models train with their registered defaults unless `als_params`, `predictor_params` (the rating
-    model's biased MF) or `model_params` ({registry model name: params}) say otherwise."""
+    model's biased MF) or `model_params` ({registry model name: params}) say otherwise. Refuses to run
+    while another build writes to `db_path`, and first removes what builds that died left behind."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(db_path):
+        remove_stale_builds(db_path)
+        return _build_locked(
+            db_path,
+            dataset,
+            source_path=source_path,
+            progress=progress,
+            embedder=embedder,
+            als_params=als_params,
+            predictor_params=predictor_params,
+            model_params=model_params,
+        )
+
+
+def _build_locked(
+    db_path: Path,
+    dataset: Dataset,
+    *,
+    source_path: str | None = None,
+    progress: ProgressFn | None = None,
+    embedder: Embedder | None = None,
+    als_params: AlsParams | None = None,
+    predictor_params: BiasedMFParams | None = None,
+    model_params: Mapping[str, Any] | None = None,
+) -> BuildReport:
+    """`build_from_dataset` once it holds the build lock."""
     started = time.perf_counter()
     progress = progress or (lambda stage, done, total: None)
     report = BuildReport(db_path=db_path, source=dataset.source, seconds=0.0, counts={}, coverage={})
@@ -443,9 +472,8 @@ def build_from_dataset(
     if dataset.ratings.empty or not dataset.movies:
         raise InvalidInputError(f"source {dataset.source!r} produced no movies or no ratings; nothing to build")
 
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = db_path.with_name(f"{db_path.name}.building-{os.getpid()}")
-    tmp_path.unlink(missing_ok=True)
+    tmp_path = building_path(db_path)
+    remove_building(tmp_path)
     previous = _open_previous(db_path)
     conn = sqlite.connect_sync(tmp_path)
     try:
@@ -471,7 +499,7 @@ def build_from_dataset(
     except BaseException:
         with contextlib.suppress(Exception):
             conn.close()
-        tmp_path.unlink(missing_ok=True)
+        remove_building(tmp_path)
         raise
     finally:
         if previous is not None:

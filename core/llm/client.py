@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.llm.cache import LLMCache, cache_key, input_hash
 from core.llm.config import LLMSettings
-from core.llm.errors import LLM_ENGINE, LLMError, LLMInvalidAnswer, LLMUnavailable
+from core.llm.errors import LLM_ENGINE, LLMError, LLMInvalidAnswer, LLMUnavailable, redact
 from core.llm.tasks import Task
 
 logger = logging.getLogger(__name__)
@@ -116,6 +116,10 @@ class LLMClient:
         self._slots = anyio.Semaphore(settings.concurrency)
         self._format = "json_schema" if settings.response_format in ("auto", "json_schema") else "json_object"
 
+    def _safe(self, text: object) -> str:
+        """Text from (or about) the endpoint with the API key and anything key-like redacted, and cut short."""
+        return redact(str(text), [self.settings.api_key])
+
     @property
     def response_format_mode(self) -> str:
         return self._format
@@ -131,7 +135,7 @@ class LLMClient:
             names = [m.id for m in models.data][:5]
             return True, f"models: {', '.join(names) or 'none listed'}"
         except Exception as exc:  # any failure means "does not answer"; the message says why
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, f"{type(exc).__name__}: {self._safe(exc)}"
 
     async def complete(self, task: Task[T], payload: dict[str, Any], max_tokens: int | None = None) -> LLMResult[T]:
         """Ask one task's question; a validated answer, from the cache when it was asked before.
@@ -199,7 +203,8 @@ class LLMClient:
         except ValidationError as exc:
             self.usage.invalid_answers += 1
             self.usage.failures += 1
-            raise LLMInvalidAnswer(f"{task.name}: invalid answer twice ({_short_errors(exc)})") from exc
+            problem = self._safe(_short_errors(exc))
+            raise LLMInvalidAnswer(f"{task.name}: invalid answer twice ({problem})") from exc
 
     async def _back_off(self, task: Task[T], exc: Exception, attempt: int) -> int:
         """Sleep before the next try: the server's Retry-After, else exponential backoff with jitter."""
@@ -240,13 +245,13 @@ class LLMClient:
                 if not _retryable(exc) or attempt >= self.settings.max_retries:
                     self.usage.failures += 1
                     what = "the endpoint rejected the request" if exc.status_code == 400 else type(exc).__name__
-                    raise LLMUnavailable(f"{task.name}: {what}: {exc}") from exc
+                    raise LLMUnavailable(f"{task.name}: {what}: {self._safe(exc)}") from exc
                 attempt = await self._back_off(task, exc, attempt)
                 continue
             except Exception as exc:
                 if not _retryable(exc) or attempt >= self.settings.max_retries:
                     self.usage.failures += 1
-                    raise LLMUnavailable(f"{task.name}: {type(exc).__name__}: {exc}") from exc
+                    raise LLMUnavailable(f"{task.name}: {type(exc).__name__}: {self._safe(exc)}") from exc
                 attempt = await self._back_off(task, exc, attempt)
                 continue
             self.usage.requests += 1

@@ -27,7 +27,7 @@ class LLMSettings:
     """How to reach an OpenAI-compatible endpoint and how hard to push it."""
 
     base_url: str | None = None  # OPENAI_BASE_URL; None means OpenAI itself (when a key is set)
-    api_key: str | None = None  # OPENAI_API_KEY; local servers accept any value
+    api_key: str | None = field(default=None, repr=False)  # OPENAI_API_KEY; local servers accept any value
     model: str = "gpt-4o-mini"  # MOVIE_MCP_LLM_MODEL
     timeout: float = 30.0  # MOVIE_MCP_LLM_TIMEOUT, seconds per request
     max_retries: int = 3  # MOVIE_MCP_LLM_MAX_RETRIES, after the first attempt, on 429/5xx/timeouts

@@ -1188,9 +1188,22 @@ def _final_lists(state: _State) -> dict[str, list[str]]:
     return result
 
 
+_LARGEST_NUMBER = 10**15  # beyond any runtime, year or dollar amount; SQLite integers overflow at 2^63
+
+
+def _bounded_number(key: str, value: float) -> float:
+    """`value`, or an error naming the condition when it is too large to mean anything (or to bind)."""
+    if not abs(value) <= _LARGEST_NUMBER:  # also refuses inf and nan
+        raise InvalidInputError(
+            f"The query's {key.replace('_', ' ')} is too large; numbers in a query must be below {_LARGEST_NUMBER:,}."
+        )
+    return value
+
+
 def _build_filters(state: _State) -> MovieFilters:
     values: dict[str, Any] = {}
     for key, value in state.bounds.items():
+        value = _bounded_number(key, value)
         values[key] = float(value) if key == "min_rating" else round(value)
     values.update(_final_lists(state))
     try:

@@ -16,9 +16,10 @@ from typing import Any
 import aiosqlite
 
 from core.data.normalize import fts_query, normalize_title
-from core.errors import InvalidInputError, NotFoundError
+from core.errors import InvalidInputError, NotFoundError, excerpt
 from core.schemas import Enrichment, MovieSummary
 
+SQLITE_MAX_INT = 2**63 - 1
 ENRICHMENT_COLUMNS = (
     "e.sentiment, e.budget_tier, e.revenue_tier, e.effectiveness_score, e.target_audience, e.engine,"
     " e.model, e.reasoning, e.enriched_at"
@@ -144,11 +145,13 @@ async def search_titles(
 
 async def resolve_movie_ref(db: aiosqlite.Connection, ref: int | str) -> int:
     """A movie id from an id or a title (the best title match: exact, then most rated)."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isascii() and ref.strip().isdigit()):
         movie_id = int(ref)
+        if movie_id > SQLITE_MAX_INT:  # cannot be bound, so cannot be an id
+            raise NotFoundError(f"movie {excerpt(str(ref).strip())} does not exist; movie ids are far smaller")
         await require_movie(db, movie_id)
         return movie_id
     rows, _ = await search_titles(db, ref, 1)
     if not rows:
-        raise NotFoundError(f"no movie title matches {ref!r}; try search_movies with part of the title")
+        raise NotFoundError(f"no movie title matches {excerpt(ref)}; try search_movies with part of the title")
     return int(rows[0]["movie_id"])
