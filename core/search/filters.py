@@ -165,6 +165,9 @@ def _labels(vocabulary: str) -> str:
     return ", ".join(LIST_VOCABULARY[vocabulary])
 
 
+MAX_DOLLARS = 10**12  # a trillion US dollars: above any film's budget or revenue, far inside SQLite's integers
+
+
 class FilterArguments(BaseModel):
     """The typed filter arguments of every tool that filters movies, declared once.
 
@@ -194,10 +197,16 @@ class FilterArguments(BaseModel):
     )
     min_runtime: Annotated[float | None, Field(ge=0, le=1000, description="at least this long, whole minutes")] = None
     max_runtime: Annotated[float | None, Field(ge=0, le=1000, description="at most this long, whole minutes")] = None
-    min_budget: Annotated[int | None, Field(ge=0, description="budget at least this, US dollars")] = None
-    max_budget: Annotated[int | None, Field(ge=0, description="budget at most this, US dollars")] = None
-    min_revenue: Annotated[int | None, Field(ge=0, description="box-office revenue at least this, US dollars")] = None
-    max_revenue: Annotated[int | None, Field(ge=0, description="box-office revenue at most this, US dollars")] = None
+    min_budget: Annotated[int | None, Field(ge=0, le=MAX_DOLLARS, description="budget at least this, US dollars")] = (
+        None
+    )
+    max_budget: Annotated[int | None, Field(ge=0, le=MAX_DOLLARS, description="budget at most this, US dollars")] = None
+    min_revenue: Annotated[
+        int | None, Field(ge=0, le=MAX_DOLLARS, description="box-office revenue at least this, US dollars")
+    ] = None
+    max_revenue: Annotated[
+        int | None, Field(ge=0, le=MAX_DOLLARS, description="box-office revenue at most this, US dollars")
+    ] = None
     budget_tiers: Annotated[
         list[BudgetTier] | None,
         Field(max_length=len(BUDGET_TIERS), description=f"any of these budget tiers: {_labels('budget_tiers')}"),
