@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 N_FOLDS = 5
 TARGET_RMSE = 0.86
 LATENCY_SAMPLES = 200
-# Reference figures from the issue: the Surprise library's implementations, 5-fold on ml-latest-small.
+# Published reference figures: the Surprise library's implementations, 5-fold on ml-latest-small.
 SURPRISE_REFERENCE = {
     "global mean": 1.058,
     "user + item biases": 0.893,

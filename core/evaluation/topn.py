@@ -27,7 +27,7 @@ Models (all on the same split, in the same run; the engines' models and names co
 - ALS (grid-tuned): the best of a 27-point grid (factors × regularisation × alpha) on validation.
 - ALS (engine=als): the tools' `AlsParams`, through `AlsRecommender` as the tools call it.
 - EASE (λ by validation): λ and binary-vs-stars X chosen on validation; dense B over movies with ≥ 2 ratings.
-- EASE (λ=200): the issue's reference setting (binary X).
+- EASE (λ=200): the published reference setting (binary X).
 - ease-als-ensemble (default): exactly what `get_movie_recommendations` serves by default — the
   `EaseParams`, `AlsParams` and `EnsembleParams` defaults (B at float16 precision, as stored), through
   `EnsembleRecommender.recommend_for_user`.
@@ -75,7 +75,7 @@ RELEVANT_STARS = 4.0
 KNN_NEIGHBOURS = 100
 KNN_MIN_ITEM_RATINGS = 2
 VALIDATION_GROUPS = 4  # validation user groups (see `validation_folds`)
-# Reference figures from the issue (ml-latest-small, same protocol, every rating positive).
+# Reference figures measured under the same protocol (ml-latest-small, every rating positive).
 REFERENCE_NDCG = {
     "most-popular": 0.178,
     "item-kNN (cosine)": 0.257,
@@ -817,7 +817,7 @@ def run(context: EvalContext) -> SectionResult:
 
 
 def _targets(rows: list[dict[str, object]]) -> list[Target]:
-    """The default model against every other row of this run, and against the issue's EASE figure."""
+    """The default model against every other row of this run, and against the reference EASE figure."""
     by_name = {str(r["model"]): r for r in rows}
     default_ndcg = float(by_name[DEFAULT_MODEL]["ndcg@10"])  # type: ignore[arg-type]
     baselines = [r for r in rows if r["model"] != DEFAULT_MODEL]
@@ -831,7 +831,7 @@ def _targets(rows: list[dict[str, object]]) -> list[Target]:
             default_ndcg > best_ndcg,
         ),
         Target(
-            "default recommender nDCG@10 above the issue's EASE figure",
+            "default recommender nDCG@10 above the reference EASE figure",
             default_ndcg,
             f"> {EASE_REFERENCE_NDCG}",
             default_ndcg > EASE_REFERENCE_NDCG,
@@ -861,7 +861,7 @@ def _notes(
         f"w {found.ensemble.ease_weight:g}, β {found.ensemble.popularity_exponent:g}; ALS grid best {found.als}",
         "the default model's parameters "
         + ("equal the search's picks" if picks_match else "differ from this run's search picks (shown above)"),
-        "issue reference nDCG@10 (ml-latest-small): " + "; ".join(f"{k} {v}" for k, v in REFERENCE_NDCG.items()),
+        "reference nDCG@10 (ml-latest-small): " + "; ".join(f"{k} {v}" for k, v in REFERENCE_NDCG.items()),
     ]
     if context.quick:
         notes.append("quick run: tiny grids; not a reportable figure")
