@@ -12,7 +12,7 @@ from typing import Any
 
 from core.config import Settings
 from core.data import sqlite
-from core.data.importers.ratings_exports import read_export
+from core.data.importers.ratings_exports import ExportRow, read_export
 from core.data.store import profiles as store
 from core.errors import InvalidInputError, NotFoundError, NotReadyError
 from core.profiles.matching import CatalogueIndex, Match, match_row
@@ -65,6 +65,13 @@ def _newest_per_movie(matches: list[Match]) -> dict[int, Match]:
     return best
 
 
+def match_all(index: CatalogueIndex, rows: list[ExportRow]) -> tuple[list[Match], list[Match], dict[int, Match]]:
+    """(matched rows, unmatched rows, the newest matched row of each movie)."""
+    matches = [match_row(index, row) for row in rows]
+    hits = [m for m in matches if m.movie is not None]
+    return hits, [m for m in matches if m.movie is None], _newest_per_movie(hits)
+
+
 def _reason_kind(reason: str) -> str:
     """The report's bucket for a reason ("no movie titled 'X' (1999) …" → "no movie titled … in the catalogue")."""
     for kind in ("no movie titled", "movies are titled", "movies match", "only from", "not a movie", "outside"):
@@ -96,10 +103,7 @@ def import_profile(
         raise InvalidInputError(f"{file} is larger than {MAX_FILE_BYTES // 1_000_000} MB; is it a ratings export?")
     parsed = read_export(file.read_bytes(), fmt)
     index = catalogue_index(settings)
-    matches = [match_row(index, row) for row in parsed.rows]
-    hits = [m for m in matches if m.movie is not None]
-    missed = [m for m in matches if m.movie is None]
-    newest = _newest_per_movie(hits)
+    hits, missed, newest = match_all(index, parsed.rows)
     saved = [
         store.ProfileRating(mid, m.row.stars, m.row.rated_at, m.movie.title, m.movie.year, m.movie.imdb_id)
         for mid, m in newest.items()
