@@ -66,7 +66,9 @@ def match_row(index: CatalogueIndex, row: ExportRow) -> Match:
         return Match(row, None, f"not a movie ({row.kind})")
     if row.movielens_id is not None:
         movie = index.by_movie_id.get(row.movielens_id)
-        return Match(row, movie, "movielens id" if movie else f"MovieLens id {row.movielens_id} is not in the catalogue")
+        return Match(
+            row, movie, "movielens id" if movie else f"MovieLens id {row.movielens_id} is not in the catalogue"
+        )
     if row.imdb_id and row.imdb_id in index.by_imdb:
         return Match(row, index.by_imdb[row.imdb_id], "imdb id")
     if row.tmdb_id is not None and row.tmdb_id in index.by_tmdb:
@@ -88,7 +90,10 @@ def _match_title(index: CatalogueIndex, row: ExportRow) -> Match:
         if len(found) == 1:
             return Match(row, found[0], "title (no year given)")
         return Match(row, None, f"{len(found)} movies are titled {label}; add the year")
-    for how, fits in (("title+year", lambda m: m.year == year), ("title+year±1", lambda m: m.year is not None and abs(m.year - year) == 1)):
+    for how, fits in (
+        ("title+year", lambda m: m.year == year),
+        ("title+year±1", lambda m: m.year is not None and abs(m.year - year) == 1),
+    ):
         chosen = [m for m in found if fits(m)]
         if len(chosen) == 1:
             return Match(row, chosen[0], how)

@@ -136,7 +136,9 @@ def require_profile(settings: Settings, name: str) -> str:
     if found is None:
         names = [str(p["name"]) for p in store.profile_names(settings.profiles_path)]
         known = f"profiles: {', '.join(names)}" if names else "there are no profiles yet"
-        raise NotFoundError(f"no profile named {name!r} ({known}); create one with `movie-mcp profile import FILE --name NAME`")
+        raise NotFoundError(
+            f"no profile named {name!r} ({known}); create one with `movie-mcp profile import FILE --name NAME`"
+        )
     return found
 
 
@@ -155,7 +157,9 @@ def show_profile(settings: Settings, name: str, limit: int = 20) -> dict[str, An
         "missing_from_catalogue": [
             {"movie_id": r.movie_id, "title": r.title, "year": r.year} for r in ratings if r.movie_id not in present
         ],
-        "newest": [{"movie_id": r.movie_id, "title": r.title, "year": r.year, "rating": r.rating} for r in ratings[:limit]],
+        "newest": [
+            {"movie_id": r.movie_id, "title": r.title, "year": r.year, "rating": r.rating} for r in ratings[:limit]
+        ],
     }
 
 
@@ -172,5 +176,7 @@ def export_profile(settings: Settings, name: str) -> str:
     writer.writerow(["title", "year", "rating", "date", "imdb_id", "movie_id"])
     for r in store.profile_ratings(settings.profiles_path, stored):
         date = datetime.fromtimestamp(r.rated_at, UTC).date().isoformat() if r.rated_at else ""
-        writer.writerow([r.title, r.year or "", "" if r.rating is None else r.rating, date, r.imdb_id or "", r.movie_id])
+        writer.writerow(
+            [r.title, r.year or "", "" if r.rating is None else r.rating, date, r.imdb_id or "", r.movie_id]
+        )
     return buffer.getvalue()

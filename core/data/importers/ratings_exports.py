@@ -182,7 +182,9 @@ def read_letterboxd(text: str) -> list[ExportRow]:
         stars, problem = _stars(row.get("rating"), 5)
         when = row.get("watched date") or row.get("date")
         out.append(
-            ExportRow(line, row.get("name", "").strip(), _year(row.get("year")), stars, _timestamp(when), problem=problem)
+            ExportRow(
+                line, row.get("name", "").strip(), _year(row.get("year")), stars, _timestamp(when), problem=problem
+            )
         )
     return out
 
