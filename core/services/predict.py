@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-
 import numpy as np
 
 from core.data import store
 from core.data.store.users import user_history
-from core.models.biased_mf import MAX_RATING, MIN_RATING, confidence_from_counts
 from core.llm.narration import written_text
 from core.llm.tasks import EXPLAIN_PREDICTION
+from core.models.biased_mf import MAX_RATING, MIN_RATING, confidence_from_counts
 from core.runtime import MovieApp
 from core.schemas import RatingPrediction, SimilarRated
 from core.services.users import UserRef, require_ratings, resolve_user
@@ -79,7 +78,8 @@ async def _evidence(app: MovieApp, model: RatingModel, movie_id: int, rated: dic
 def _offline_explanation(movie: aiosqlite.Row, parts: _Breakdown, evidence: list[SimilarRated]) -> str:
     text = [
         f"Predicted {parts.predicted:.1f}★ for {movie['title']}: the average rating is {parts.global_mean:.2f}★,",
-        f"this user rates {_signed(parts.user_bias)} relative to it (from {parts.ratings_used} of their ratings), the movie is rated {_signed(parts.movie_bias)},",
+        f"this user rates {_signed(parts.user_bias)} relative to it (from {parts.ratings_used} of their ratings),",
+        f"the movie is rated {_signed(parts.movie_bias)},",
         f"and the match between the user's taste and the movie adds {_signed(parts.taste_match)}.",
     ]
     if evidence:
