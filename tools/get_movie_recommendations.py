@@ -11,14 +11,22 @@ from core.models.registry import DEFAULT_ENGINE, EngineName, engine_argument_hel
 from core.schemas import Recommendations
 from core.services import recommend
 from tools._common import ToolSpec, call_core, read_only
+from tools._user import UserId
 
 
 async def get_movie_recommendations(
     ctx: Context,
-    user_id: Annotated[int | None, Field(ge=1, description="a known MovieLens user id")] = None,
+    user_id: UserId | None = None,
     liked_movies: Annotated[
         list[int | str] | None,
         Field(min_length=1, max_length=50, description="for someone new: movie ids or titles they liked"),
+    ] = None,
+    disliked_movies: Annotated[
+        list[int | str] | None,
+        Field(
+            max_length=50,
+            description="movie ids or titles they disliked: never returned, and similar movies are pushed down",
+        ),
     ] = None,
     n: Annotated[int, Field(ge=1, le=50, description="how many picks (1-50)")] = 10,
     engine: Annotated[EngineName, Field(description=engine_argument_help())] = DEFAULT_ENGINE,
@@ -38,6 +46,7 @@ async def get_movie_recommendations(
         recommend.get_movie_recommendations,
         user_id=user_id,
         liked_movies=liked_movies,
+        disliked_movies=disliked_movies,
         n=n,
         engine=engine,
         query=query,
@@ -52,8 +61,10 @@ TOOL = ToolSpec(
     description=(
         "Personalised movie picks from collaborative filtering trained on all users' ratings: by default an"
         " ensemble of EASE (an item-item model) and implicit ALS, the most accurate engine in `movie-mcp eval`."
-        " Give user_id for a known user, or liked_movies (ids or titles) for someone new. Never returns movies the"
-        " user already rated. Optional query in plain words ('action movies with high revenue', '90s comedies for"
+        " Give user_id (a MovieLens user id, or the name of a person's imported profile of their own ratings), or"
+        " liked_movies (ids or titles) for someone new, optionally with disliked_movies. Never returns movies the"
+        " user already rated or watched; a profile's ratings under 3 stars count as dislikes."
+        " Optional query in plain words ('action movies with high revenue', '90s comedies for"
         " kids under 100 minutes') becomes filters on genre, years, runtime, budget/revenue tiers, sentiment and"
         f" audience; words it did not understand are listed. engine: {engine_summary()}."
         " Each pick lists the user's movies that contributed most ('because you liked ...')."

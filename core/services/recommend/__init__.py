@@ -26,14 +26,16 @@ STEPS = 4  # progress: ranked, (asking the LLM), explaining, done
 
 async def get_movie_recommendations(
     app: MovieApp,
-    user_id: int | None = None,
+    user_id: int | str | None = None,
     liked_movies: list[int | str] | None = None,
+    disliked_movies: list[int | str] | None = None,
     n: int = 10,
     engine: EngineName = DEFAULT_ENGINE,
     query: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> Recommendations:
-    """Top-n movies for a known user or for a list of liked movies, never ones already rated.
+    """Top-n movies for a known user, a profile or a list of liked movies, never ones already rated or watched;
+    disliked movies (a profile's ratings under 3 stars, and `disliked_movies`) push similar movies down.
 
     `progress(step, 4, message)` is awaited after each stage, so a client sees the LLM re-ranking coming.
     """
@@ -42,7 +44,7 @@ async def get_movie_recommendations(
     require_one_seed(user_id, liked_movies)
     request = await parse_request(app, query)
     served, model, model_notes = choose_model(app, engine)
-    seeds = await resolve_seeds(app, model, user_id, liked_movies)
+    seeds = await resolve_seeds(app, model, user_id, liked_movies, disliked_movies)
     allowed, candidate_notes = await allowed_movies(app, request)
     mode, mode_notes = choose_rerank(app, engine, served, request)
     notes = [*request.notes, *candidate_notes, *model_notes, *mode_notes]
