@@ -89,20 +89,28 @@ def write_unmatched(path: Path, missed: list[Match]) -> None:
         r = m.row
         writer.writerow({"title": r.title, "year": r.year or "", "rating": "" if r.stars is None else r.stars,
                          "imdb_id": r.imdb_id or "", "reason": m.how})  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
 def import_profile(
-    settings: Settings, file: Path, name: str, fmt: str = "auto", unmatched_path: Path | None = None
+    settings: Settings,
+    file: Path,
+    name: str,
+    fmt: str = "auto",
+    unmatched_path: Path | None = None,
+    index: CatalogueIndex | None = None,
 ) -> ImportReport:
-    """Read an export, match it to the catalogue, and add it to profile `name` (created when new)."""
+    """Read an export, match it to the catalogue, and add it to profile `name` (created when new).
+
+    `index` reuses a catalogue index across many imports (the evaluation imports hundreds)."""
     validate_name(name)
     if not file.is_file():
         raise NotFoundError(f"no file at {file}")
     if file.stat().st_size > MAX_FILE_BYTES:
         raise InvalidInputError(f"{file} is larger than {MAX_FILE_BYTES // 1_000_000} MB; is it a ratings export?")
     parsed = read_export(file.read_bytes(), fmt)
-    index = catalogue_index(settings)
+    index = index or catalogue_index(settings)
     hits, missed, newest = match_all(index, parsed.rows)
     saved = [
         store.ProfileRating(mid, m.row.stars, m.row.rated_at, m.movie.title, m.movie.year, m.movie.imdb_id)

@@ -65,8 +65,8 @@ def _now() -> str:
 def save_ratings(path: Path, name: str, source: str, ratings: Iterable[ProfileRating]) -> tuple[int, int]:
     """Add or update a profile's ratings in one transaction; per movie, the newer rating wins.
 
-    Returns (movies added, movies updated). An older rating of a movie already in the profile, or a
-    watched-only row for a movie it already rates, changes nothing.
+    Returns (movies added, movies updated). The same rating again, an older rating of a movie already in
+    the profile, or a watched-only row for a movie it already rates, changes nothing.
     """
     added = updated = 0
     with closing(connect(path, create=True)) as conn, conn:
@@ -83,6 +83,8 @@ def save_ratings(path: Path, name: str, source: str, ratings: Iterable[ProfileRa
             # An older rating changes nothing, and "watched" (no stars) never erases stars already given.
             if old is not None and (old[0] > r.rated_at or (r.rating is None and old[1] is not None)):
                 continue
+            if old is not None and (old[0], old[1]) == (r.rated_at, r.rating):
+                continue  # the same rating again: a re-import changes nothing
             conn.execute(
                 "INSERT OR REPLACE INTO profile_ratings (profile, movie_id, rating, rated_at, title, year, imdb_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -17,7 +17,7 @@ from core.models import registry
 from core.models.common import Evidence as Contributions
 from core.models.protocols import TopNModel
 from core.runtime import MovieApp
-from core.services.recommend.dislikes import fetch_size, push_down
+from core.services.recommend.dislikes import DISLIKE_WEIGHT, fetch_size, push_down
 from core.services.recommend.explain import Picks, contributions
 from core.services.recommend.seeds import Seeds
 
@@ -43,7 +43,9 @@ class Ranked:
     explanations: list[Contributions] | None  # of the first n picks, when they are final
 
 
-def top_picks(model: TopNModel, seeds: Seeds, allowed: np.ndarray | None, pool: int) -> Picks:
+def top_picks(
+    model: TopNModel, seeds: Seeds, allowed: np.ndarray | None, pool: int, dislike_weight: float = DISLIKE_WEIGHT
+) -> Picks:
     """The model's best `pool` unrated, unwatched, undisliked movies among `allowed` (None: all)."""
     if allowed is not None and allowed.size == 0:
         return []
@@ -54,7 +56,7 @@ def top_picks(model: TopNModel, seeds: Seeds, allowed: np.ndarray | None, pool: 
     else:
         picks = model.recommend_from_liked(seeds.rated, fetch, allowed)
     picks = [p for p in picks if p[0] not in excluded]
-    return push_down(model, picks, seeds.disliked)[:pool]
+    return push_down(model, picks, seeds.disliked, dislike_weight)[:pool]
 
 
 async def rank(model: TopNModel, seeds: Seeds, allowed: np.ndarray | None, pool: int, n: int, *, final: bool) -> Ranked:
