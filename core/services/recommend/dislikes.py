@@ -1,5 +1,6 @@
 """Disliked movies push similar picks down: the same model scores the candidates as if the dislikes were
-liked, and that similarity is subtracted, both scores scaled by their best value.
+liked, and how much closer than the median candidate each one is to them is subtracted, both scores
+scaled by their best value.
 
 The weight was chosen on the cold-start protocol (`movie-mcp eval --sections profiles`): hidden users'
 ratings below 3 stars used as dislikes against the same ratings ignored; see README "Your own ratings".
@@ -19,16 +20,20 @@ Picks = list[tuple[int, float]]
 
 
 def push_down(model: TopNModel, picks: Picks, disliked: list[int], weight: float = DISLIKE_WEIGHT) -> Picks:
-    """`picks` re-scored as like-score / best − weight · dislike-score / best, best first."""
+    """`picks` re-scored as like-score / best − weight · closeness-to-dislikes / best, best first."""
     if not disliked or not picks or weight <= 0:
         return picks
     ids = np.array([m for m, _ in picks], dtype=np.int64)
     against = dict(model.recommend_from_liked(dict.fromkeys(disliked, DISLIKE_STARS), len(ids), ids))
     if not against:
         return picks  # the model knows none of the dislikes
+    # Closeness is relative to the typical candidate: the models' scores carry a popularity part that
+    # every candidate shares, and a popular movie is not like the dislikes for being popular.
+    typical = float(np.median([against.get(m, 0.0) for m, _ in picks]))
+    closeness = {m: max(against.get(m, typical) - typical, 0.0) for m, _ in picks}
     top_like = max(abs(s) for _, s in picks) or 1.0
-    top_dislike = max((max(v, 0.0) for v in against.values()), default=0.0) or 1.0
-    rescored = [(m, s / top_like - weight * max(against.get(m, 0.0), 0.0) / top_dislike) for m, s in picks]
+    top_dislike = max(closeness.values()) or 1.0
+    rescored = [(m, s / top_like - weight * closeness[m] / top_dislike) for m, s in picks]
     return sorted(rescored, key=lambda p: -p[1])
 
 
