@@ -188,6 +188,9 @@ def run(context: EvalContext) -> SectionResult:
     hidden = hidden_users(ratings, context.seed)
     cases = split_cases(ratings, hidden, context.seed)
     cases = {u: c for u, c in cases.items() if (c[0]["rating"] >= DISLIKE_BELOW).any()}
+    if not cases:
+        note = "needs users eligible for the cold-start protocol (coldstart.hidden_users)"
+        return SectionResult("profiles", "no user to hide", [], notes=[note])
     model = _train(ratings, hidden, context.seed)
     index, meta, has_imdb = _catalogue(context.db_path)
     with tempfile.TemporaryDirectory() as scratch:
