@@ -11,12 +11,12 @@ from core.models.registry import DEFAULT_ENGINE, EngineName, engine_argument_hel
 from core.schemas import Recommendations
 from core.services import recommend
 from tools._common import ToolSpec, call_core, read_only
-from tools._user import UserId
+from tools._user import USER_ID_HELP, UserId
 
 
 async def get_movie_recommendations(
     ctx: Context,
-    user_id: UserId | None = None,
+    user_id: Annotated[UserId | None, Field(description=USER_ID_HELP)] = None,
     liked_movies: Annotated[
         list[int | str] | None,
         Field(min_length=1, max_length=50, description="for someone new: movie ids or titles they liked"),
