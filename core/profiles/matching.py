@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.data.importers.ratings_exports import ExportRow
 from core.data.importers.titles import normalize_title, parse_movielens_title
@@ -42,17 +43,17 @@ class CatalogueIndex:
     by_title: dict[str, list[CatalogueMovie]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
-    def from_rows(cls, rows: Sequence[object]) -> CatalogueIndex:
-        """From `store.profiles.catalogue_movies` rows (movie_id, imdb_id, tmdb_id, title, year, aka_norm)."""
+    def from_rows(cls, rows: Sequence[Any]) -> CatalogueIndex:
+        """From `store.profiles.catalogue_movies` rows (or dicts): movie_id, imdb_id, tmdb_id, title, year, aka_norm."""
         index = cls()
         for r in rows:
-            movie = CatalogueMovie(int(r["movie_id"]), r["title"], r["year"], r["imdb_id"])  # type: ignore[index]
+            movie = CatalogueMovie(int(r["movie_id"]), r["title"], r["year"], r["imdb_id"])
             index.by_movie_id[movie.movie_id] = movie
             if movie.imdb_id:
                 index.by_imdb[movie.imdb_id] = movie
-            if r["tmdb_id"] is not None:  # type: ignore[index]
-                index.by_tmdb[int(r["tmdb_id"])] = movie  # type: ignore[index]
-            akas = [a for a in (r["aka_norm"] or "").split(" ; ") if a]  # type: ignore[index]
+            if r["tmdb_id"] is not None:
+                index.by_tmdb[int(r["tmdb_id"])] = movie
+            akas = [a for a in (r["aka_norm"] or "").split(" ; ") if a]
             for key in {normalize_title(movie.title), *(normalize_title(a) for a in akas)}:
                 index.by_title[key].append(movie)
         return index
