@@ -107,3 +107,19 @@ async def test_a_movie_both_liked_and_disliked_is_an_error(client: Client) -> No
         client, "get_movie_recommendations", {"liked_movies": [SPACE_IDS[0]], "disliked_movies": [SPACE_IDS[0]]}
     )
     assert "both liked and disliked" in text
+
+
+async def test_every_server_over_the_same_file_sees_an_import_at_once(
+    synthetic_db: Path, embedder: Embedder, tmp_path: Path
+) -> None:
+    """Over HTTP all callers share one profiles file; two servers stand in for two sessions here."""
+    profiles = tmp_path / "profiles.db"
+    settings = Settings(db_path=synthetic_db, profiles_override=profiles)
+    async with (
+        serve_in_memory(synthetic_db, embedder, profiles=profiles) as first,
+        serve_in_memory(synthetic_db, embedder, profiles=profiles) as second,
+    ):
+        assert "no profile named 'ripley'" in await error_text(first, "get_user_ratings", {"user_id": "ripley"})
+        import_profile(settings, _letterboxd(tmp_path / "ratings.csv"), "ripley")  # while both are running
+        for client in (first, second):
+            assert (await ok(client, "get_user_ratings", {"user_id": "ripley"}))["total"] == 11
