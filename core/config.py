@@ -15,13 +15,28 @@ SHARED_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the database lives and which LLM endpoint (if any) to use (none: the offline engines)."""
+    """Where the database and the people's profiles live, and which LLM endpoint (if any) to use.
+
+    Profiles sit in their own file (by default `profiles.db` next to the database) because a build
+    replaces the database file whole; `MOVIE_MCP_PROFILES` names another.
+    """
 
     db_path: Path = DEFAULT_DB_PATH
     llm: LLMSettings = field(default_factory=LLMSettings)
+    profiles_override: Path | None = None
+
+    @property
+    def profiles_path(self) -> Path:
+        """The profiles database: `MOVIE_MCP_PROFILES`, else `profiles.db` beside the movie database."""
+        return self.profiles_override or self.db_path.parent / "profiles.db"
 
     @classmethod
     def from_env(cls, db_path: str | Path | None = None) -> Settings:
         """Build settings from the environment; an explicit `db_path` beats `MOVIE_MCP_DB`."""
         chosen = db_path or os.environ.get("MOVIE_MCP_DB") or DEFAULT_DB_PATH
-        return cls(db_path=Path(chosen).expanduser().resolve(), llm=LLMSettings.from_env())
+        profiles = os.environ.get("MOVIE_MCP_PROFILES")
+        return cls(
+            db_path=Path(chosen).expanduser().resolve(),
+            llm=LLMSettings.from_env(),
+            profiles_override=Path(profiles).expanduser().resolve() if profiles else None,
+        )

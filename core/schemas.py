@@ -98,7 +98,8 @@ class UserRating(BaseModel):
 
 
 class UserRatingsPage(Page):
-    user_id: int
+    user_id: int | str = Field(description="the MovieLens user id, or the profile name")
+    watched_only: int = Field(0, description="a profile's movies seen without stars (not in `ratings`)")
     mean_rating: float
     sort: str
     ratings: list[UserRating]
@@ -134,7 +135,8 @@ class AppliedFilters(BaseModel):
 
 
 class Recommendations(BaseModel):
-    user_id: int | None
+    user_id: int | str | None = Field(description="the MovieLens user id or profile name; None for liked_movies")
+    disliked_movies: list[MovieSummary] = Field(default_factory=list, description="movies pushed away from")
     liked_movies: list[MovieSummary] = Field(default_factory=list, description="cold-start seed movies")
     engine_requested: str
     engine: str = Field(description="the engine that actually produced the ranking")
@@ -158,7 +160,8 @@ class SimilarRated(BaseModel):
 
 
 class RatingPrediction(BaseModel):
-    user_id: int
+    user_id: int | str = Field(description="the MovieLens user id, or the profile name")
+    ratings_used: int = Field(description="how many of the user's ratings the model used")
     movie_id: int
     title: str
     predicted_rating: float = Field(description="stars, clamped to 0.5-5.0")
@@ -183,7 +186,7 @@ class Affinity(BaseModel):
 
 
 class UserPreferences(BaseModel):
-    user_id: int
+    user_id: int | str = Field(description="the MovieLens user id, or the profile name")
     rating_count: int
     rating_mean: float
     distribution: dict[str, int]

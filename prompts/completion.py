@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import anyio.to_thread
 from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
 from core.data.genres import CANONICAL_GENRES
 from core.data.store import completions
+from core.data.store.profiles import profile_names
 from core.runtime import MovieApp
 from core.services.catalogue_stats import title_suggestions
 
@@ -57,10 +59,12 @@ def _complete_genres(value: str) -> Completion:
 
 
 async def _complete_user_ids(app: MovieApp, value: str) -> Completion:
-    """User ids starting with the digits typed so far, lowest first."""
+    """User ids starting with the digits typed so far, lowest first; profile names for letters."""
     await app.ready()
     typed = value.strip()
     if typed and not typed.isdigit():
-        return Completion(values=[], total=0, has_more=False)
+        names = await anyio.to_thread.run_sync(profile_names, app.settings.profiles_path)
+        found = [str(p["name"]) for p in names if str(p["name"]).casefold().startswith(typed.casefold())]
+        return Completion(values=found[:MAX_COMPLETIONS], total=len(found), has_more=len(found) > MAX_COMPLETIONS)
     ids = await completions.user_ids_starting_with(app.db, typed, MAX_COMPLETIONS + 1)
     return Completion(values=[str(i) for i in ids[:MAX_COMPLETIONS]], has_more=len(ids) > MAX_COMPLETIONS)

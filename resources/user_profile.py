@@ -1,4 +1,4 @@
-"""user://{user_id}/profile: a MovieLens user's taste profile."""
+"""user://{user_id}/profile: a MovieLens user's or a profile's taste profile."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tools._errors import core_errors_as
 
 async def user_profile(user_id: str, ctx: Context) -> str:
     with core_errors_as("resource"):
-        user_ref = whole_number(user_id, "user", f"user://{user_id}/profile")
+        user_ref = whole_number(user_id, "user", f"user://{user_id}/profile") if user_id.isdigit() else user_id
         return await as_json(profile.summarize_user_preferences(app_of(ctx), user_ref))
 
 
@@ -22,7 +22,8 @@ RESOURCE = ResourceSpec(
     name="user_profile",
     title="A user's taste profile",
     description=(
-        "A MovieLens user's taste: rating distribution, genre and decade affinities, enrichment preferences,"
+        "A MovieLens user's (user://15/profile) or an imported profile's (user://alice/profile) taste:"
+        " rating distribution, genre and decade affinities, enrichment preferences,"
         " favourites and a readable summary. The same JSON as the summarize_user_preferences tool."
     ),
 )

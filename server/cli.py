@@ -263,7 +263,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if any(r.startswith("failed") for r in report.skipped.values()) else 0
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    from server.profile_cli import cmd_profile as run
+
+    return run(args, _settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from server.profile_cli import add_profile_parser
+
     parser = argparse.ArgumentParser(prog="movie-mcp", description=__doc__.split("\n")[0])
     parser.add_argument("--db", help="database file (default: $MOVIE_MCP_DB or db/movies.db)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
@@ -329,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--quick", action="store_true", help="small grids and folds (a smoke test, not a result)")
     evaluate.add_argument("--out", default="eval-results/eval.json", help="JSON results file")
     evaluate.set_defaults(func=cmd_eval)
+
+    add_profile_parser(sub).set_defaults(func=cmd_profile)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -70,7 +71,9 @@ async def movie_app(synthetic_db: Path, embedder: Embedder) -> AsyncIterator[Mov
 
 
 @asynccontextmanager
-async def serve_in_memory(db_path: Path, embedder: Embedder, llm: LLMSettings | None = None) -> AsyncIterator[Client]:
+async def serve_in_memory(
+    db_path: Path, embedder: Embedder, llm: LLMSettings | None = None, profiles: Path | None = None
+) -> AsyncIterator[Client]:
     """An in-memory MCP client connected to a fresh server over `db_path`.
 
     The client lives in a task of its own: its task groups must be entered and exited by the same
@@ -82,6 +85,8 @@ async def serve_in_memory(db_path: Path, embedder: Embedder, llm: LLMSettings | 
     from server.app import create_server
 
     settings = Settings(db_path=db_path, llm=llm) if llm else Settings(db_path=db_path)
+    if profiles is not None:  # a profiles file of the test's own, not the one beside the database
+        settings = dataclasses.replace(settings, profiles_override=profiles)
     server = create_server(movie_app=MovieApp(settings, embedder=embedder))
     opened: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
     finished = asyncio.Event()

@@ -13,15 +13,24 @@ from core.search.filters import FilterArguments
 from core.services import recommend
 from tools._arguments import spread_model_argument
 from tools._common import MAX_ID, MAX_TITLE_CHARS, ToolSpec, call_core, read_only
+from tools._user import USER_ID_HELP, UserId
 
 
 async def get_movie_recommendations(
     ctx: Context,
-    user_id: Annotated[int | None, Field(ge=1, le=MAX_ID, description="a known MovieLens user id")] = None,
+    user_id: Annotated[UserId | None, Field(description=USER_ID_HELP)] = None,
     liked_movies: Annotated[
         list[Annotated[int, Field(ge=1, le=MAX_ID)] | Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]]
         | None,
         Field(min_length=1, max_length=50, description="for someone new: movie ids or titles they liked"),
+    ] = None,
+    disliked_movies: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_ID)] | Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]]
+        | None,
+        Field(
+            max_length=50,
+            description="movie ids or titles they disliked: never returned, and similar movies are pushed down",
+        ),
     ] = None,
     n: Annotated[int, Field(ge=1, le=50, description="how many picks (1-50)")] = 10,
     engine: Annotated[EngineName, Field(description=engine_argument_help())] = DEFAULT_ENGINE,
@@ -45,6 +54,7 @@ async def get_movie_recommendations(
         recommend.get_movie_recommendations,
         user_id=user_id,
         liked_movies=liked_movies,
+        disliked_movies=disliked_movies,
         n=n,
         engine=engine,
         query=query,
@@ -61,8 +71,10 @@ TOOL = ToolSpec(
     description=(
         "Personalised movie picks from collaborative filtering trained on all users' ratings: by default an"
         " ensemble of EASE (an item-item model) and implicit ALS, the most accurate engine in `movie-mcp eval`."
-        " Give user_id for a known user, or liked_movies (ids or titles) for someone new. Never returns movies the"
-        " user already rated. Prefer the typed filter arguments (genres, exclude_genres, min_year/max_year,"
+        " Give user_id (a MovieLens user id, or the name of a person's imported profile of their own ratings), or"
+        " liked_movies (ids or titles) for someone new, optionally with disliked_movies. Never returns movies the"
+        " user already rated or watched; a profile's ratings under 3 stars count as dislikes."
+        " Prefer the typed filter arguments (genres, exclude_genres, min_year/max_year,"
         " min_runtime/max_runtime, budget/revenue bounds and tiers, sentiments, target_audiences, min_rating)"
         " over phrasing constraints in query: e.g. genres=['Comedy'], exclude_genres=['Animation'],"
         " max_year=1999. The optional query in plain words also becomes filters; typed filters and the query's"

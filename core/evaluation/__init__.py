@@ -10,6 +10,7 @@ SECTIONS: dict[str, str] = {
     "topn": "core.evaluation.topn",
     "rating": "core.evaluation.rating",
     "coldstart": "core.evaluation.coldstart",
+    "profiles": "core.evaluation.profiles",
     "queries": "core.evaluation.queries",
     "semantic": "core.evaluation.semantic_search",
 }

@@ -328,6 +328,14 @@ class BiasedMF(RatingLookups):
         out[known] += self._q[midx[known]] @ p
         return out
 
+    def user_bias_from_ratings(self, user_rated: Mapping[int, float]) -> tuple[float, int]:
+        """(b_u folded in from {movie_id: stars}, how many of those ratings the model knows)."""
+        _, stars, idx = self._rated_arrays(user_rated)
+        keep = idx >= 0
+        if not np.any(keep):
+            return 0.0, 0
+        return self.fold_in(idx[keep], stars[keep])[1], int(keep.sum())
+
     def fold_in(self, movie_indices: np.ndarray, stars: np.ndarray) -> tuple[np.ndarray, float]:
         """(p_u, b_u) of a user known only by ratings of these movie indices: the training ridge solve
         with the item side fixed."""

@@ -457,6 +457,14 @@ class BlendedPredictor(RatingLookups):
         state = self._c.fold_in(idx[keep], stars[keep], self.params) if np.any(keep) else None
         return self._predict_state(state, movie_ids)
 
+    def user_bias_from_ratings(self, user_rated: Mapping[int, float]) -> tuple[float, int]:
+        """(the baseline's b_u folded in from {movie_id: stars}, how many of those ratings the model knows)."""
+        _, stars, idx = self._rated_arrays(user_rated)
+        keep = idx >= 0
+        if not np.any(keep):
+            return 0.0, 0
+        return self._c.fold_in(idx[keep], stars[keep], self.params).base_bias, int(keep.sum())
+
     def predict_pairs(self, user_ids: np.ndarray, movie_ids: np.ndarray) -> np.ndarray:
         """Raw predictions for parallel arrays of (user id, movie id), grouped by user internally."""
         users = np.asarray(user_ids, dtype=np.int64)

@@ -10,16 +10,15 @@ from typing import Any
 import aiosqlite
 
 from core.data import store
-from core.data.store.preferences import (
-    PROFILE_ATTRIBUTES,
-    rated_movie_facts,
-)
+from core.data.store.preferences import PROFILE_ATTRIBUTES, movie_facts, rated_movie_facts
+from core.errors import InvalidInputError
 from core.llm.narration import written_text
 from core.llm.tasks import SUMMARIZE_USER
 from core.runtime import MovieApp
 from core.schemas import Affinity, UserPreferences, UserRating
 from core.services.catalogue import STAR_VALUES
-from core.services.ratings import user_ratings
+from core.services.ratings import rating_totals, user_ratings
+from core.services.users import UserRef, resolve_user
 
 MIN_GROUP_FOR_SUMMARY = 3  # a liking needs at least this many ratings to be called one
 PROFILE_SIZE = 5  # favourites and least favourites shown
@@ -37,7 +36,7 @@ class _Groups:
     )
 
 
-def _group(rows: Sequence[aiosqlite.Row], genres_by_movie: dict[int, list[str]]) -> _Groups:
+def _group(rows: Sequence[aiosqlite.Row | dict[str, Any]], genres_by_movie: dict[int, list[str]]) -> _Groups:
     groups = _Groups(distribution={f"{v:.1f}": 0 for v in STAR_VALUES})
     for r in rows:
         rating = float(r["rating"])
@@ -67,7 +66,7 @@ def _affinities(groups: dict[str, list[float]], total: int, user_mean: float) ->
 
 
 def _summary_text(
-    user_id: int,
+    user_id: int | str,
     count: int,
     mean: float,
     genres: list[Affinity],
@@ -77,7 +76,8 @@ def _summary_text(
 ) -> str:
     strict = "generous" if mean > global_mean + 0.25 else "strict" if mean < global_mean - 0.25 else "typical"
     text = [
-        f"User {user_id} has rated {count} movies with a mean of {mean:.2f}★ ({strict} compared with the"
+        f"{'User' if isinstance(user_id, int) else 'Profile'} {user_id} has rated {count} movies"
+        f" with a mean of {mean:.2f}★ ({strict} compared with the"
         f" {global_mean:.2f}★ average)."
     ]
     solid = [a for a in genres if a.count >= MIN_GROUP_FOR_SUMMARY]
@@ -109,7 +109,7 @@ def _summary_text(
 
 def _summary_payload(
     global_mean: float,
-    user_id: int,
+    user_id: int | str,
     count: int,
     mean: float,
     genres: list[Affinity],
@@ -130,26 +130,36 @@ def _summary_payload(
     }
 
 
-async def summarize_user_preferences(app: MovieApp, user_id: int) -> UserPreferences:
+async def _rated_facts(app: MovieApp, user: UserRef) -> list[aiosqlite.Row | dict[str, Any]]:
+    """Each rating with its movie's year and enrichment attributes (a profile's: the catalogue's movies only)."""
+    if user.profile is None:
+        return list(await rated_movie_facts(app.db, int(user.user_id or 0)))
+    facts = await movie_facts(app.db, list(user.rated))
+    return [{**dict(r), "rating": user.rated[r["movie_id"]]} for r in facts]
+
+
+async def summarize_user_preferences(app: MovieApp, user_id: int | str) -> UserPreferences:
     """Rating profile, genre/decade/enrichment affinities, favourites and a readable summary."""
     await app.ready()
-    user = await store.require_user(app.db, user_id)
-    count, mean = int(user["rating_count"]), float(user["rating_mean"])
-    rows = await rated_movie_facts(app.db, user_id)
+    user = await resolve_user(app, user_id)
+    count, mean = await rating_totals(app, user)
+    if count == 0:
+        raise InvalidInputError(f"profile {user.label!r} has no star ratings of movies in the catalogue to summarise")
+    rows = await _rated_facts(app, user)
     groups = _group(rows, await store.genres_of(app.db, [r["movie_id"] for r in rows]))
     genres = _affinities(groups.by_genre, count, mean)
     decades = _affinities(groups.by_decade, count, mean)
     enrichment = {k: _affinities(v, count, mean) for k, v in groups.by_attribute.items() if v}
-    favourites = await user_ratings(app, user_id, order="favourites", limit=PROFILE_SIZE)
-    least = await user_ratings(app, user_id, order="least_favourites", limit=PROFILE_SIZE)
+    favourites = await user_ratings(app, user, order="favourites", limit=PROFILE_SIZE)
+    least = await user_ratings(app, user, order="least_favourites", limit=PROFILE_SIZE)
     summary, engine = await written_text(
         app.engine,
         SUMMARIZE_USER,
-        _summary_payload(app.global_mean, user_id, count, mean, genres, decades, favourites, least),
-        _summary_text(user_id, count, mean, genres, decades, [f.title for f in favourites], app.global_mean),
+        _summary_payload(app.global_mean, user.label, count, mean, genres, decades, favourites, least),
+        _summary_text(user.label, count, mean, genres, decades, [f.title for f in favourites], app.global_mean),
     )
     return UserPreferences(
-        user_id=user_id,
+        user_id=user.label,
         rating_count=count,
         rating_mean=round(mean, 3),
         distribution=groups.distribution,

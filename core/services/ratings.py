@@ -8,7 +8,8 @@ from typing import Literal
 from core.data import store
 from core.data.store.ratings import RatingOrder, user_ratings_page
 from core.runtime import MovieApp
-from core.schemas import UserRating, UserRatingsPage
+from core.schemas import MovieSummary, UserRating, UserRatingsPage
+from core.services.users import UserRef, resolve_user
 
 RatingSort = Literal["recent", "oldest", "highest", "lowest", "title"]  # the orders a caller can ask for
 
@@ -17,10 +18,45 @@ def iso(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _profile_order(order: RatingOrder, user: UserRef, known: dict[int, MovieSummary]) -> list[int]:
+    """A profile's rated movies (those the catalogue holds) in one of the store's named orders."""
+    ids = sorted(known)  # ties end on the movie id, as in the store (the sorts below are stable)
+    when, stars = user.rated_at, user.rated
+    keys = {
+        "recent": lambda m: -when.get(m, 0),
+        "oldest": lambda m: when.get(m, 0),
+        "highest": lambda m: (-stars[m], -when.get(m, 0)),
+        "lowest": lambda m: (stars[m], -when.get(m, 0)),
+        "title": lambda m: known[m].title.casefold(),
+        "favourites": lambda m: (-stars[m], -known[m].rating_count),
+        "least_favourites": lambda m: (stars[m], -known[m].rating_count),
+    }
+    return sorted(ids, key=keys[order])
+
+
+async def _profile_ratings(
+    app: MovieApp, user: UserRef, order: RatingOrder, limit: int, offset: int
+) -> list[UserRating]:
+    known = await store.summaries(app.db, list(user.rated))
+    chosen = _profile_order(order, user, known)[offset : offset + limit]
+    return [
+        UserRating(
+            movie_id=m, title=known[m].title, year=known[m].year, genres=known[m].genres,
+            rating=user.rated[m], rated_at=iso(user.rated_at.get(m, 0)),
+        )
+        for m in chosen
+    ]  # fmt: skip
+
+
 async def user_ratings(
-    app: MovieApp, user_id: int, *, order: RatingOrder, limit: int, offset: int = 0
+    app: MovieApp, user: int | UserRef, *, order: RatingOrder, limit: int, offset: int = 0
 ) -> list[UserRating]:
     """One page of the user's ratings with titles and genres, in a named order of the store's."""
+    if isinstance(user, UserRef):
+        if user.profile is not None:
+            return await _profile_ratings(app, user, order, limit, offset)
+        user = int(user.user_id or 0)
+    user_id = user
     rows = await user_ratings_page(app.db, user_id, order, limit, offset)
     genres = await store.genres_of(app.db, [r["movie_id"] for r in rows])
     return [
@@ -36,21 +72,32 @@ async def user_ratings(
     ]
 
 
+async def rating_totals(app: MovieApp, user: UserRef) -> tuple[int, float]:
+    """(how many ratings, their mean) of a data-set user or of a profile's movies in the catalogue."""
+    if user.profile is None:
+        row = await store.require_user(app.db, int(user.user_id or 0))
+        return int(row["rating_count"]), float(row["rating_mean"])
+    known = await store.summaries(app.db, list(user.rated))
+    stars = [user.rated[m] for m in known]
+    return len(stars), (sum(stars) / len(stars) if stars else 0.0)
+
+
 async def get_user_ratings(
-    app: MovieApp, user_id: int, limit: int = 20, offset: int = 0, sort: RatingSort = "recent"
+    app: MovieApp, user_id: int | str, limit: int = 20, offset: int = 0, sort: RatingSort = "recent"
 ) -> UserRatingsPage:
-    """A page of one user's ratings plus their totals."""
+    """A page of one user's (or profile's) ratings plus their totals."""
     await app.ready()
-    user = await store.require_user(app.db, user_id)
-    ratings = await user_ratings(app, user_id, order=sort, limit=limit, offset=offset)
-    total = int(user["rating_count"])
+    user = await resolve_user(app, user_id)
+    total, mean = await rating_totals(app, user)
+    ratings = await user_ratings(app, user, order=sort, limit=limit, offset=offset)
     return UserRatingsPage(
-        user_id=user_id,
+        user_id=user.label,
         total=total,
         offset=offset,
         limit=limit,
         next_offset=offset + len(ratings) if offset + len(ratings) < total else None,
-        mean_rating=round(user["rating_mean"], 3),
+        mean_rating=round(mean, 3),
         sort=sort,
         ratings=ratings,
+        watched_only=len(user.watched),
     )

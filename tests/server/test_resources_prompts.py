@@ -81,6 +81,7 @@ async def test_the_movie_and_profile_resources_equal_their_tools(client: Client)
         ("movie://abc", "movie ids are whole numbers"),
         ("user://99999/profile", "user 99999 does not exist"),
         ("user://0/profile", "user ids are whole numbers"),
+        ("user://nobody/profile", "no profile named 'nobody'"),
     ],
 )
 async def test_unknown_resources_are_errors_that_say_why(client: Client, uri: str, message: str) -> None:
@@ -148,7 +149,8 @@ async def test_recommend_from_liked_splits_on_commas_when_there_is_no_semicolon(
         ("recommend_from_liked", {"liked_movies": "Zzyzx Nonexistent"}, "no movie matches 'Zzyzx Nonexistent'"),
         ("recommend_from_liked", {"liked_movies": "1", "genre": "Opera"}, "unknown genre 'Opera'"),
         ("compare", {"movies": "The Star Voyage"}, "need at least 2 known movie"),
-        ("explain_taste", {"user_id": "fifteen"}, "user_id must be a whole number"),
+        ("explain_taste", {"user_id": "fifteen"}, "no profile named 'fifteen'"),
+        ("explain_taste", {"user_id": "../x"}, "neither a MovieLens user id nor a profile name"),
         ("explain_taste", {"user_id": "99999"}, "user 99999 does not exist"),
     ],
 )

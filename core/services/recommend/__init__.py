@@ -27,15 +27,17 @@ STEPS = 4  # progress: ranked, (asking the LLM), explaining, done
 
 async def get_movie_recommendations(
     app: MovieApp,
-    user_id: int | None = None,
+    user_id: int | str | None = None,
     liked_movies: list[int | str] | None = None,
+    disliked_movies: list[int | str] | None = None,
     n: int = 10,
     engine: EngineName = DEFAULT_ENGINE,
     query: str | None = None,
     progress: ProgressCallback | None = None,
     filters: FilterArguments | None = None,
 ) -> Recommendations:
-    """Top-n movies for a known user or for a list of liked movies, never ones already rated.
+    """Top-n movies for a known user, a profile or a list of liked movies, never ones already rated or watched;
+    disliked movies (a profile's ratings under 3 stars, and `disliked_movies`) push similar movies down.
 
     Every pick satisfies the typed `filters` and the filters `query` becomes, both at once.
 
@@ -47,7 +49,7 @@ async def get_movie_recommendations(
     typed = filters.to_movie_filters() if filters is not None else None
     request = await parse_request(app, query, typed)
     served, model, model_notes = choose_model(app, engine)
-    seeds = await resolve_seeds(app, model, user_id, liked_movies)
+    seeds = await resolve_seeds(app, model, user_id, liked_movies, disliked_movies)
     allowed, candidate_notes = await allowed_movies(app, request)
     mode, mode_notes = choose_rerank(app, engine, served, request)
     notes = [*request.notes, *candidate_notes, *model_notes, *mode_notes]

@@ -26,10 +26,11 @@ async def present(
     """The tool's answer for the final `picks` (pairs with `explanations`); unknown movies are skipped."""
     # Summaries only for what is shown: the picks, their evidence and the liked seeds (not the whole history).
     shown = {mid for mid, _ in picks} | {mid for parts in explanations for mid, _ in parts} | set(seeds.liked_ids)
-    summaries = await store.summaries(app.db, list(shown))
+    summaries = await store.summaries(app.db, [*shown, *seeds.disliked])
     return Recommendations(
-        user_id=seeds.user_id,
+        user_id=seeds.label,
         liked_movies=[summaries[i] for i in seeds.liked_ids if i in summaries],
+        disliked_movies=[summaries[i] for i in seeds.disliked if i in summaries],
         engine_requested=requested,
         engine=reranked.engine,
         model=reranked.llm_model,

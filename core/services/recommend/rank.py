@@ -17,6 +17,7 @@ from core.models import registry
 from core.models.common import Evidence as Contributions
 from core.models.protocols import TopNModel
 from core.runtime import MovieApp
+from core.services.recommend.dislikes import DISLIKE_WEIGHT, fetch_size, push_down
 from core.services.recommend.explain import Picks, contributions
 from core.services.recommend.seeds import Seeds
 
@@ -42,13 +43,20 @@ class Ranked:
     explanations: list[Contributions] | None  # of the first n picks, when they are final
 
 
-def top_picks(model: TopNModel, seeds: Seeds, allowed: np.ndarray | None, pool: int) -> Picks:
-    """The model's best `pool` unrated movies among `allowed` (None: all)."""
+def top_picks(
+    model: TopNModel, seeds: Seeds, allowed: np.ndarray | None, pool: int, dislike_weight: float = DISLIKE_WEIGHT
+) -> Picks:
+    """The model's best `pool` unrated, unwatched, undisliked movies among `allowed` (None: all)."""
     if allowed is not None and allowed.size == 0:
         return []
+    excluded = seeds.excluded
+    fetch = fetch_size(pool, seeds.disliked, excluded)
     if seeds.user_id is not None:
-        return model.recommend_for_user(seeds.user_id, pool, allowed)
-    return model.recommend_from_liked(seeds.rated, pool, allowed)
+        picks = model.recommend_for_user(seeds.user_id, fetch, allowed)
+    else:
+        picks = model.recommend_from_liked(seeds.rated, fetch, allowed)
+    picks = [p for p in picks if p[0] not in excluded]
+    return push_down(model, picks, seeds.disliked, dislike_weight)[:pool]
 
 
 async def rank(model: TopNModel, seeds: Seeds, allowed: np.ndarray | None, pool: int, n: int, *, final: bool) -> Ranked:
