@@ -23,7 +23,10 @@ def _user_id(value: str) -> int | str:
         raise InvalidInputError("user_id is empty; give a MovieLens user id (e.g. 15) or a profile name")
     if text.isascii() and text.isdigit():
         if not 1 <= int(text) <= MAX_ID:
-            raise InvalidInputError(f"user_id must be a MovieLens user id from 1 to {MAX_ID}; got {excerpt(value)}")
+            raise InvalidInputError(
+                f"user_id must be a whole number from 1 to {MAX_ID} (a MovieLens user id) or a profile name;"
+                f" got {excerpt(value)}"
+            )
         return int(text)
     return text
 

@@ -70,8 +70,8 @@ async def _load_profile(app: MovieApp, name: str) -> UserRef:
     stored = await anyio.to_thread.run_sync(profiles_store.find_profile, path, name)
     if stored is None:
         raise NotFoundError(
-            f"no profile named {name!r}; import one with `movie-mcp profile import FILE --name {name}`"
-            " (`movie-mcp profile list` shows the profiles there are)"
+            f"no profile named {name!r} (user_id is a MovieLens user id or a profile name); import one with"
+            f" `movie-mcp profile import FILE --name {name}` (`movie-mcp profile list` shows the profiles there are)"
         )
     rows = await anyio.to_thread.run_sync(profiles_store.profile_ratings, path, stored)
     return UserRef(
