@@ -10,7 +10,8 @@ from core.config import Settings
 from core.data import sqlite
 from core.data.store import inventory
 from core.enrichment.rules import OFFLINE_ENGINE
-from core.search.embedder import EMBEDDING_MODEL_NAME
+from core.search.hybrid import ENGINE as SEMANTIC_ENGINE
+from core.search.plot_text import thin_plot_note
 
 
 def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[st
         + (" + LLM re-ranking (engine=llm)" if active == "llm" else ""),
         "rating_prediction": "blend of biased MF and item-neighbourhood models"
         + (" + LLM explanation" if active == "llm" else ""),
-        "semantic_search": EMBEDDING_MODEL_NAME,
+        "semantic_search": SEMANTIC_ENGINE,
         "enrichment": "llm (sentiment, audience) + arithmetic tiers" if active == "llm" else OFFLINE_ENGINE,
         "query_parser": "llm, validated" if active == "llm" else "offline-parser-v1",
         "llm": llm,
@@ -72,6 +73,7 @@ def database_info(settings: Settings, ping: tuple[bool, str] | None = None) -> d
         info["database"].update(size_mb=round(path.stat().st_size / 1e6, 1), **meta)
         info["counts"] = inventory.table_counts(conn)
         info["coverage"] = inventory.coverage(conn)
+        info["plot_search"] = _plot_search(info["coverage"])
         info["enrichment_engines"] = inventory.enrichment_engines(conn)
         info["models"] = [_model_entry(r) for r in inventory.model_blobs(conn)]
         info["import_notes"] = notes
@@ -86,6 +88,15 @@ def database_info(settings: Settings, ping: tuple[bool, str] | None = None) -> d
     finally:
         conn.close()
     return info
+
+
+def _plot_search(coverage: dict[str, int]) -> dict[str, Any]:
+    """What plot search can read here; the same note `semantic_search` answers with on thin data."""
+    entry: dict[str, Any] = {"movies": coverage["movies"], "movies_with_plot": coverage["overview"]}
+    note = thin_plot_note(coverage["movies"], coverage["overview"])
+    if note:
+        entry["note"] = note
+    return entry
 
 
 def _model_entry(row: sqlite.Row) -> dict[str, Any]:

@@ -31,8 +31,11 @@ def test_rrf_ties_keep_first_seen_order_and_checks_weights() -> None:
         reciprocal_rank_fusion([[1]], weights=[1.0, 2.0])
 
 
-FRANCHISE = {10: ("Genie Collection", "1992-11-25"), 11: ("Genie Collection", "1994-05-20"),
-             12: ("Genie Collection", "1996-08-13")}
+FRANCHISE = {
+    10: ("Genie Collection", "1992-11-25"),
+    11: ("Genie Collection", "1994-05-20"),
+    12: ("Genie Collection", "1996-08-13"),
+}
 
 
 def test_the_original_takes_its_franchise_best_place() -> None:
