@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-# Reciprocal-rank fusion's damping constant (Cormack et al. use 60); chosen on the dev split.
+# Reciprocal-rank fusion's damping constant, as Cormack et al. (2009) use it.
 RRF_K = 60
 
 

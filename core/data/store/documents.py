@@ -9,7 +9,7 @@ import aiosqlite
 from core.data.store import fetch_all, fetch_one, placeholders
 from core.search.filters import Conditions, where
 
-# bm25 column weights (title, keywords, plot), chosen on the dev split: a title word is weak evidence
+# bm25 column weights (title, keywords, plot): a title word is weak evidence
 # in a plot description ("a heist inside dreams" is not "In Dreams").
 COLUMN_WEIGHTS = (0.5, 1.0, 1.0)
 
@@ -19,18 +19,20 @@ async def bm25_search(
     match: str,
     k: int,
     conditions: Conditions,
-    weights: Sequence[float] = COLUMN_WEIGHTS,
+    weights: Sequence[float] | None = None,
 ) -> list[tuple[int, float]]:
     """(movie_id, bm25 score, higher is better) of the k best documents matching the FTS5 expression
-    and passing `movies m` conditions, best first. The conditions run in the same statement, so k rows
-    come back whenever k matching movies pass them."""
+    and passing `movies m` conditions, best first; `weights` per column, COLUMN_WEIGHTS by default.
+
+    The conditions run in the same statement, so k rows come back whenever k matching movies pass them.
+    """
     clause, params = where(conditions, prefix="AND")
     rows = await fetch_all(
         db,
         "SELECT d.rowid, bm25(movie_documents, ?, ?, ?) AS score FROM movie_documents d"
         " JOIN movies m ON m.movie_id = d.rowid"
         f" WHERE movie_documents MATCH ?{clause} ORDER BY score, d.rowid LIMIT ?",
-        [*weights, match, *params, k],
+        [*(weights or COLUMN_WEIGHTS), match, *params, k],
     )
     return [(int(r[0]), -float(r[1])) for r in rows]  # FTS5's bm25 is negative, lower is better
 
@@ -47,6 +49,17 @@ async def collections(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dic
         ids,
     )
     return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+
+async def rating_counts(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, int]:
+    """movie_id -> how many ratings it has, for the given known movies."""
+    ids = list(dict.fromkeys(movie_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(
+        db, f"SELECT movie_id, rating_count FROM movies WHERE movie_id IN ({placeholders(len(ids))})", ids
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
 
 
 async def plot_coverage(db: aiosqlite.Connection) -> tuple[int, int]:
