@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.data.store import documents
+from core.data.store.vectors import cosine_to
 from core.runtime import MovieApp
 from core.search import lexical
 from core.search.embedder import EMBEDDING_MODEL_NAME
 from core.search.filters import MovieFilters, movie_conditions, vector_conditions
 from core.search.fusion import originals_first, reciprocal_rank_fusion
-from core.search.semantic import knn, similarity_to
+from core.search.semantic import knn
 
 ENGINE = f"hybrid: bm25 + {EMBEDDING_MODEL_NAME}, rank fusion"
 
@@ -37,11 +38,17 @@ class HybridHits:
     retrievers: list[str] = field(default_factory=list)
 
 
-async def hybrid_search(app: MovieApp, text: str, query_vector: bytes, k: int, filters: MovieFilters) -> HybridHits:
-    """The k best movies for `text` (already rewritten) within the filters, best first."""
-    depth = max(DEPTH, k)
-    dense = await knn(app, query_vector, depth, vector_conditions(filters))
-    sparse = await lexical.bm25_search(app, text, depth, movie_conditions(filters))
+async def lexical_candidates(app: MovieApp, text: str, k: int, filters: MovieFilters) -> list[tuple[int, float]]:
+    """BM25's candidates for `text` (already rewritten) within the filters; needs no query embedding,
+    so it can run while the query is embedded."""
+    return await lexical.bm25_search(app, text, max(DEPTH, k), movie_conditions(filters))
+
+
+async def hybrid_search(
+    app: MovieApp, query_vector: bytes, sparse: list[tuple[int, float]], k: int, filters: MovieFilters
+) -> HybridHits:
+    """The k best movies within the filters, best first: the vector KNN fused with BM25's candidates."""
+    dense = await knn(app, query_vector, max(DEPTH, k), vector_conditions(filters))
     rankings = [[mid for mid, _ in dense], [mid for mid, _ in sparse]]
     weights = [DENSE_WEIGHT, LEXICAL_WEIGHT]
     if POPULARITY_WEIGHT:
@@ -56,6 +63,6 @@ async def hybrid_search(app: MovieApp, text: str, query_vector: bytes, k: int, f
     similarity = dict(dense)
     missing = [mid for mid in ranked if mid not in similarity]
     if missing:  # lexical-only hits: their cosine, for a comparable similarity on every result
-        similarity.update(await similarity_to(app, query_vector, missing))
+        similarity.update(await cosine_to(app.db, query_vector, missing))
     retrievers = [name for name, hits in (("bm25", sparse), ("vector", dense)) if hits]
     return HybridHits([(mid, similarity.get(mid, 0.0)) for mid in ranked], retrievers)

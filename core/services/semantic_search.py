@@ -13,7 +13,7 @@ from core.errors import InvalidInputError
 from core.runtime import MovieApp
 from core.schemas import SemanticMatch, SemanticSearchResult
 from core.search.filters import SemanticFilters, describe
-from core.search.hybrid import ENGINE, HybridHits, hybrid_search
+from core.search.hybrid import ENGINE, HybridHits, hybrid_search, lexical_candidates
 from core.search.plot_text import thin_plot_note
 from core.search.rewrite import rewrite_query
 from core.search.semantic import count_matching, embed_query
@@ -32,9 +32,14 @@ async def semantic_search(
     if not query.strip():
         raise InvalidInputError("query is empty; describe the movie you want, e.g. 'a heist that goes wrong'")
     text = rewrite_query(query)
-    # The query embedding (a worker thread) overlaps the count of matching movies (the database's thread).
-    vector, matching = await both(lambda: embed_query(app, text), lambda: count_matching(app, movie_filters))
-    found = await hybrid_search(app, text, vector, k, movie_filters) if matching else HybridHits([])
+
+    async def without_vector() -> tuple[int, list[tuple[int, float]]]:
+        matching = await count_matching(app, movie_filters)
+        return matching, (await lexical_candidates(app, text, k, movie_filters) if matching else [])
+
+    # The query embedding (a worker thread) overlaps the count and BM25 (the database's thread).
+    vector, (matching, sparse) = await both(lambda: embed_query(app, text), without_vector)
+    found = await hybrid_search(app, vector, sparse, k, movie_filters) if matching else HybridHits([])
     return SemanticSearchResult(
         query=query,
         k=k,

@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from core.config import Settings
 from core.data import sqlite
 from core.data.store import documents, fetch_one
+from core.data.store.vectors import cosine_to, similarity_to
 from core.runtime import MovieApp
-from core.search import lexical
+from core.search import hybrid, lexical
 from core.search.embedder import Embedder
 from core.search.filters import SemanticFilters, make_filters, movie_conditions
 from core.services.info import database_info
@@ -94,8 +97,12 @@ async def test_semantic_search_fuses_and_reports_how(movie_app: MovieApp) -> Non
 
 
 async def test_the_original_ranks_above_its_sequels(
-    movie_app: MovieApp, synthetic_db: Path, embedder: Embedder, tmp_path: Path
+    movie_app: MovieApp, synthetic_db: Path, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Text alone decides the plain order here (the popularity prior would already favour the original).
+    monkeypatch.setattr(hybrid, "POPULARITY_WEIGHT", 0.0)
+    monkeypatch.setattr(hybrid, "ORIGINAL_MIN_SHARE", 0.5)
+
     def franchise(conn: sqlite.Connection) -> None:
         conn.executemany(
             "INSERT INTO movie_extras (movie_id, collection) VALUES (?, 'Star Voyage Collection')",
@@ -152,3 +159,16 @@ async def test_a_schema_2_database_gets_the_index_on_load(
         hits = await lexical.bm25_search(app, "pilot stranded mars", 3, ([], []))
         assert hits[0][0] == SPACE_IDS[2]
         assert await documents.collections(app.db, [UNRATED_MOVIE_ID]) == {}
+
+
+async def test_cosine_to_agrees_with_the_knn_scan(movie_app: MovieApp) -> None:
+    row = await fetch_one(movie_app.db, "SELECT embedding FROM movie_vectors WHERE movie_id = ?", (ROMANCE_IDS[0],))
+    assert row is not None
+    query = bytes(row[0])
+    wanted = [SPACE_IDS[4], ROMANCE_IDS[0], 987654321, SPACE_IDS[4]]
+    fast = await cosine_to(movie_app.db, query, wanted)
+    assert set(fast) == {SPACE_IDS[4], ROMANCE_IDS[0]}  # no vector, no entry; repeats once
+    scanned = await similarity_to(movie_app.db, query, wanted)
+    assert fast == pytest.approx(scanned, abs=1e-5)
+    assert fast[ROMANCE_IDS[0]] == pytest.approx(1.0, abs=1e-5)
+    assert await cosine_to(movie_app.db, query, []) == {}
