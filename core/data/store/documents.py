@@ -29,8 +29,10 @@ async def bm25_search(
     clause, params = where(conditions, prefix="AND")
     rows = await fetch_all(
         db,
+        # CROSS JOIN keeps the full-text match as the outer loop; left to itself, the planner may scan
+        # the movies and run the match once per movie (20x slower with a genre and year filter).
         "SELECT d.rowid, bm25(movie_documents, ?, ?, ?) AS score FROM movie_documents d"
-        " JOIN movies m ON m.movie_id = d.rowid"
+        " CROSS JOIN movies m ON m.movie_id = d.rowid"
         f" WHERE movie_documents MATCH ?{clause} ORDER BY score, d.rowid LIMIT ?",
         [*(weights or COLUMN_WEIGHTS), match, *params, k],
     )
