@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 
 # Reciprocal-rank fusion's damping constant, as Cormack et al. (2009) use it.
 RRF_K = 60
@@ -26,37 +26,22 @@ def reciprocal_rank_fusion(
 
 
 def originals_first(
-    ranked: Sequence[tuple[int, float]], franchise_of: Mapping[int, tuple[str, str]], min_share: float
-) -> list[tuple[int, float]]:
-    """`ranked` with each franchise's earliest film moved up to its franchise's best place, when the
-    earliest film scores at least `min_share` of its franchise's best score (the query fits it too).
+    ranked: Sequence[int], franchise_of: Mapping[int, str], original_of: Mapping[str, int], fits: Set[int]
+) -> list[int]:
+    """`ranked` with each franchise's original placed just above the franchise's best-ranked film, when
+    the original is in `fits` (the query fits it about as well); the original is not repeated later.
 
-    `franchise_of`: id -> (franchise, release date as sortable text). The moved film takes the best
-    place; the franchise's other films keep their relative order after it. Scores stay as computed.
+    `franchise_of`: id -> franchise for ranked ids; `original_of`: franchise -> its earliest film,
+    which need not be in `ranked` (a sequel can outrank an original the retrievers missed).
     """
-    best: dict[str, tuple[int, float]] = {}  # franchise -> (position of its best film, its score)
-    earliest: dict[str, tuple[str, int]] = {}  # franchise -> (release, id) of its earliest ranked film
-    for position, (item, score) in enumerate(ranked):
-        if item not in franchise_of:
-            continue
-        name, released = franchise_of[item]
-        best.setdefault(name, (position, score))
-        if name not in earliest or released < earliest[name][0]:
-            earliest[name] = (released, item)
-    promote: dict[int, int] = {}  # position of a franchise's best film -> id of its original
-    for name, (position, top_score) in best.items():
-        original = earliest[name][1]
-        score = next(s for i, s in ranked if i == original)
-        if original != ranked[position][0] and score >= min_share * top_score:
-            promote[position] = original
-    if not promote:
-        return list(ranked)
-    moved = set(promote.values())
-    score_of = dict(ranked)
-    out: list[tuple[int, float]] = []
-    for position, (item, score) in enumerate(ranked):
-        if position in promote:
-            out.append((promote[position], score_of[promote[position]]))
-        if item not in moved:
-            out.append((item, score))
-    return out
+    out: list[int] = []
+    seen: set[str] = set()
+    for item in ranked:
+        name = franchise_of.get(item)
+        if name is not None and name not in seen:
+            seen.add(name)
+            original = original_of.get(name)
+            if original is not None and original in fits:
+                out.append(original)
+        out.append(item)
+    return list(dict.fromkeys(out))  # an original moved up is not repeated at its old place

@@ -27,7 +27,7 @@ DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.7
 POPULARITY_WEIGHT = 1.0  # weight of the candidates' popularity ranking in the fusion
 FUSION_K = 60  # reciprocal-rank fusion's damping constant
-ORIGINAL_MIN_SHARE = 0.9  # an original is moved up when it scores ≥ this share of its franchise's best
+ORIGINAL_MARGIN = 0.1  # an original goes first when its cosine is at most this below its franchise's best
 
 
 @dataclass
@@ -57,12 +57,34 @@ async def hybrid_search(
         counts = await documents.rating_counts(app.db, candidates)
         rankings.append(sorted(candidates, key=lambda mid: -counts.get(mid, 0)))
         weights.append(POPULARITY_WEIGHT)
-    fused = reciprocal_rank_fusion(rankings, weights, FUSION_K)
-    franchise_of = await documents.collections(app.db, [mid for mid, _ in fused])
-    ranked = [mid for mid, _ in originals_first(fused, franchise_of, ORIGINAL_MIN_SHARE)][:k]
+    fused = [mid for mid, _ in reciprocal_rank_fusion(rankings, weights, FUSION_K)]
     similarity = dict(dense)
+    ranked = await _originals_first(app, fused[:k], similarity, query_vector, filters)
     missing = [mid for mid in ranked if mid not in similarity]
     if missing:  # lexical-only hits: their cosine, for a comparable similarity on every result
         similarity.update(await cosine_to(app.db, query_vector, missing))
     retrievers = [name for name, hits in (("bm25", sparse), ("vector", dense)) if hits]
     return HybridHits([(mid, similarity.get(mid, 0.0)) for mid in ranked], retrievers)
+
+
+async def _originals_first(
+    app: MovieApp, top: list[int], similarity: dict[int, float], query_vector: bytes, filters: MovieFilters
+) -> list[int]:
+    """The top k with each franchise's original (passing the filters) placed above its sequels, when the
+    query's cosine to the original is within ORIGINAL_MARGIN of its cosine to the franchise's best film."""
+    franchise_of = await documents.collections(app.db, top)
+    if not franchise_of:
+        return top
+    original_of = await documents.franchise_originals(app.db, list(franchise_of.values()), movie_conditions(filters))
+    best: dict[str, int] = {}
+    for mid in top:
+        if mid in franchise_of:
+            best.setdefault(franchise_of[mid], mid)
+    unknown = [mid for mid in [*original_of.values(), *best.values()] if mid not in similarity]
+    similarity.update(await cosine_to(app.db, query_vector, unknown))
+    fits = {
+        original
+        for name, original in original_of.items()
+        if name in best and similarity.get(original, -1.0) >= similarity.get(best[name], 1.0) - ORIGINAL_MARGIN
+    }
+    return originals_first(top, franchise_of, original_of, fits)[: len(top)]

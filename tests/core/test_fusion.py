@@ -31,24 +31,22 @@ def test_rrf_ties_keep_first_seen_order_and_checks_weights() -> None:
         reciprocal_rank_fusion([[1]], weights=[1.0, 2.0])
 
 
-FRANCHISE = {
-    10: ("Genie Collection", "1992-11-25"),
-    11: ("Genie Collection", "1994-05-20"),
-    12: ("Genie Collection", "1996-08-13"),
-}
+FRANCHISE = {10: "Genie Collection", 11: "Genie Collection", 12: "Genie Collection"}
+ORIGINAL = {"Genie Collection": 10}
 
 
 def test_the_original_takes_its_franchise_best_place() -> None:
-    ranked = [(11, 0.9), (7, 0.8), (12, 0.7), (10, 0.6), (8, 0.5)]
-    assert [i for i, _ in originals_first(ranked, FRANCHISE, 0.5)] == [10, 11, 7, 12, 8]
+    assert originals_first([11, 7, 12, 10, 8], FRANCHISE, ORIGINAL, {10}) == [10, 11, 7, 12, 8]
 
 
-def test_the_original_stays_when_the_query_fits_it_poorly() -> None:
-    ranked = [(11, 0.9), (7, 0.8), (10, 0.3)]
-    assert originals_first(ranked, FRANCHISE, 0.5) == ranked
+def test_an_original_the_retrievers_missed_is_brought_in() -> None:
+    assert originals_first([7, 12, 11, 8], FRANCHISE, ORIGINAL, {10}) == [7, 10, 12, 11, 8]
+
+
+def test_the_original_stays_when_the_query_does_not_fit_it() -> None:
+    assert originals_first([11, 7, 10], FRANCHISE, ORIGINAL, set()) == [11, 7, 10]
 
 
 def test_no_franchise_or_original_already_first_changes_nothing() -> None:
-    ranked = [(10, 0.9), (11, 0.8), (7, 0.7)]
-    assert originals_first(ranked, FRANCHISE, 0.5) == ranked
-    assert originals_first([(1, 1.0), (2, 0.5)], {}, 0.5) == [(1, 1.0), (2, 0.5)]
+    assert originals_first([10, 11, 7], FRANCHISE, ORIGINAL, {10}) == [10, 11, 7]
+    assert originals_first([1, 2], {}, {}, set()) == [1, 2]

@@ -101,7 +101,7 @@ async def test_the_original_ranks_above_its_sequels(
 ) -> None:
     # Text alone decides the plain order here (the popularity prior would already favour the original).
     monkeypatch.setattr(hybrid, "POPULARITY_WEIGHT", 0.0)
-    monkeypatch.setattr(hybrid, "ORIGINAL_MIN_SHARE", 0.5)
+    monkeypatch.setattr(hybrid, "ORIGINAL_MARGIN", 1.0)
 
     def franchise(conn: sqlite.Connection) -> None:
         conn.executemany(
@@ -115,8 +115,13 @@ async def test_the_original_ranks_above_its_sequels(
     assert plain.index(SPACE_IDS[2]) < plain.index(SPACE_IDS[0])
     async with _app_on_copy(synthetic_db, embedder, tmp_path, franchise) as app:
         assert await documents.collections(app.db, [SPACE_IDS[2], ROMANCE_IDS[0]]) == {
-            SPACE_IDS[2]: ("Star Voyage Collection", "1992-06-01")
+            SPACE_IDS[2]: "Star Voyage Collection"
         }
+        originals = documents.franchise_originals
+        assert await originals(app.db, ["Star Voyage Collection"], ([], [])) == {"Star Voyage Collection": 1}
+        # The earliest film that passes the filters is the original for a filtered search.
+        later = movie_conditions(make_filters(min_year=1991))
+        assert await originals(app.db, ["Star Voyage Collection"], later) == {"Star Voyage Collection": SPACE_IDS[2]}
         found = [r.movie_id for r in (await semantic_search(app, query, k=5)).results]
     # The 1990 original takes its 1992 sequel's place; the sequel follows.
     assert found.index(SPACE_IDS[0]) == plain.index(SPACE_IDS[2])

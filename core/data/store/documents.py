@@ -39,18 +39,39 @@ async def bm25_search(
     return [(int(r[0]), -float(r[1])) for r in rows]  # FTS5's bm25 is negative, lower is better
 
 
-async def collections(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """movie_id -> (franchise, release date or year as text) for the given movies that belong to one."""
+async def collections(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, str]:
+    """movie_id -> franchise for the given movies that belong to one."""
     ids = list(dict.fromkeys(movie_ids))
     if not ids:
         return {}
     rows = await fetch_all(
         db,
-        "SELECT x.movie_id, x.collection, coalesce(m.release_date, m.year, '') FROM movie_extras x"
-        f" JOIN movies m USING (movie_id) WHERE x.collection IS NOT NULL AND x.movie_id IN ({placeholders(len(ids))})",
+        "SELECT movie_id, collection FROM movie_extras"
+        f" WHERE collection IS NOT NULL AND movie_id IN ({placeholders(len(ids))})",
         ids,
     )
-    return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+async def franchise_originals(
+    db: aiosqlite.Connection, franchises: Sequence[str], conditions: Conditions
+) -> dict[str, int]:
+    """franchise -> its earliest released film among those passing `movies m` conditions."""
+    names = list(dict.fromkeys(franchises))
+    if not names:
+        return {}
+    clause, params = where(conditions, prefix="AND")
+    rows = await fetch_all(
+        db,
+        "SELECT x.collection, m.movie_id FROM movie_extras x JOIN movies m USING (movie_id)"
+        f" WHERE x.collection IN ({placeholders(len(names))}){clause}"
+        " ORDER BY x.collection, coalesce(m.release_date, m.year || '-12-31', '9999'), m.movie_id",
+        [*names, *params],
+    )
+    originals: dict[str, int] = {}
+    for name, movie_id in rows:
+        originals.setdefault(str(name), int(movie_id))
+    return originals
 
 
 async def rating_counts(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, int]:
