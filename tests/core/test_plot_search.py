@@ -100,7 +100,7 @@ async def test_the_original_ranks_above_its_sequels(
     movie_app: MovieApp, synthetic_db: Path, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Text alone decides the plain order here (the popularity prior would already favour the original).
-    monkeypatch.setattr(hybrid, "POPULARITY_WEIGHT", 0.0)
+    monkeypatch.setattr(hybrid, "POPULARITY_BOOST", 0.0)
     monkeypatch.setattr(hybrid, "ORIGINAL_MARGIN", 1.0)
 
     def franchise(conn: sqlite.Connection) -> None:
