@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence, Set
 
 # Reciprocal-rank fusion's damping constant, as Cormack et al. (2009) use it.
@@ -23,6 +24,15 @@ def reciprocal_rank_fusion(
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+def with_popularity(
+    scored: Sequence[tuple[int, float]], rating_counts: Mapping[int, int], boost: float
+) -> list[tuple[int, float]]:
+    """`scored` re-sorted after multiplying each score by 1 + boost × ln(1 + ratings): near-equal counts
+    barely matter, while a film seen by thousands outranks an obscure one with a similar score."""
+    boosted = [(item, score * (1.0 + boost * math.log1p(rating_counts.get(item, 0)))) for item, score in scored]
+    return sorted(boosted, key=lambda pair: -pair[1])
 
 
 def originals_first(

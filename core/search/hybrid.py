@@ -9,7 +9,6 @@ and the committed set; the test split was never used to choose them.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from core.data.store import documents
@@ -18,7 +17,7 @@ from core.runtime import MovieApp
 from core.search import lexical
 from core.search.embedder import EMBEDDING_MODEL_NAME
 from core.search.filters import MovieFilters, movie_conditions, vector_conditions
-from core.search.fusion import originals_first, reciprocal_rank_fusion
+from core.search.fusion import originals_first, reciprocal_rank_fusion, with_popularity
 from core.search.semantic import knn
 
 ENGINE = f"hybrid: bm25 + {EMBEDDING_MODEL_NAME}, rank fusion"
@@ -53,17 +52,12 @@ async def hybrid_search(
     fused = reciprocal_rank_fusion(
         [[mid for mid, _ in dense], [mid for mid, _ in sparse]], [DENSE_WEIGHT, LEXICAL_WEIGHT], FUSION_K
     )
-    if POPULARITY_BOOST:
-        # People half-remember films many people saw: a prior that grows with log(ratings), so near-equal
-        # counts barely matter and a film seen by thousands outranks an obscure one with similar text.
-        counts = await documents.rating_counts(app.db, [mid for mid, _ in fused])
-        fused = sorted(
-            ((mid, score * (1.0 + POPULARITY_BOOST * math.log1p(counts.get(mid, 0)))) for mid, score in fused),
-            key=lambda pair: -pair[1],
+    if POPULARITY_BOOST:  # people half-remember films many people saw
+        fused = with_popularity(
+            fused, await documents.rating_counts(app.db, [mid for mid, _ in fused]), POPULARITY_BOOST
         )
-    fused = [mid for mid, _ in fused]
     similarity = dict(dense)
-    ranked = await _originals_first(app, fused[:k], similarity, query_vector, filters)
+    ranked = await _originals_first(app, [mid for mid, _ in fused[:k]], similarity, query_vector, filters)
     missing = [mid for mid in ranked if mid not in similarity]
     if missing:  # lexical-only hits: their cosine, for a comparable similarity on every result
         similarity.update(await cosine_to(app.db, query_vector, missing))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from core.search.fusion import originals_first, reciprocal_rank_fusion
+from core.search.fusion import originals_first, reciprocal_rank_fusion, with_popularity
 
 
 def test_rrf_sums_reciprocal_ranks() -> None:
@@ -50,3 +52,13 @@ def test_the_original_stays_when_the_query_does_not_fit_it() -> None:
 def test_no_franchise_or_original_already_first_changes_nothing() -> None:
     assert originals_first([10, 11, 7], FRANCHISE, ORIGINAL, {10}) == [10, 11, 7]
     assert originals_first([1, 2], {}, {}, set()) == [1, 2]
+
+
+def test_popularity_lifts_a_near_tie_but_not_a_clear_winner() -> None:
+    counts = {1: 2000, 2: 3, 3: 20, 4: 17}
+    # Nearly equal text scores: the film thousands rated goes first.
+    assert [i for i, _ in with_popularity([(2, 0.100), (1, 0.095)], counts, 0.5)] == [1, 2]
+    # A clear first place with a near-equal count stays first (17 vs 20 ratings barely differ).
+    assert [i for i, _ in with_popularity([(4, 0.080), (3, 0.075)], counts, 0.5)] == [4, 3]
+    assert with_popularity([(3, 0.1)], counts, 0.5) == [(3, pytest.approx(0.1 * (1 + 0.5 * math.log(21))))]
+    assert with_popularity([(9, 0.1)], counts, 0.5) == [(9, 0.1)]  # unknown count: no boost
