@@ -238,6 +238,9 @@ class SemanticSearchResult(BaseModel):
     matching_movies: int = Field(description="how many embedded movies pass the filters")
     results: list[SemanticMatch]
     engine: str
+    searched_for: str = Field(description="the query as searched, after chat filler was dropped")
+    retrievers: list[str] = Field(description="the retrievers that found candidates: bm25, vector")
+    notes: list[str] = Field(default_factory=list, description="what limits the answer, e.g. missing plot text")
 
 
 # 10. get_enriched_movies

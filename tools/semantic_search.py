@@ -30,8 +30,10 @@ TOOL = ToolSpec(
     name="semantic_search",
     title="Search movies by meaning",
     description=(
-        "Find movies by what they are about: the query is embedded with all-MiniLM-L6-v2 and compared (cosine) with"
-        " each movie's overview, title and genres. The query is matched by meaning only, so"
+        "Find movies by what they are about, e.g. a half-remembered plot ('that movie where a guy relives the"
+        " same day'): chat filler is dropped, then word matches (BM25 over each movie's overview, tagline,"
+        " title, genres and tags) are fused with meaning matches (all-MiniLM-L6-v2 embeddings, cosine), and an"
+        " answer from a catalogue without plot text says so. The query is matched as a description only, so"
         " prefer the typed filter arguments for constraints (genres, exclude_genres, min_year/max_year, runtime,"
         " budget/revenue bounds and tiers, sentiments, target_audiences, min_rating): they are applied inside"
         " the vector search, so k results come back whenever k movies match, and the answer reports them."

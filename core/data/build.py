@@ -29,7 +29,7 @@ from core.data.build_files import build_lock, building_path, remove_building, re
 from core.data.importers import SOURCES
 from core.data.importers.base import Dataset, MovieRecord
 from core.data.normalize import normalize_title
-from core.data.schema import DDL, SCHEMA_VERSION
+from core.data.schema import DDL, DOCUMENTS_FILL, SCHEMA_VERSION
 from core.data.store.inventory import coverage
 from core.enrichment.records import INPUT_COLUMNS, ROW_COLUMNS, UPSERT_SQL, enrichment_input, enrichment_row
 from core.enrichment.rules import enrich_offline, input_hash
@@ -167,6 +167,7 @@ class _Builder:
         n_users = self._insert_users()
         self._insert_ratings()
         n_tags = self._insert_tags()
+        self._insert_documents(movies)
         self.report.counts.update(
             movies=len(movies), ratings=len(self.dataset.ratings), users=n_users, tags=n_tags, genres=n_genres
         )
@@ -246,6 +247,14 @@ class _Builder:
                 tags[["user_id", "movie_id", "tag", "timestamp"]].itertuples(index=False, name=None),
             )
         return len(tags)
+
+    def _insert_documents(self, movies: list[MovieRecord]) -> None:
+        """Taglines and franchises, then the plot-search documents built from every table written above."""
+        self.conn.executemany(
+            "INSERT INTO movie_extras (movie_id, tagline, collection) VALUES (?, ?, ?)",
+            [(m.movie_id, m.tagline, m.collection) for m in movies if m.tagline or m.collection],
+        )
+        self.conn.execute(DOCUMENTS_FILL)
 
     # --- enrichment ------------------------------------------------------------------------
     def write_enrichments(self) -> None:

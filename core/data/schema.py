@@ -5,11 +5,36 @@ from __future__ import annotations
 
 from core.llm.cache import CACHE_DDL
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: movie_extras and the movie_documents plot-search index
 EMBEDDING_DIM = 384  # all-MiniLM-L6-v2
 
+# Plot search's lexical side: one document per movie (rowid = movie_id), BM25 over stemmed words.
+# `keywords` holds year, genres and tags; `plot` the overview and tagline.
+DOCUMENTS_DDL = """
+CREATE VIRTUAL TABLE movie_documents USING fts5(
+    title,
+    keywords,
+    plot,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+# Fills movie_documents from the other tables; the build and the migration from schema 2 share it.
+DOCUMENTS_FILL = """
+INSERT INTO movie_documents (rowid, title, keywords, plot)
+SELECT m.movie_id,
+       m.title,
+       trim(coalesce(m.year, '') || ' '
+            || coalesce((SELECT group_concat(g.name, ' ') FROM movie_genres mg JOIN genres g USING (genre_id)
+                         WHERE mg.movie_id = m.movie_id), '') || ' '
+            || coalesce((SELECT group_concat(tag, ' ; ') FROM (SELECT DISTINCT lower(t.tag) AS tag FROM tags t
+                         WHERE t.movie_id = m.movie_id)), '')),
+       trim(coalesce(m.overview, '') || ' ' || coalesce(x.tagline, ''))
+FROM movies m LEFT JOIN movie_extras x USING (movie_id)
+"""
+
 DDL = (
-    f"""
+    """
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -96,6 +121,16 @@ CREATE VIRTUAL TABLE movie_titles USING fts5(
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
+-- What the source says beyond the movies table: TMDB's tagline and franchise, when it has them.
+CREATE TABLE movie_extras (
+    movie_id   INTEGER PRIMARY KEY REFERENCES movies(movie_id),
+    tagline    TEXT,
+    collection TEXT                            -- "Toy Story Collection"
+);
+CREATE INDEX movie_extras_collection ON movie_extras(collection);
+"""
+    + DOCUMENTS_DDL
+    + f"""
 -- Embeddings of each movie's text, with the static filter columns the search applies inside
 -- the KNN scan. Unknown numbers are stored as -1 (vec0 metadata columns cannot hold NULL).
 CREATE VIRTUAL TABLE movie_vectors USING vec0(
@@ -133,4 +168,13 @@ def migrations(version: int) -> list[str]:
     steps: list[str] = []
     if version < 2:
         steps += ["ALTER TABLE enrichments ADD COLUMN reasoning TEXT", CACHE_DDL]
+    if version < 3:
+        # Taglines and franchises need a rebuild from the source; the index is filled from what is here.
+        steps += [
+            "CREATE TABLE movie_extras (movie_id INTEGER PRIMARY KEY REFERENCES movies(movie_id),"
+            " tagline TEXT, collection TEXT)",
+            "CREATE INDEX movie_extras_collection ON movie_extras(collection)",
+            DOCUMENTS_DDL,
+            DOCUMENTS_FILL,
+        ]
     return steps

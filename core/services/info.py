@@ -11,7 +11,8 @@ from core.data import sqlite
 from core.data.store import inventory
 from core.enrichment.rules import OFFLINE_ENGINE
 from core.models import registry
-from core.search.embedder import EMBEDDING_MODEL_NAME
+from core.search.hybrid import ENGINE as SEMANTIC_ENGINE
+from core.search.plot_text import thin_plot_note
 from core.search.query_parser import OFFLINE_PARSER
 
 
@@ -37,7 +38,7 @@ def engines(settings: Settings, ping: tuple[bool, str] | None = None) -> dict[st
         "recommendations": registry.engines_info(llm_configured=active == "llm"),
         "rating_prediction": "blend of biased MF and item-neighbourhood models"
         + (" + LLM explanation" if active == "llm" else ""),
-        "semantic_search": EMBEDDING_MODEL_NAME,
+        "semantic_search": SEMANTIC_ENGINE,
         "enrichment": "llm (sentiment, audience) + arithmetic tiers" if active == "llm" else OFFLINE_ENGINE,
         "query_parser": "llm, validated" if active == "llm" else OFFLINE_PARSER,
         "llm": llm,
@@ -73,6 +74,7 @@ def database_info(settings: Settings, ping: tuple[bool, str] | None = None) -> d
         info["database"].update(size_mb=round(path.stat().st_size / 1e6, 1), **meta)
         info["counts"] = inventory.table_counts(conn)
         info["coverage"] = inventory.coverage(conn)
+        info["plot_search"] = _plot_search(info["coverage"])
         info["enrichment_engines"] = inventory.enrichment_engines(conn)
         info["models"] = [_model_entry(r) for r in inventory.model_blobs(conn)]
         info["import_notes"] = notes
@@ -87,6 +89,15 @@ def database_info(settings: Settings, ping: tuple[bool, str] | None = None) -> d
     finally:
         conn.close()
     return info
+
+
+def _plot_search(coverage: dict[str, int]) -> dict[str, Any]:
+    """What plot search can read here; the same note `semantic_search` answers with on thin data."""
+    entry: dict[str, Any] = {"movies": coverage["movies"], "movies_with_plot": coverage["overview"]}
+    note = thin_plot_note(coverage["movies"], coverage["overview"])
+    if note:
+        entry["note"] = note
+    return entry
 
 
 def _model_entry(row: sqlite.Row) -> dict[str, Any]:

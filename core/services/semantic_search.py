@@ -1,47 +1,74 @@
-"""semantic_search: movies whose plot and description are closest in meaning to a query, within filters."""
+"""semantic_search: movies whose plot and description best match a query, within filters."""
 
 from __future__ import annotations
+
+from weakref import WeakKeyDictionary
 
 from core.concurrency import both
 from core.data import store
 from core.data.normalize import truncate
+from core.data.store.documents import plot_coverage
 from core.data.store.movies import overviews
 from core.errors import InvalidInputError
 from core.runtime import MovieApp
 from core.schemas import SemanticMatch, SemanticSearchResult
-from core.search.embedder import EMBEDDING_MODEL_NAME
-from core.search.filters import SemanticFilters, describe, vector_conditions
-from core.search.semantic import count_matching, embed_query, knn
+from core.search.filters import SemanticFilters, describe
+from core.search.hybrid import ENGINE, HybridHits, hybrid_search, lexical_candidates
+from core.search.plot_text import thin_plot_note
+from core.search.rewrite import rewrite_query
+from core.search.semantic import count_matching, embed_query
 
 SNIPPET_LIMIT = 300
+# The catalogue does not change while it is served: its plot-text note is computed once per app.
+_notes: WeakKeyDictionary[MovieApp, list[str]] = WeakKeyDictionary()
 
 
 async def semantic_search(
     app: MovieApp, query: str, k: int = 10, filters: SemanticFilters | None = None
 ) -> SemanticSearchResult:
-    """Movies whose plot and description are closest in meaning to the query, within the filters."""
+    """Movies whose plot and description best match the query (BM25 and MiniLM, fused), within the filters."""
     await app.ready()
     movie_filters = (filters if filters is not None else SemanticFilters()).to_movie_filters()
     if not query.strip():
         raise InvalidInputError("query is empty; describe the movie you want, e.g. 'a heist that goes wrong'")
-    conditions = vector_conditions(movie_filters)
-    # The query embedding (a worker thread) overlaps the count of matching movies (the database's thread).
-    vector, matching = await both(lambda: embed_query(app, query), lambda: count_matching(app, movie_filters))
-    hits = await knn(app, vector, k, conditions) if matching else []
-    found = await store.summaries(app.db, [mid for mid, _ in hits])
-    overview_of = await overviews(app.db, [mid for mid, _ in hits])
-    results = [
+    text = rewrite_query(query)
+
+    async def without_vector() -> tuple[int, list[tuple[int, float]]]:
+        matching = await count_matching(app, movie_filters)
+        return matching, (await lexical_candidates(app, text, k, movie_filters) if matching else [])
+
+    # The query embedding (a worker thread) overlaps the count and BM25 (the database's thread).
+    vector, (matching, sparse) = await both(lambda: embed_query(app, text), without_vector)
+    found = await hybrid_search(app, vector, sparse, k, movie_filters) if matching else HybridHits([])
+    return SemanticSearchResult(
+        query=query,
+        k=k,
+        filters=describe(movie_filters),
+        matching_movies=matching,
+        results=await _matches(app, found.hits),
+        engine=ENGINE,
+        searched_for=text,
+        retrievers=found.retrievers,
+        notes=await _catalogue_notes(app),
+    )
+
+
+async def _matches(app: MovieApp, hits: list[tuple[int, float]]) -> list[SemanticMatch]:
+    ids = [mid for mid, _ in hits]
+    found = await store.summaries(app.db, ids)
+    overview_of = await overviews(app.db, ids)
+    return [
         SemanticMatch(
             **found[mid].model_dump(), similarity=round(sim, 4), overview=truncate(overview_of.get(mid), SNIPPET_LIMIT)
         )
         for mid, sim in hits
         if mid in found
     ]
-    return SemanticSearchResult(
-        query=query,
-        k=k,
-        filters=describe(movie_filters),
-        matching_movies=matching,
-        results=results,
-        engine=EMBEDDING_MODEL_NAME,
-    )
+
+
+async def _catalogue_notes(app: MovieApp) -> list[str]:
+    """What the catalogue itself limits (missing plot text), the same for every query."""
+    if app not in _notes:
+        note = thin_plot_note(*await plot_coverage(app.db))
+        _notes[app] = [note] if note else []
+    return list(_notes[app])

@@ -25,6 +25,8 @@ class MovieRecord:
     language: str | None = None  # ISO 639-1 original language
     mpaa: str | None = None  # G, PG, PG-13, R, NC-17
     akas: list[str] = field(default_factory=list)  # alternative titles ("Se7en"), searchable by title
+    tagline: str | None = None  # TMDB's one-line pitch; part of the plot-search document
+    collection: str | None = None  # TMDB franchise ("Toy Story Collection"); sequels rank below the original
 
 
 @dataclass

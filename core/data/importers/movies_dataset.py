@@ -77,6 +77,26 @@ def _parse_genres(text: str) -> list[str] | None:
     return canonical_genres([n for n in names if isinstance(n, str)])
 
 
+def _parse_collection(text: str) -> str | None:
+    """Kaggle's belongs_to_collection is a Python literal dict: "{'id': 10194, 'name': 'Toy Story Collection'}"."""
+    text = text.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    name = value.get("name") if isinstance(value, dict) else None
+    return name.strip() or None if isinstance(name, str) else None
+
+
+def _optional_text(raw: pd.DataFrame, column: str, keep: pd.Series) -> list[str | None]:
+    """A free-text column that older copies of the file may lack (then all unknown, without a note)."""
+    if column not in raw.columns:
+        return [None] * int(keep.sum())
+    return [v.strip() or None if isinstance(v, str) else None for v in raw.loc[keep, column]]
+
+
 def _clean_metadata(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Validate movies_metadata.csv (read as text) into typed columns; drop and count malformed rows.
 
@@ -123,6 +143,8 @@ def _clean_metadata(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             "release_date": release.dt.strftime("%Y-%m-%d"),
             "year": release.dt.year.astype("Int64"),
             "language": text.loc[keep, "original_language"].replace("", None),
+            "tagline": _optional_text(raw, "tagline", keep),
+            "collection": [_parse_collection(v or "") for v in _optional_text(raw, "belongs_to_collection", keep)],
         }
     )
     if "original_title" in text.columns:
@@ -317,4 +339,6 @@ def _record(row: Any) -> MovieRecord:
         runtime=float(runtime) if runtime is not None else None,
         release_date=none_if_na(row.release_date),
         language=none_if_na(row.language),
+        tagline=none_if_na(row.tagline),
+        collection=none_if_na(row.collection),
     )

@@ -3,7 +3,8 @@
 This module holds the helpers shared by several services (summaries, genres, title search, users and
 movies that must exist); the submodules hold one subject each: `movies` (details, random picks, the
 enriched catalogue, overviews), `ratings` (a user's ratings page, a movie's ratings per star),
-`users` (a user's history), `stats` (catalogue aggregates, title completion), `vectors` (KNN) and
+`users` (a user's history), `stats` (catalogue aggregates, title completion), `vectors` (KNN),
+`documents` (plot search's BM25 index, franchises, plot-text coverage) and
 `inventory` (what `movie-mcp info` reads, over a sync connection).
 """
 

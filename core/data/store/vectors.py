@@ -35,6 +35,20 @@ async def similarity_to(db: aiosqlite.Connection, query_vector: bytes, movie_ids
     return dict(hits)
 
 
+async def cosine_to(db: aiosqlite.Connection, query_vector: bytes, movie_ids: Sequence[int]) -> dict[int, float]:
+    """Cosine similarity of the query to a few given movies (movies without a vector are absent).
+
+    One point lookup per id, in one statement: vec0 answers `movie_id IN (...)` and KNN with a scan of
+    every vector, `movie_id = ?` with one row, so this is far cheaper than `similarity_to` for a handful.
+    """
+    ids = list(dict.fromkeys(movie_ids))
+    if not ids:
+        return {}
+    one = "SELECT movie_id, vec_distance_cosine(embedding, ?) FROM movie_vectors WHERE movie_id = ?"
+    rows = await fetch_all(db, " UNION ALL ".join([one] * len(ids)), [v for mid in ids for v in (query_vector, mid)])
+    return {int(r[0]): 1.0 - float(r[1]) for r in rows}
+
+
 async def count_with_vector(db: aiosqlite.Connection, conditions: Conditions) -> int:
     """Movies with a vector that pass `movies m` conditions, counted on the plain tables.
 

@@ -1,0 +1,93 @@
+"""Queries on the plot-search documents: BM25 over `movie_documents`, franchises, plot-text coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from core.data.store import fetch_all, fetch_one, placeholders
+from core.search.filters import Conditions, where
+
+# bm25 column weights (title, keywords, plot): a title word is weak evidence
+# in a plot description ("a heist inside dreams" is not "In Dreams").
+COLUMN_WEIGHTS = (0.5, 1.0, 1.0)
+
+
+async def bm25_search(
+    db: aiosqlite.Connection,
+    match: str,
+    k: int,
+    conditions: Conditions,
+    weights: Sequence[float] | None = None,
+) -> list[tuple[int, float]]:
+    """(movie_id, bm25 score, higher is better) of the k best documents matching the FTS5 expression
+    and passing `movies m` conditions, best first; `weights` per column, COLUMN_WEIGHTS by default.
+
+    The conditions run in the same statement, so k rows come back whenever k matching movies pass them.
+    """
+    clause, params = where(conditions, prefix="AND")
+    rows = await fetch_all(
+        db,
+        # CROSS JOIN keeps the full-text match as the outer loop; left to itself, the planner may scan
+        # the movies and run the match once per movie (20x slower with a genre and year filter).
+        "SELECT d.rowid, bm25(movie_documents, ?, ?, ?) AS score FROM movie_documents d"
+        " CROSS JOIN movies m ON m.movie_id = d.rowid"
+        f" WHERE movie_documents MATCH ?{clause} ORDER BY score, d.rowid LIMIT ?",
+        [*(weights or COLUMN_WEIGHTS), match, *params, k],
+    )
+    return [(int(r[0]), -float(r[1])) for r in rows]  # FTS5's bm25 is negative, lower is better
+
+
+async def collections(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, str]:
+    """movie_id -> franchise for the given movies that belong to one."""
+    ids = list(dict.fromkeys(movie_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(
+        db,
+        "SELECT movie_id, collection FROM movie_extras"
+        f" WHERE collection IS NOT NULL AND movie_id IN ({placeholders(len(ids))})",
+        ids,
+    )
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+async def franchise_originals(
+    db: aiosqlite.Connection, franchises: Sequence[str], conditions: Conditions
+) -> dict[str, int]:
+    """franchise -> its earliest released film among those passing `movies m` conditions."""
+    names = list(dict.fromkeys(franchises))
+    if not names:
+        return {}
+    clause, params = where(conditions, prefix="AND")
+    rows = await fetch_all(
+        db,
+        "SELECT x.collection, m.movie_id FROM movie_extras x JOIN movies m USING (movie_id)"
+        f" WHERE x.collection IN ({placeholders(len(names))}){clause}"
+        " ORDER BY x.collection, coalesce(m.release_date, m.year || '-12-31', '9999'), m.movie_id",
+        [*names, *params],
+    )
+    originals: dict[str, int] = {}
+    for name, movie_id in rows:
+        originals.setdefault(str(name), int(movie_id))
+    return originals
+
+
+async def rating_counts(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, int]:
+    """movie_id -> how many ratings it has, for the given known movies."""
+    ids = list(dict.fromkeys(movie_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(
+        db, f"SELECT movie_id, rating_count FROM movies WHERE movie_id IN ({placeholders(len(ids))})", ids
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+async def plot_coverage(db: aiosqlite.Connection) -> tuple[int, int]:
+    """(movies, movies with plot text: an overview)."""
+    row = await fetch_one(
+        db, "SELECT count(*), count(CASE WHEN overview IS NOT NULL AND trim(overview) != '' THEN 1 END) FROM movies"
+    )
+    return (int(row[0]), int(row[1])) if row is not None else (0, 0)
