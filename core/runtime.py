@@ -91,17 +91,22 @@ class MovieApp:
             self._ready.set()
         try:
             if self._load_error is None:
-                db = self.db
-                models = await self._load_models(db)
-                if self._db is db:  # unless a reload already swapped in another database and its models
-                    self._models = models
-        except Exception as exc:  # reported to the calls that need a model; store reads go on
-            logger.error("could not load the models of %s: %s", self.settings.db_path, exc)
-            self._models_error = exc
+                await self._load_first_models()
         finally:
             self._models_ready.set()
         if self._load_error is None and self.preload_embedder:
             await self._load_embedder()
+
+    async def _load_first_models(self) -> None:
+        """Load the opened database's models; a reload that swapped in another database meanwhile wins."""
+        db = self.db
+        try:
+            models, error = await self._load_models(db), None
+        except Exception as exc:  # reported to the calls that need a model; store reads go on
+            logger.error("could not load the models of %s: %s", self.settings.db_path, exc)
+            models, error = {}, exc
+        if self._db is db:
+            self._models, self._models_error = models, error
 
     async def _load_embedder(self) -> None:
         try:
