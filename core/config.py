@@ -6,10 +6,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import InvalidInputError
 from core.llm.config import LLMSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "db" / "movies.db"
+# Memory a build may spend training EASE (its dense item×item matrices); `MOVIE_MCP_EASE_MEMORY_GB` overrides.
+DEFAULT_EASE_MEMORY_GB = 4.0
 SHARED_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 
 
@@ -40,3 +43,17 @@ class Settings:
             llm=LLMSettings.from_env(),
             profiles_override=Path(profiles).expanduser().resolve() if profiles else None,
         )
+
+
+def ease_memory_budget() -> int:
+    """Bytes a build may spend training EASE: `MOVIE_MCP_EASE_MEMORY_GB` (GB, > 0), else 4 GB."""
+    raw = os.environ.get("MOVIE_MCP_EASE_MEMORY_GB")
+    if raw is None:
+        return int(DEFAULT_EASE_MEMORY_GB * 1e9)
+    try:
+        gigabytes = float(raw)
+    except ValueError:
+        gigabytes = -1.0
+    if not gigabytes > 0:
+        raise InvalidInputError(f"MOVIE_MCP_EASE_MEMORY_GB must be a positive number of gigabytes, not {raw!r}")
+    return int(gigabytes * 1e9)

@@ -22,6 +22,10 @@ class NotReadyError(MovieMcpError):
     """The database or a model is missing; the message says how to build it."""
 
 
+class ModelTooLargeError(MovieMcpError):
+    """A model that would not fit the build's memory budget or SQLite's limit on one blob."""
+
+
 class DatabaseError(MovieMcpError):
     """The database file failed under a call; the subclass says which way and the message what to do."""
 

@@ -1,14 +1,16 @@
 """The running application: one database connection and the loaded models, shared by every call.
 
-Loading is split in two so the MCP `initialize` handshake never waits for it: `start()` only
-schedules work; `load()` opens the database and loads the recommenders (a second or two), and the
-embedding model (several seconds of torch import) loads after that. Calls wait for what they need.
+Loading is split so the MCP `initialize` handshake never waits for it, and each call waits only for
+what it needs: `start()` only schedules work; `load()` opens the database (`ready()`: enough for title
+search, details and every other store read), then loads the recommenders one blob at a time (a second
+or two; `models_ready()`: recommendations and rating predictions), and the embedding model (several
+seconds of torch import) after that. A model that fails to load fails only the calls that need models.
 Which models exist, and how each is read from its blob, is `core.models.registry`'s business.
 
 A running app notices its database file appearing or being replaced (a build renames a new file over
-it, so the inode changes) with one `os.stat` per call in `ready()`, and reloads before serving that
-call. Calls already running keep the connection they started with: a replaced connection is closed
-only after `RETIRE_SECONDS`, or when the app closes.
+it, so the inode changes) with one `os.stat` per call in `ready()`, and reloads the database and its
+models before serving that call. Calls already running keep the connection they started with: a
+replaced connection is closed only after `RETIRE_SECONDS`, or when the app closes.
 """
 
 from __future__ import annotations
@@ -63,9 +65,11 @@ class MovieApp:
         self.meta: dict[str, str] = {}
         self.engine: LanguageEngine = OfflineEngine()  # the LLM's, once loaded, when an endpoint is configured
         self.user_range: tuple[int, int] = (0, 0)
-        self._ready = anyio.Event()
+        self._ready = anyio.Event()  # the database is open (or could not be)
+        self._models_ready = anyio.Event()  # the models are loaded (or could not be)
         self._embedder_ready = anyio.Event()
         self._load_error: Exception | None = None
+        self._models_error: Exception | None = None
         self._embedder_error: Exception | None = None
         # Serialises writers (enrichment) so two calls never interleave transactions on one connection.
         self.write_lock = anyio.Lock()
@@ -79,14 +83,30 @@ class MovieApp:
         try:
             # Shielded: a half-opened aiosqlite connection abandoned by cancellation outlives the loop.
             with anyio.CancelScope(shield=True):
-                await self._load_core()
+                self._swap_in(*await self._open_database())
         except Exception as exc:  # reported to every call instead of crashing the server
             logger.error("could not load %s: %s", self.settings.db_path, exc)
             self._load_error = exc
         finally:
             self._ready.set()
+        try:
+            if self._load_error is None:
+                await self._load_first_models()
+        finally:
+            self._models_ready.set()
         if self._load_error is None and self.preload_embedder:
             await self._load_embedder()
+
+    async def _load_first_models(self) -> None:
+        """Load the opened database's models; a reload that swapped in another database meanwhile wins."""
+        db = self.db
+        try:
+            models, error = await self._load_models(db), None
+        except Exception as exc:  # reported to the calls that need a model; store reads go on
+            logger.error("could not load the models of %s: %s", self.settings.db_path, exc)
+            models, error = {}, exc
+        if self._db is db:
+            self._models, self._models_error = models, error
 
     async def _load_embedder(self) -> None:
         try:
@@ -99,8 +119,8 @@ class MovieApp:
             self._embedder_error = exc
         self._embedder_ready.set()
 
-    async def _load_core(self) -> None:
-        """Open the database and load what it holds; the app's state changes only once all of it loaded."""
+    async def _open_database(self) -> tuple[aiosqlite.Connection, dict[str, str], tuple[int, int]]:
+        """Open the database, migrate it and read what every call needs: (connection, meta, user range)."""
         path = self.settings.db_path
         self._file = file_id(path)  # before opening: a replacement after this is noticed on the next call
         if self._file is None:
@@ -113,15 +133,26 @@ class MovieApp:
             meta = await runtime_store.read_meta(db)
             await self._migrate(db, meta)
             user_range = await runtime_store.user_id_range(db)
-            blobs = await runtime_store.model_blobs(db)
-            # Imported and unpacked in a worker thread: implicit and scipy are heavy, and `initialize` comes first.
-            models = await anyio.to_thread.run_sync(registry.load_models, blobs)
         except BaseException:
             await db.close()
             raise
-        self._db, self.meta, self.user_range, self._models = db, meta, user_range, models
+        return db, meta, user_range
+
+    def _swap_in(self, db: aiosqlite.Connection, meta: dict[str, str], user_range: tuple[int, int]) -> None:
+        self._db, self.meta, self.user_range = db, meta, user_range
         self.engine = choose_engine(self.settings.llm, LLMCache(db, self.write_lock))
-        logger.info("database %s loaded (LLM: %s)", path, self.engine.model or "none, offline engines")
+        logger.info("database %s loaded (LLM: %s)", self.settings.db_path, self.engine.model or "none, offline engines")
+
+    async def _load_models(self, db: aiosqlite.Connection) -> dict[str, Any]:
+        """The models stored in `db`, read and unpacked one blob at a time: peak memory holds one blob's
+        bytes, not all of them. Unpacked in a worker thread: implicit and scipy are heavy to import."""
+        models: dict[str, Any] = {}
+        for spec in registry.MODELS:
+            data = await runtime_store.model_blob(db, spec.blob)
+            if data is not None:
+                await anyio.to_thread.run_sync(registry.load_into, models, spec, data)
+            del data  # the bytes go before the next blob is read
+        return models
 
     async def _migrate(self, db: aiosqlite.Connection, meta: dict[str, str]) -> None:
         """Bring a database built by an older release up to the current schema, in one transaction."""
@@ -154,16 +185,27 @@ class MovieApp:
             logger.info("database %s changed on disk; reloading", self.settings.db_path)
             old = (self._db, self.engine)
             with anyio.CancelScope(shield=True):  # as in `load`: never abandon a half-opened connection
-                try:
-                    await self._load_core()  # swaps in the new state only once it has all loaded
-                    self._load_error = None
-                except Exception as exc:  # the file at the path is what callers asked about: report it
-                    logger.error("could not reload %s: %s", self.settings.db_path, exc)
-                    self._load_error = exc
-                    self._db, self._models, self.engine = None, {}, OfflineEngine()
+                await self._reload()
             if old[0] is not None:  # calls still running may be using it: closed later
                 self._retired.append((time.monotonic(), old[0], old[1]))
         await self._close_retired()
+
+    async def _reload(self) -> None:
+        """Open the database at the path and load its models; the state changes only once both loaded."""
+        try:
+            opened = await self._open_database()
+        except Exception as exc:  # the file at the path is what callers asked about: report it
+            logger.error("could not reload %s: %s", self.settings.db_path, exc)
+            self._load_error, self._models_error = exc, None
+            self._db, self._models, self.engine = None, {}, OfflineEngine()
+            return
+        try:
+            models, models_error = await self._load_models(opened[0]), None
+        except Exception as exc:  # store reads still work on the new database
+            logger.error("could not load the models of %s: %s", self.settings.db_path, exc)
+            models, models_error = {}, exc
+        self._swap_in(*opened)
+        self._models, self._load_error, self._models_error = models, None, models_error
 
     async def _close_retired(self, *, everything: bool = False) -> None:
         """Close replaced connections no call can still be using (all of them when the app closes)."""
@@ -179,7 +221,7 @@ class MovieApp:
 
     # --- access ----------------------------------------------------------------------------
     async def ready(self) -> None:
-        """Wait until the database and the recommenders are loaded; raise if loading failed."""
+        """Wait until the database is open (not the models: see `models_ready`); raise if opening failed."""
         with anyio.fail_after(READY_TIMEOUT_SECONDS):
             await self._ready.wait()
         if self._file_changed():
@@ -190,6 +232,16 @@ class MovieApp:
             if isinstance(self._load_error, NotReadyError):
                 raise self._load_error
             raise NotReadyError(f"the database could not be loaded: {self._load_error}")
+
+    async def models_ready(self) -> None:
+        """Wait until the database is open and its models are loaded; raise if either failed."""
+        await self.ready()
+        with anyio.fail_after(READY_TIMEOUT_SECONDS):
+            await self._models_ready.wait()
+        if self._models_error is not None:
+            raise NotReadyError(
+                f"the recommendation models could not be loaded: {self._models_error}; rebuild with `movie-mcp build`"
+            )
 
     async def embedder_ready(self) -> Embedder:
         await self.ready()

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from core.data.schema import DDL, DOCUMENTS_FILL, SCHEMA_VERSION
 from core.data.store.inventory import coverage
 from core.enrichment.records import INPUT_COLUMNS, ROW_COLUMNS, UPSERT_SQL, enrichment_input, enrichment_row
 from core.enrichment.rules import enrich_offline, input_hash
-from core.errors import InvalidInputError
+from core.errors import InvalidInputError, ModelTooLargeError
 from core.models import registry
 from core.models.als import AlsParams
 from core.models.biased_mf import BiasedMFParams
@@ -109,6 +110,28 @@ def chosen_model_params(
     return registry.default_params(overrides)
 
 
+SQLITE_MAX_LENGTH = 1_000_000_000  # SQLite's compiled-in default limit on one value (and one row)
+ROW_HEADROOM = 65_536  # the blob's row also holds its digest, params and timestamps
+
+
+def blob_limit(conn: sqlite.Connection) -> int:
+    """The largest model blob this connection stores: its length limit, less the row's other columns.
+
+    `getlimit` is missing from some sqlite3 builds (pysqlite3): those use SQLite's default limit."""
+    getlimit = getattr(conn, "getlimit", None)
+    limit = int(getlimit(sqlite3.SQLITE_LIMIT_LENGTH)) if getlimit is not None else SQLITE_MAX_LENGTH
+    return limit - ROW_HEADROOM
+
+
+def check_blob_size(spec: registry.ModelSpec, size: int, limit: int) -> None:
+    """Refuse a model blob SQLite would not store, before writing it (it would fail with a misleading error)."""
+    if size > limit:
+        raise ModelTooLargeError(
+            f"the {spec.title} model is {size / 1e6:,.0f} MB, over SQLite's limit of {limit / 1e6:,.0f} MB for one"
+            " blob; train it on fewer movies or users (for EASE: a smaller MOVIE_MCP_EASE_MEMORY_GB)"
+        )
+
+
 @dataclass(frozen=True)
 class _TrainingRatings:
     """Every rating in (user, movie) order, as the models' training arrays, with their digest."""
@@ -149,6 +172,7 @@ class _Builder:
         self.progress = progress
         self.report = report
         self.model_params = chosen_model_params(als_params, predictor_params, model_params)
+        self.skipped_models: set[str] = set()  # optional models too large for this build
 
     def stage(self, name: str, fn: Callable[[], None]) -> None:
         started = time.perf_counter()
@@ -344,21 +368,37 @@ class _Builder:
     # --- models ----------------------------------------------------------------------------
     def write_models(self) -> None:
         """Train every registered model, components first, or copy its blob from the previous database
-        when the ratings, its params and its blob format are all unchanged."""
+        when the ratings, its params and its blob format are all unchanged. An optional model too large to
+        train or store (`ModelTooLargeError`) is skipped, with the models composed of it, and a note."""
         training = _TrainingRatings.of(self.dataset.ratings)
         for spec in registry.MODELS:
+            if any(c.name in self.skipped_models for c in registry.components_of(spec)):
+                self.skipped_models.add(spec.name)
+                continue
             params_json = json.dumps(registry.params_record(spec, self.model_params), sort_keys=True)
             digest = model_digest(training.digest, params_json, registry.blob_format(spec))
             if self._reuse_model(spec.blob, digest):
                 self.report.reused[f"model:{spec.blob}"] = 1
                 continue
-            self.progress(f"train {spec.blob}", 0, 1)
-            started = time.perf_counter()
-            model = spec.train(training.triples, self.model_params[spec.name], self._components(spec))
-            blob = model.to_bytes()
-            seconds = round(time.perf_counter() - started, 2)
-            self._insert_blob(spec.blob, blob, digest, params_json, _now(), seconds)
-            self.report.computed[f"model:{spec.blob}"] = 1
+            try:
+                self._train_model(spec, training, digest, params_json)
+            except ModelTooLargeError as exc:
+                if not spec.optional:
+                    raise
+                self.skipped_models.add(spec.name)
+                self.report.notes.append(str(exc))
+
+    def _train_model(self, spec: registry.ModelSpec, training: _TrainingRatings, digest: str, params_json: str) -> None:
+        self.progress(f"train {spec.blob}", 0, 1)
+        started = time.perf_counter()
+        model = spec.train(training.triples, self.model_params[spec.name], self._components(spec))
+        blob = model.to_bytes()
+        seconds = round(time.perf_counter() - started, 2)
+        self.report.notes.extend(getattr(model, "training_notes", ()))
+        del model  # the trained model and its blob need not both outlive the write
+        check_blob_size(spec, len(blob), blob_limit(self.conn))
+        self._insert_blob(spec.blob, blob, digest, params_json, _now(), seconds)
+        self.report.computed[f"model:{spec.blob}"] = 1
 
     def _reuse_model(self, blob_name: str, digest: str) -> bool:
         """Copy the previous database's blob when its digest matches; False when it must be trained."""

@@ -11,6 +11,9 @@ are modelled (movies rated once carry no co-occurrence signal worth 40% of the m
 ml-latest-small. Its weights are rounded to float16 precision, which halves the blob (72 MB) and moves
 nDCG@10 by less than 0.0003; in memory it is float32 (144 MB), so scoring adds up the rated movies' rows
 with no conversion (a user with 2,391 ratings: 3 ms).
+A build caps the modelled movies by a memory budget (`core.config.ease_memory_budget`, 4 GB by default):
+training holds about `TRAINING_BYTES_PER_ENTRY` bytes per entry of the n×n matrices, so 4 GB fits
+n = 14,142 movies; above that only the most-rated n are modelled (ALS still ranks the rest).
 An earlier version kept only each column's largest weights in a sparse matrix: 97 MB for 1/3 of the
 weights, and 0.003 nDCG@10 lost.
 """
@@ -28,6 +31,8 @@ import scipy.linalg.lapack as lapack
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from core.config import ease_memory_budget
+from core.errors import ModelTooLargeError
 from core.models.common import (
     Evidence,
     ExplainsPicks,
@@ -48,6 +53,10 @@ FORMAT_VERSION = 2  # 1: column-pruned sparse B
 # The Cholesky inverse is the one dense O(n³) step. One BLAS thread: on a shared 2-core machine a second
 # thread made it slower (12 s → 33 s for n = 4,800 under load), and the server never trains.
 BLAS_THREADS = 1
+# Bytes per entry of the n×n matrices alive at once while training: the float64 Gram (8), its float32
+# working copy (4, inverted in place) and the two float32 triangles assembled into B (8).
+TRAINING_BYTES_PER_ENTRY = 20
+MIN_ITEMS = 2  # fewer modelled movies leave EASE nothing to learn: the build skips it instead
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,45 @@ def modelled_items(matrix: sp.csr_matrix, min_item_ratings: int) -> np.ndarray:
     """Column indices of the movies with at least `min_item_ratings` ratings in `matrix`."""
     counts = np.bincount(matrix.indices, minlength=matrix.shape[1])
     return np.flatnonzero(counts >= min_item_ratings)
+
+
+def max_items_for(budget_bytes: int) -> int:
+    """The most movies EASE can model while training within `budget_bytes`."""
+    return int(np.sqrt(max(budget_bytes, 0) / TRAINING_BYTES_PER_ENTRY))
+
+
+def cap_items(matrix: sp.csr_matrix, items: np.ndarray, max_items: int) -> np.ndarray:
+    """The `max_items` most-rated of `items` (ties to the lower index), ascending; all of them if they fit."""
+    if len(items) <= max_items:
+        return items
+    counts = np.bincount(matrix.indices, minlength=matrix.shape[1])[items]
+    order = np.lexsort((items, -counts))  # most ratings first, then by index: deterministic
+    return np.sort(items[order[:max_items]])
+
+
+def budgeted_items(matrix: sp.csr_matrix, min_item_ratings: int, budget_bytes: int) -> tuple[np.ndarray, list[str]]:
+    """The movies to model within `budget_bytes`, and a note when the budget capped them.
+
+    Raises ModelTooLargeError when not even `MIN_ITEMS` movies fit."""
+    items = modelled_items(matrix, min_item_ratings)
+    cap = max_items_for(budget_bytes)
+    if len(items) <= cap:
+        return items, []
+    gigabytes = budget_bytes / 1e9
+    if cap < MIN_ITEMS:
+        raise ModelTooLargeError(
+            f"EASE skipped: {len(items):,} movies need {_gb(len(items))} to train, over the {gigabytes:g} GB"
+            " budget (MOVIE_MCP_EASE_MEMORY_GB), which fits too few movies; ALS serves recommendations"
+        )
+    note = (
+        f"EASE modelled the {cap:,} most-rated of {len(items):,} movies: all of them need {_gb(len(items))} to"
+        f" train, over the {gigabytes:g} GB budget (MOVIE_MCP_EASE_MEMORY_GB); ALS still ranks the rest"
+    )
+    return cap_items(matrix, items, cap), [note]
+
+
+def _gb(n_items: int) -> str:
+    return f"{n_items**2 * TRAINING_BYTES_PER_ENTRY / 1e9:.3g} GB"
 
 
 def interaction_matrix(ratings: sp.csr_matrix, binary: bool) -> sp.csr_matrix:
@@ -169,6 +217,7 @@ class EaseRecommender(RatingLookups, ExplainsPicks):
         self._position = np.full(n_items, -1, dtype=np.int64)
         self._position[items] = np.arange(len(items))
         self._item_counts = np.bincount(ratings.indices, minlength=n_items)
+        self.training_notes: list[str] = []  # what a build reports about this training (a budget cap)
 
     # ----------------------------------------------------------------- training / serialisation
 
@@ -186,14 +235,22 @@ class EaseRecommender(RatingLookups, ExplainsPicks):
 
     @classmethod
     def from_matrix(
-        cls, user_index: IdIndex, movie_index: IdIndex, matrix: sp.csr_matrix, params: EaseParams
+        cls,
+        user_index: IdIndex,
+        movie_index: IdIndex,
+        matrix: sp.csr_matrix,
+        params: EaseParams,
+        budget_bytes: int | None = None,
     ) -> EaseRecommender:
-        """Fit on an already built users×movies star matrix (the evaluation reuses its matrices)."""
+        """Fit on an already built users×movies star matrix (the evaluation reuses its matrices), over the
+        movies that fit `budget_bytes` (default: `ease_memory_budget()`); ModelTooLargeError if too few do."""
         started = time.perf_counter()
-        items = modelled_items(matrix, params.min_item_ratings)
+        budget = ease_memory_budget() if budget_bytes is None else budget_bytes
+        items, notes = budgeted_items(matrix, params.min_item_ratings, budget)
         with threadpool_limits(BLAS_THREADS, "blas"):
             b = ease_weights(gram(interaction_matrix(matrix, params.binary), items), params.l2)
         model = cls.from_dense_weights(user_index, movie_index, matrix, params, items, b)
+        model.training_notes = notes
         log.info(
             "EASE trained on %d ratings (%d users × %d of %d movies) in %.1fs",
             matrix.nnz,

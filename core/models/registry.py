@@ -239,18 +239,29 @@ def load_models(blobs: Mapping[str, bytes]) -> dict[str, Any]:
     """
     loaded: dict[str, Any] = {}
     for spec in MODELS:
-        parts = components_of(spec)
-        if spec.blob not in blobs or any(c.name not in loaded for c in parts):
-            continue
-        try:
-            loaded[spec.name] = spec.load(blobs[spec.blob], [loaded[c.name] for c in parts])
-        except ValueError as exc:
-            if not spec.optional:
-                raise
-            log.warning(
-                "could not load the %s model (%s); answers fall back until `movie-mcp build` is run", spec.title, exc
-            )
+        if spec.blob in blobs:
+            load_into(loaded, spec, blobs[spec.blob])
     return loaded
+
+
+def load_into(loaded: dict[str, Any], spec: ModelSpec, data: bytes) -> None:
+    """Load `spec` from `data` into `loaded` ({registry name: model}, its components already in it).
+
+    The runtime calls this once per blob, in `MODELS` order, so it holds one blob's bytes at a time.
+    A model whose components are missing is left out; an optional model that cannot be read (an older
+    format) is left out with a warning; any other unreadable blob raises ValueError.
+    """
+    parts = components_of(spec)
+    if any(c.name not in loaded for c in parts):
+        return
+    try:
+        loaded[spec.name] = spec.load(data, [loaded[c.name] for c in parts])
+    except ValueError as exc:
+        if not spec.optional:
+            raise
+        log.warning(
+            "could not load the %s model (%s); answers fall back until `movie-mcp build` is run", spec.title, exc
+        )
 
 
 # ------------------------------------------------------------------------------ engines

@@ -108,7 +108,7 @@ def _explanation_payload(movie: aiosqlite.Row, parts: _Breakdown, evidence: list
 
 async def predict_rating(app: MovieApp, user_id: int | str, movie_id: int) -> RatingPrediction:
     """Predict the user's (or profile's) stars for a movie; the evidence is their ratings of the most similar movies."""
-    await app.ready()
+    await app.models_ready()
     user = await resolve_user(app, user_id)
     require_ratings(user)
     movie = await store.require_movie(app.db, movie_id)

@@ -33,6 +33,12 @@ async def model_blobs(db: aiosqlite.Connection) -> dict[str, bytes]:
     return {row[0]: row[1] for row in await fetch_all(db, "SELECT name, data FROM model_blobs")}
 
 
+async def model_blob(db: aiosqlite.Connection, name: str) -> bytes | None:
+    """One stored model's npz bytes, or None when the database has no blob of that name."""
+    rows = await fetch_all(db, "SELECT data FROM model_blobs WHERE name = ?", (name,))
+    return rows[0][0] if rows else None
+
+
 async def migrate(db: aiosqlite.Connection, statements: Sequence[str], schema_version: int) -> None:
     """Run `statements` and record `schema_version`, in one transaction (rolled back on any failure)."""
     try:

@@ -44,7 +44,7 @@ async def get_movie_recommendations(
     `progress(step, 4, message)` is awaited after each stage, so a client sees the LLM re-ranking coming.
     """
     step = _stepper(progress)
-    await app.ready()
+    await app.models_ready()
     require_one_seed(user_id, liked_movies)
     typed = filters.to_movie_filters() if filters is not None else None
     request = await parse_request(app, query, typed)
