@@ -276,7 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", help="database file (default: $MOVIE_MCP_DB or db/movies.db)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_serve(sub)
+    _add_build(sub)
+    _add_call_chat_info(sub)
+    _add_eval(sub)
+    add_profile_parser(sub).set_defaults(func=cmd_profile)
+    return parser
 
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     serve.add_argument("--transport", choices=["stdio", "streamable-http", "sse"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP interface (default loopback; others need a token)")
@@ -298,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
+
+def _add_build(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     build = sub.add_parser("build", help="create or refresh the database")
     build.add_argument(
         "--from",
@@ -317,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--skip-build", action="store_true", help="with --enrich: enrich the existing database only")
     build.set_defaults(func=cmd_build)
 
+
+def _add_call_chat_info(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     call = sub.add_parser("call", help="run one tool and print its JSON result")
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", help="JSON object of arguments")
@@ -330,16 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="what is built: counts, coverage, models, engines")
     info.set_defaults(func=cmd_info)
 
+
+def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from core.evaluation import SECTIONS  # a dict of module names: imports no section
+
     evaluate = sub.add_parser("eval", help="measure recommendation, rating, cold-start, query and search quality")
-    evaluate.add_argument(
-        "--sections", default="all", help="comma-separated: topn,rating,coldstart,queries,semantic (default: all)"
-    )
+    evaluate.add_argument("--sections", default="all", help=f"comma-separated: {','.join(SECTIONS)} (default: all)")
     evaluate.add_argument("--quick", action="store_true", help="small grids and folds (a smoke test, not a result)")
     evaluate.add_argument("--out", default="eval-results/eval.json", help="JSON results file")
     evaluate.set_defaults(func=cmd_eval)
-
-    add_profile_parser(sub).set_defaults(func=cmd_profile)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
