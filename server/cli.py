@@ -302,7 +302,7 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument(
         "--max-sessions",
         type=int,
-        help="refuse new Streamable HTTP sessions while this many are open (default 200)",
+        help="at most this many Streamable HTTP sessions; at the cap the longest-idle one makes room (default 200)",
     )
     serve.set_defaults(func=cmd_serve)
 

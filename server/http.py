@@ -213,6 +213,7 @@ class GuardMiddleware:
 def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: HttpSettings) -> Starlette:
     """The Starlette app serving `server` over `settings.transport`, behind `GuardMiddleware`."""
     from server.app import running
+    from server.sessions import evict_longest_idle_at_cap
 
     settings.validate()
     if settings.transport == "streamable-http":
@@ -223,6 +224,7 @@ def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: 
             session_idle_timeout=settings.session_idle_seconds,
             max_sessions=settings.max_sessions,
         )
+        evict_longest_idle_at_cap(server.session_manager)
     else:
         inner = server.sse_app(
             sse_path=SSE_PATH, message_path=SSE_MESSAGE_PATH, transport_security=_SDK_SECURITY_OFF, host=settings.host

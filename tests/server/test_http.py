@@ -4,7 +4,9 @@ and legacy SSE with the SDK's client, cancellation over the wire, and refusing u
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import math
 import os
 import shutil
 import socket
@@ -51,6 +53,7 @@ def http_server(
     transport: HttpTransport = "streamable-http",
     token: str | None = None,
     llm: LLMSettings | None = None,
+    max_sessions: int | None = None,
 ) -> Iterator[str]:
     """The real HTTP app under uvicorn in a thread (its own event loop) on a free loopback port; yields its base URL."""
     settings = Settings(db_path=db, llm=llm) if llm else Settings(db_path=db)
@@ -59,6 +62,8 @@ def http_server(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     http = HttpSettings(transport=transport, host="127.0.0.1", port=port, token=token)
+    if max_sessions is not None:
+        http = dataclasses.replace(http, max_sessions=max_sessions)
     app = create_http_app(create_server(movie_app=movie_app), movie_app, http)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -255,3 +260,40 @@ async def test_a_cancelled_call_stops_on_the_server(
             assert not (await client.call_tool("get_movie_details", {"movie_id": 1})).is_error
     assert len(fake_llm.requests) <= sent_at_cancel + 1
     assert llm_engine_rows(db) < 12 and llm_engine_rows(db) % 2 == 0  # whole batches only: nothing half-written
+
+
+async def test_at_the_session_cap_the_longest_idle_session_makes_room(synthetic_db: Path, embedder: Embedder) -> None:
+    """One client that opens sessions up to the cap and walks away cannot lock new clients out."""
+
+    async def ping(http: httpx2.AsyncClient, url: str, session_id: str) -> int:
+        headers = {**MCP_HEADERS, "mcp-session-id": session_id, "mcp-protocol-version": "2025-06-18"}
+        reply = await http.post(f"{url}/mcp", json={"jsonrpc": "2.0", "id": 7, "method": "ping"}, headers=headers)
+        return reply.status_code
+
+    with http_server(synthetic_db, embedder, max_sessions=2) as url:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            opened = []
+            for _ in range(3):  # the third would have been refused with 503 at the cap
+                reply = await http.post(f"{url}/mcp", json=INITIALIZE, headers=MCP_HEADERS)
+                assert reply.status_code == 200, reply.text
+                opened.append(reply.headers["mcp-session-id"])
+                await asyncio.sleep(0.05)  # distinct idle deadlines: the first opened is the longest idle
+            first, second, third = opened
+            assert await ping(http, url, first) == 404  # closed to make room; its client starts a new session
+            assert await ping(http, url, second) == 200
+            assert await ping(http, url, third) == 200
+
+
+def test_only_a_session_without_a_request_in_flight_is_chosen_to_make_room() -> None:
+    from types import SimpleNamespace
+
+    from server.sessions import longest_idle_session
+
+    def session(deadline: float, in_flight: int) -> SimpleNamespace:
+        return SimpleNamespace(idle_scope=SimpleNamespace(deadline=deadline), _requests_in_flight=in_flight)
+
+    # a busy session's countdown is suspended (deadline inf); a busy one is never chosen, whatever its deadline
+    sessions = {"old-busy": session(1.0, 1), "idle-late": session(9.0, 0), "idle-early": session(5.0, 0)}
+    assert longest_idle_session(sessions) == "idle-early"
+    assert longest_idle_session({"busy": session(math.inf, 2)}) is None
+    assert longest_idle_session({}) is None
