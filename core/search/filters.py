@@ -16,9 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from core.data.genres import CANONICAL_GENRES, canonical_genre
@@ -76,6 +84,15 @@ def _ordered_unique(values: Iterable[str], order: tuple[str, ...]) -> list[str]:
     return [v for v in order if v in present]
 
 
+# Each label list's full vocabulary ("unknown" included), whose order a filter's labels are kept in.
+_LABEL_ORDER: dict[str, tuple[str, ...]] = {
+    "budget_tiers": BUDGET_TIERS,
+    "revenue_tiers": REVENUE_TIERS,
+    "sentiments": SENTIMENTS,
+    "target_audiences": TARGET_AUDIENCES,
+}
+
+
 class MovieFilters(BaseModel):
     """Typed filters a query asks for; every field is optional and `is_empty()` when none is set."""
 
@@ -108,25 +125,11 @@ class MovieFilters(BaseModel):
             canonical.append(genre)
         return _ordered_unique(canonical, CANONICAL_GENRES)
 
-    @field_validator("budget_tiers")
+    @field_validator(*_LABEL_ORDER)
     @classmethod
-    def _order_budget(cls, values: list[BudgetTier]) -> list[BudgetTier]:
-        return cast(list[BudgetTier], _ordered_unique(values, BUDGET_TIERS))
-
-    @field_validator("revenue_tiers")
-    @classmethod
-    def _order_revenue(cls, values: list[RevenueTier]) -> list[RevenueTier]:
-        return cast(list[RevenueTier], _ordered_unique(values, REVENUE_TIERS))
-
-    @field_validator("sentiments")
-    @classmethod
-    def _order_sentiments(cls, values: list[Sentiment]) -> list[Sentiment]:
-        return cast(list[Sentiment], _ordered_unique(values, SENTIMENTS))
-
-    @field_validator("target_audiences")
-    @classmethod
-    def _order_audiences(cls, values: list[TargetAudience]) -> list[TargetAudience]:
-        return cast(list[TargetAudience], _ordered_unique(values, TARGET_AUDIENCES))
+    def _order_labels(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        assert info.field_name is not None
+        return _ordered_unique(values, _LABEL_ORDER[info.field_name])
 
     @model_validator(mode="after")
     def _consistent(self) -> MovieFilters:
