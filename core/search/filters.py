@@ -61,15 +61,9 @@ BOUND_PAIRS = (
 
 Conditions = tuple[list[str], list[Any]]
 
-_NUMERIC = (
-    ("year", "min_year", ">="),
-    ("year", "max_year", "<="),
-    ("runtime", "min_runtime", ">="),
-    ("runtime", "max_runtime", "<="),
-    ("budget", "min_budget", ">="),
-    ("budget", "max_budget", "<="),
-    ("revenue", "min_revenue", ">="),
-    ("revenue", "max_revenue", "<="),
+# (column, filter field, operator) for every numeric bound, derived from the pairs: min_year → year >= ?.
+_NUMERIC = tuple(
+    (low.removeprefix("min_"), field, op) for low, high in BOUND_PAIRS for field, op in ((low, ">="), (high, "<="))
 )
 
 
