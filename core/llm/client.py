@@ -75,10 +75,17 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
-def _about_format(exc: openai.BadRequestError) -> bool:
+def _about_format(exc: openai.APIStatusError) -> bool:
     """Whether a 400 complains about the response format (and not, say, the prompt's length)."""
     text = str(exc).lower()
     return "response_format" in text or "json_schema" in text
+
+
+def _what_failed(exc: Exception) -> str:
+    """How a failed request is named to the caller: a 400 is the endpoint rejecting it, else the error's type."""
+    if isinstance(exc, openai.APIStatusError) and exc.status_code == 400:
+        return "the endpoint rejected the request"
+    return type(exc).__name__
 
 
 def _retryable(exc: Exception) -> bool:
@@ -222,6 +229,24 @@ class LLMClient:
             return {"type": "json_schema", "json_schema": {"name": task.name, "schema": schema, "strict": False}}
         return {"type": "json_object", "schema": schema}
 
+    def _switch_format(self, exc: Exception, sent_format: str) -> bool:
+        """Whether `exc` rejected json_schema in `auto` mode, switching to json_object for good if so.
+
+        Servers that do not speak json_schema say so in different ways: llama.cpp's server with a 400,
+        llama-cpp-python's with a 500 from request validation.
+        """
+        if not (
+            isinstance(exc, openai.APIStatusError)
+            and self.settings.response_format == "auto"
+            and sent_format == "json_schema"
+            and _about_format(exc)
+        ):
+            return False
+        if self._format == "json_schema":
+            logger.info("endpoint rejected json_schema; switching to json_object")
+        self._format = "json_object"
+        return True
+
     async def _request(self, task: Task[T], messages: list[dict[str, str]], max_tokens: int) -> tuple[str, int, int]:
         attempt = 0
         while True:
@@ -234,24 +259,12 @@ class LLMClient:
                     temperature=0,
                     max_tokens=max_tokens,
                 )
-            except openai.APIStatusError as exc:
-                # Servers that do not speak json_schema say so in different ways: llama.cpp's server with
-                # a 400, llama-cpp-python's with a 500 from request validation. Switch once, remember it.
-                if self.settings.response_format == "auto" and sent_format == "json_schema" and _about_format(exc):
-                    if self._format == "json_schema":
-                        logger.info("endpoint rejected json_schema; switching to json_object")
-                    self._format = "json_object"
+            except Exception as exc:
+                if self._switch_format(exc, sent_format):
                     continue
                 if not _retryable(exc) or attempt >= self.settings.max_retries:
                     self.usage.failures += 1
-                    what = "the endpoint rejected the request" if exc.status_code == 400 else type(exc).__name__
-                    raise LLMUnavailable(f"{task.name}: {what}: {self._safe(exc)}") from exc
-                attempt = await self._back_off(task, exc, attempt)
-                continue
-            except Exception as exc:
-                if not _retryable(exc) or attempt >= self.settings.max_retries:
-                    self.usage.failures += 1
-                    raise LLMUnavailable(f"{task.name}: {type(exc).__name__}: {self._safe(exc)}") from exc
+                    raise LLMUnavailable(f"{task.name}: {_what_failed(exc)}: {self._safe(exc)}") from exc
                 attempt = await self._back_off(task, exc, attempt)
                 continue
             self.usage.requests += 1
