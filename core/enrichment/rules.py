@@ -90,18 +90,14 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal, cast
+from typing import cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.data.genres import canonical_genres
+from core.schemas import BudgetTier, RevenueTier, Sentiment, TargetAudience
 
 OFFLINE_ENGINE = "offline-rules-v1"
-
-Sentiment = Literal["positive", "negative", "neutral", "mixed"]
-BudgetTier = Literal["low", "medium", "high", "ultra_high", "unknown"]
-RevenueTier = Literal["low", "medium", "high", "blockbuster", "unknown"]
-TargetAudience = Literal["kids", "family", "teens", "adults"]
 
 # The value orders, lowest first; the query parser and the tool layer use them too.
 SENTIMENTS: tuple[Sentiment, ...] = ("positive", "negative", "neutral", "mixed")

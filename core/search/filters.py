@@ -30,17 +30,9 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from core.data.genres import CANONICAL_GENRES, canonical_genre
-from core.enrichment.rules import (
-    BUDGET_TIERS,
-    REVENUE_TIERS,
-    SENTIMENTS,
-    TARGET_AUDIENCES,
-    BudgetTier,
-    RevenueTier,
-    Sentiment,
-    TargetAudience,
-)
+from core.enrichment.rules import BUDGET_TIERS, REVENUE_TIERS, SENTIMENTS, TARGET_AUDIENCES
 from core.errors import InvalidInputError
+from core.schemas import BudgetTier, RevenueTier, Sentiment, TargetAudience
 
 MIN_YEAR = 1870
 MAX_YEAR = 2100
