@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 
 from core.enrichment.rules import OFFLINE_ENGINE as OFFLINE_RULES
 from core.schemas import Sentiment, TargetAudience
-from core.search.query_parser import OFFLINE_PARSER, MovieFilters, ParsedQuery, parse_query
+from core.search.filters import MovieFilters
+from core.search.query_parser import OFFLINE_PARSER, ParsedQuery, parse_query
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -11,8 +11,7 @@ import sqlite_vec
 
 from core.data.store import vectors
 from core.runtime import MovieApp
-from core.search.filters import Conditions, movie_conditions
-from core.search.query_parser import MovieFilters
+from core.search.filters import Conditions, MovieFilters, movie_conditions
 
 
 async def embed_query(app: MovieApp, text: str) -> bytes:
