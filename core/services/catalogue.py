@@ -47,7 +47,8 @@ def star_histogram(counts: dict[float, int]) -> dict[str, int]:
     return histogram
 
 
-def _next_offset(offset: int, returned: int, total: int) -> int | None:
+def next_offset(offset: int, returned: int, total: int) -> int | None:
+    """The offset of the next page, or None when this page reached the end."""
     return offset + returned if offset + returned < total else None
 
 
@@ -70,7 +71,7 @@ async def search_movies(app: MovieApp, query: str, limit: int = 10, offset: int 
         offset=offset,
         limit=limit,
         results=results,
-        next_offset=_next_offset(offset, len(results), total),
+        next_offset=next_offset(offset, len(results), total),
     )
 
 
@@ -180,7 +181,7 @@ async def get_enriched_movies(
         total=total,
         offset=offset,
         limit=limit,
-        next_offset=_next_offset(offset, len(movies), total),
+        next_offset=next_offset(offset, len(movies), total),
         order_by=order_by,
         filters=shown,
         movies=movies,

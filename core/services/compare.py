@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.data import store
+from core.data.store.movies import movies_with_enrichment
 from core.errors import InvalidInputError, NotFoundError
 from core.llm.narration import written_text
 from core.llm.tasks import COMPARE_NARRATIVE
@@ -45,13 +46,7 @@ def _fmt(dimension: str, value: float) -> str:
 
 async def _compared_movies(app: MovieApp, ids: list[int]) -> list[ComparedMovie]:
     """The movies in the order asked, with ROI and enrichment; NotFoundError names any unknown id."""
-    rows = await store.fetch_all(
-        app.db,
-        f"SELECT m.*, {store.ENRICHMENT_COLUMNS} FROM movies m LEFT JOIN enrichments e USING (movie_id)"
-        f" WHERE m.movie_id IN ({store.placeholders(len(ids))})",
-        ids,
-    )
-    by_id = {r["movie_id"]: r for r in rows}
+    by_id = await movies_with_enrichment(app.db, ids)
     missing = [i for i in ids if i not in by_id]
     if missing:
         raise NotFoundError(f"movie ids {missing} do not exist; find ids with search_movies")

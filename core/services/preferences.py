@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +16,7 @@ from core.llm.narration import written_text
 from core.llm.tasks import SUMMARIZE_USER
 from core.runtime import MovieApp
 from core.schemas import Affinity, UserPreferences, UserRating
-from core.services.catalogue import STAR_VALUES
+from core.services.catalogue import star_histogram
 from core.services.ratings import rating_totals, user_ratings
 from core.services.users import UserRef, resolve_user
 
@@ -37,10 +37,9 @@ class _Groups:
 
 
 def _group(rows: Sequence[aiosqlite.Row | dict[str, Any]], genres_by_movie: dict[int, list[str]]) -> _Groups:
-    groups = _Groups(distribution={f"{v:.1f}": 0 for v in STAR_VALUES})
+    groups = _Groups(distribution=star_histogram(Counter(float(r["rating"]) for r in rows)))
     for r in rows:
         rating = float(r["rating"])
-        groups.distribution[f"{rating:.1f}"] += 1
         for genre in genres_by_movie[r["movie_id"]]:
             groups.by_genre[genre].append(rating)
         if r["year"] is not None:

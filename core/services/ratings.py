@@ -9,6 +9,7 @@ from core.data import store
 from core.data.store.ratings import RatingOrder, user_ratings_page
 from core.runtime import MovieApp
 from core.schemas import MovieSummary, UserRating, UserRatingsPage
+from core.services.catalogue import next_offset
 from core.services.users import UserRef, resolve_user
 
 RatingSort = Literal["recent", "oldest", "highest", "lowest", "title"]  # the orders a caller can ask for
@@ -95,7 +96,7 @@ async def get_user_ratings(
         total=total,
         offset=offset,
         limit=limit,
-        next_offset=offset + len(ratings) if offset + len(ratings) < total else None,
+        next_offset=next_offset(offset, len(ratings), total),
         mean_rating=round(mean, 3),
         sort=sort,
         ratings=ratings,

@@ -1,4 +1,5 @@
-"""Queries on movies: tags, enrichment, random discovery by rank, the enriched catalogue, overviews."""
+"""Queries on movies: tags, enrichment, random discovery by rank, the enriched catalogue, overviews,
+movies side by side."""
 
 from __future__ import annotations
 
@@ -107,3 +108,17 @@ async def overviews(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[
         db, f"SELECT movie_id, overview FROM movies WHERE movie_id IN ({placeholders(len(ids))})", ids
     )
     return {int(r[0]): r[1] for r in rows}
+
+
+async def movies_with_enrichment(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, aiosqlite.Row]:
+    """Each known movie's full row with ENRICHMENT_COLUMNS (NULL when not enriched); unknown ids are absent."""
+    ids = list(dict.fromkeys(movie_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(
+        db,
+        f"SELECT m.*, {ENRICHMENT_COLUMNS} FROM movies m LEFT JOIN enrichments e USING (movie_id)"
+        f" WHERE m.movie_id IN ({placeholders(len(ids))})",
+        ids,
+    )
+    return {r["movie_id"]: r for r in rows}
