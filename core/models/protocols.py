@@ -15,11 +15,12 @@ the ensemble over EASE and ALS). `core.models.registry` names every model and sa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from core.models.common import Evidence, LikedInput
+if TYPE_CHECKING:  # common pulls in scipy; services import the protocols before any model has loaded
+    from core.models.common import Evidence, LikedInput
 
 __all__ = ["ComposedOf", "RatingModel", "TopNModel", "TrainsOnRatings"]
 

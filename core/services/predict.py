@@ -12,7 +12,6 @@ from core.data import store
 from core.data.store.users import user_history
 from core.llm.narration import written_text
 from core.llm.tasks import EXPLAIN_PREDICTION
-from core.models.biased_mf import MAX_RATING, MIN_RATING, confidence_from_counts
 from core.runtime import MovieApp
 from core.schemas import RatingPrediction, SimilarRated
 from core.services.users import UserRef, require_ratings, resolve_user
@@ -43,6 +42,9 @@ def _signed(x: float) -> str:
 
 def _breakdown(model: RatingModel, user: UserRef, movie_id: int) -> _Breakdown:
     """The prediction's parts; a profile is folded into the model from its ratings (item side fixed)."""
+    # Imported here: the models' modules pull in scipy, and the server answers `initialize` before they load.
+    from core.models.biased_mf import MAX_RATING, MIN_RATING, confidence_from_counts
+
     mu, b_i = model.global_mean, model.movie_bias(movie_id)
     if user.profile is None:
         user_id = int(user.user_id or 0)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import anyio.to_thread
 
-from core.models.common import Evidence as Contributions
 from core.models.protocols import TopNModel
 from core.schemas import Evidence, MovieSummary
 from core.search.filters import describe
 from core.services.recommend.request import Request
 from core.services.recommend.seeds import Seeds
+
+if TYPE_CHECKING:  # scipy-backed models load in the background; the server answers `initialize` first
+    from core.models.common import Evidence as Contributions
 
 EVIDENCE_PER_PICK = 3
 LIKED_STARS = 3.5  # a rating at or above this reads as "liked"; lower ones as "watched"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.data import store
-from core.models.common import Evidence as Contributions
 from core.runtime import MovieApp
 from core.schemas import AppliedFilters, MovieSummary, Recommendation, Recommendations
 from core.search.filters import describe
@@ -11,6 +12,9 @@ from core.services.recommend.explain import Picks, evidence, reason
 from core.services.recommend.request import Request
 from core.services.recommend.rerank import Reranked
 from core.services.recommend.seeds import Seeds
+
+if TYPE_CHECKING:  # scipy-backed models load in the background; the server answers `initialize` first
+    from core.models.common import Evidence as Contributions
 
 
 async def present(

@@ -8,18 +8,21 @@ worker-thread hand-off, since each hand-off costs a few tenths of a millisecond 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import numpy as np
 
 from core.errors import NotReadyError
 from core.models import registry
-from core.models.common import Evidence as Contributions
 from core.models.protocols import TopNModel
 from core.runtime import MovieApp
 from core.services.recommend.dislikes import DISLIKE_WEIGHT, fetch_size, push_down
 from core.services.recommend.explain import Picks, contributions
 from core.services.recommend.seeds import Seeds
+
+if TYPE_CHECKING:  # scipy-backed models load in the background; the server answers `initialize` first
+    from core.models.common import Evidence as Contributions
 
 
 def choose_model(app: MovieApp, engine: str) -> tuple[registry.ModelEngine, TopNModel, list[str]]:
