@@ -12,10 +12,9 @@ from core.errors import InvalidInputError, excerpt
 from core.runtime import MovieApp
 from core.schemas import MovieSummary
 from core.services.catalogue_stats import resolve_titles
+from tools._common import MAX_ID, MAX_TITLE_CHARS  # the bounds the tools publish
 
 _SEPARATOR = re.compile(r"\s*[;\n]\s*")
-MAX_ID = 2_147_483_647  # the tools' bound on ids (`tools._common.MAX_ID`)
-MAX_TITLE_CHARS = 200  # one title, as in the tools' schemas
 MAX_LIST_CHARS = 10_000  # a whole ';'-separated list
 
 

@@ -11,8 +11,8 @@ from pydantic import Field
 
 from core.errors import InvalidInputError, excerpt
 from core.services import preferences as profile
-from prompts._common import MAX_ID, PromptSpec
-from tools._common import app_of
+from prompts._common import PromptSpec
+from tools._common import MAX_ID, app_of
 from tools._errors import core_errors_as
 
 

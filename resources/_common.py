@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from core.errors import NotFoundError, excerpt
 from core.runtime import MovieApp
+from tools._common import MAX_ID  # the bound the tools publish on ids
 
 JSON = "application/json"
 
@@ -43,9 +44,6 @@ class ResourceSpec:
             return await static(app)
 
         return read
-
-
-MAX_ID = 2_147_483_647  # the tools' bound on ids (`tools._common.MAX_ID`)
 
 
 def whole_number(value: str, what: str, uri: str) -> int:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from core.config import Settings
-
-
-def _emit(result: Any) -> None:
-    sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+from server.cli import _emit
 
 
 def _describe(report: dict[str, Any]) -> str:

@@ -15,9 +15,9 @@ from mcp.server.mcpserver.tools import Tool
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from core.data.store import SQLITE_MAX_INT
 from core.errors import bounded, excerpt
 
-INT64_MAX = 2**63 - 1
 MAX_PROBLEMS = 5  # problems listed in one error; the rest are counted
 
 
@@ -27,7 +27,7 @@ def _argument_names(model: type[BaseModel]) -> list[str]:
 
 def _too_big(value: Any) -> bool:
     if isinstance(value, int) and not isinstance(value, bool):
-        return abs(value) > INT64_MAX
+        return abs(value) > SQLITE_MAX_INT
     return isinstance(value, list) and any(_too_big(v) for v in value)
 
 
@@ -77,8 +77,8 @@ def strict_arguments(tool: str, base: type[BaseModel]) -> type[BaseModel]:
 def _bound_integers(schema: dict[str, Any]) -> None:
     """Give every integer in a (sub)schema without a maximum the 64-bit one the validator enforces."""
     if schema.get("type") == "integer":
-        schema.setdefault("maximum", INT64_MAX)
-        schema.setdefault("minimum", -INT64_MAX)
+        schema.setdefault("maximum", SQLITE_MAX_INT)
+        schema.setdefault("minimum", -SQLITE_MAX_INT)
     for key in ("anyOf", "oneOf", "allOf"):
         for sub in schema.get(key, ()):
             _bound_integers(sub)

@@ -15,18 +15,19 @@ from tools._arguments import spread_model_argument
 from tools._common import MAX_ID, MAX_TITLE_CHARS, ToolSpec, call_core, read_only
 from tools._user import USER_ID_HELP, UserId
 
+MovieRef = Annotated[int, Field(ge=1, le=MAX_ID)] | Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
+"""A movie id or a title, as liked_movies and disliked_movies take them."""
+
 
 async def get_movie_recommendations(
     ctx: Context,
     user_id: Annotated[UserId | None, Field(description=USER_ID_HELP)] = None,
     liked_movies: Annotated[
-        list[Annotated[int, Field(ge=1, le=MAX_ID)] | Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]]
-        | None,
+        list[MovieRef] | None,
         Field(min_length=1, max_length=50, description="for someone new: movie ids or titles they liked"),
     ] = None,
     disliked_movies: Annotated[
-        list[Annotated[int, Field(ge=1, le=MAX_ID)] | Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]]
-        | None,
+        list[MovieRef] | None,
         Field(
             max_length=50,
             description="movie ids or titles they disliked: never returned, and similar movies are pushed down",

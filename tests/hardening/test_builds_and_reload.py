@@ -7,6 +7,8 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,8 @@ def test_the_build_lock_is_free_again_after_a_holder_dies(tmp_path: Path) -> Non
 
 HOLD_BUILD_LOCK = """
 import sys, time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from core.data.build_files import build_lock
 with build_lock(Path(sys.argv[1])):
@@ -97,36 +101,41 @@ def replace_with_copy(source: Path, target: Path, built_at: str) -> None:
     os.replace(staging, target)
 
 
-async def test_an_app_started_before_its_database_exists_loads_it_once_built(
-    tmp_path: Path, synthetic_db: Path, embedder: Any
-) -> None:
+@asynccontextmanager
+async def loaded_app(db_path: Path, embedder: Any) -> AsyncIterator[Any]:
+    """A loaded `MovieApp` over `db_path` (which may not exist yet), closed afterwards."""
     from core.runtime import MovieApp
-    from core.services.catalogue_stats import catalogue_stats
 
-    db_path = tmp_path / "movies.db"
     app = MovieApp(Settings(db_path=db_path), embedder=embedder, preload_embedder=False)
     await app.load()
     try:
+        yield app
+    finally:
+        await app.close()
+
+
+async def test_an_app_started_before_its_database_exists_loads_it_once_built(
+    tmp_path: Path, synthetic_db: Path, embedder: Any
+) -> None:
+    from core.services.catalogue_stats import catalogue_stats
+
+    db_path = tmp_path / "movies.db"
+    async with loaded_app(db_path, embedder) as app:
         with pytest.raises(NotReadyError, match="no database"):
             await catalogue_stats(app)
         replace_with_copy(synthetic_db, db_path, "2030-01-01T00:00:00+00:00")
         stats = await catalogue_stats(app)
         assert stats.built_at == "2030-01-01T00:00:00+00:00" and stats.movies > 0
-    finally:
-        await app.close()
 
 
 async def test_an_app_serves_the_new_file_after_a_rebuild_and_keeps_the_old_connection_for_calls_in_flight(
     tmp_path: Path, synthetic_db: Path, embedder: Any
 ) -> None:
-    from core.runtime import MovieApp
     from core.services.catalogue_stats import catalogue_stats
 
     db_path = tmp_path / "movies.db"
     replace_with_copy(synthetic_db, db_path, "2030-01-01T00:00:00+00:00")
-    app = MovieApp(Settings(db_path=db_path), embedder=embedder, preload_embedder=False)
-    await app.load()
-    try:
+    async with loaded_app(db_path, embedder) as app:
         assert (await catalogue_stats(app)).built_at == "2030-01-01T00:00:00+00:00"
         in_flight = app.db  # what a call that started before the rebuild holds
         replace_with_copy(synthetic_db, db_path, "2031-02-02T00:00:00+00:00")
@@ -137,27 +146,20 @@ async def test_an_app_serves_the_new_file_after_a_rebuild_and_keeps_the_old_conn
         unchanged = app.db
         await catalogue_stats(app)
         assert app.db is unchanged  # no reload without a change
-    finally:
-        await app.close()
 
 
 async def test_an_app_whose_file_was_deleted_says_to_build_it(
     tmp_path: Path, synthetic_db: Path, embedder: Any
 ) -> None:
-    from core.runtime import MovieApp
     from core.services.catalogue_stats import catalogue_stats
 
     db_path = tmp_path / "movies.db"
     replace_with_copy(synthetic_db, db_path, "2030-01-01T00:00:00+00:00")
-    app = MovieApp(Settings(db_path=db_path), embedder=embedder, preload_embedder=False)
-    await app.load()
-    try:
+    async with loaded_app(db_path, embedder) as app:
         await catalogue_stats(app)
         db_path.unlink()
         with pytest.raises(NotReadyError, match=r"no database .* build it with `movie-mcp build`"):
             await catalogue_stats(app)
-    finally:
-        await app.close()
 
 
 async def test_info_and_catalog_stats_say_when_the_database_was_built(client: Any, synthetic_db: Path) -> None:
