@@ -100,11 +100,7 @@ class MovieApp:
     async def _load_first_models(self) -> None:
         """Load the opened database's models; a reload that swapped in another database meanwhile wins."""
         db = self.db
-        try:
-            models, error = await self._load_models(db), None
-        except Exception as exc:  # reported to the calls that need a model; store reads go on
-            logger.error("could not load the models of %s: %s", self.settings.db_path, exc)
-            models, error = {}, exc
+        models, error = await self._try_load_models(db)
         if self._db is db:
             self._models, self._models_error = models, error
 
@@ -154,6 +150,15 @@ class MovieApp:
             del data  # the bytes go before the next blob is read
         return models
 
+    async def _try_load_models(self, db: aiosqlite.Connection) -> tuple[dict[str, Any], Exception | None]:
+        """(`_load_models(db)`, None), or ({}, the error): reported to the calls that need a model while
+        store reads go on."""
+        try:
+            return await self._load_models(db), None
+        except Exception as exc:
+            logger.error("could not load the models of %s: %s", self.settings.db_path, exc)
+            return {}, exc
+
     async def _migrate(self, db: aiosqlite.Connection, meta: dict[str, str]) -> None:
         """Bring a database built by an older release up to the current schema, in one transaction."""
         version = int(meta.get("schema_version", SCHEMA_VERSION))
@@ -199,11 +204,7 @@ class MovieApp:
             self._load_error, self._models_error = exc, None
             self._db, self._models, self.engine = None, {}, OfflineEngine()
             return
-        try:
-            models, models_error = await self._load_models(opened[0]), None
-        except Exception as exc:  # store reads still work on the new database
-            logger.error("could not load the models of %s: %s", self.settings.db_path, exc)
-            models, models_error = {}, exc
+        models, models_error = await self._try_load_models(opened[0])
         self._swap_in(*opened)
         self._models, self._load_error, self._models_error = models, None, models_error
 

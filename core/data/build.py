@@ -493,29 +493,24 @@ def build_from_dataset(
         return _build_locked(
             db_path,
             dataset,
-            source_path=source_path,
-            progress=progress,
-            embedder=embedder,
-            als_params=als_params,
-            predictor_params=predictor_params,
-            model_params=model_params,
+            source_path,
+            progress or (lambda stage, done, total: None),
+            embedder,
+            chosen_model_params(als_params, predictor_params, model_params),
         )
 
 
 def _build_locked(
     db_path: Path,
     dataset: Dataset,
-    *,
-    source_path: str | None = None,
-    progress: ProgressFn | None = None,
-    embedder: Embedder | None = None,
-    als_params: AlsParams | None = None,
-    predictor_params: BiasedMFParams | None = None,
-    model_params: Mapping[str, Any] | None = None,
+    source_path: str | None,
+    progress: ProgressFn,
+    embedder: Embedder | None,
+    model_params: dict[str, Any],
 ) -> BuildReport:
-    """`build_from_dataset` once it holds the build lock."""
+    """`build_from_dataset` once it holds the build lock, with its options resolved (`model_params`
+    is the full {registry model name: params} of `chosen_model_params`)."""
     started = time.perf_counter()
-    progress = progress or (lambda stage, done, total: None)
     report = BuildReport(db_path=db_path, source=dataset.source, seconds=0.0, counts={}, coverage={})
     report.notes.extend(dataset.notes)
     if dataset.ratings.empty or not dataset.movies:
@@ -527,7 +522,7 @@ def _build_locked(
     conn = sqlite.connect_sync(tmp_path)
     try:
         conn.executescript(DDL)
-        builder = _Builder(conn, previous, dataset, progress, report, als_params, predictor_params, model_params)
+        builder = _Builder(conn, previous, dataset, progress, report, model_params=model_params)
         with conn:  # one transaction per stage keeps memory flat and the file consistent
             builder.stage("catalogue", builder.write_catalogue)
         with conn:

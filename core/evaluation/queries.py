@@ -30,8 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +38,7 @@ import anyio
 
 from core.data.genres import CANONICAL_GENRES
 from core.errors import InvalidInputError
-from core.evaluation.base import EvalContext, SectionResult, Target
+from core.evaluation.base import EvalContext, SectionResult, Target, run_async
 from core.llm.config import LLMSettings
 from core.search.filters import LIST_VOCABULARY
 from core.search.query_parser import OFFLINE_PARSER, MovieFilters, parse_query
@@ -180,12 +179,6 @@ async def _llm_answers(cases: Sequence[QueryCase], settings: LLMSettings) -> lis
     return out
 
 
-def _run_async(fn: Callable[[], object]) -> object:
-    """Run an async entry point from sync code, in a thread of its own so a caller's event loop is no obstacle."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(anyio.run, fn).result()
-
-
 def _misses(split: str, cases: Sequence[QueryCase], produced: Sequence[MovieFilters | None]) -> list[str]:
     notes = []
     for case, got in zip(cases, produced, strict=True):
@@ -221,7 +214,7 @@ def run(context: EvalContext) -> SectionResult:
     settings = LLMSettings.from_env()
     if settings.configured and not context.quick:
         for split, cases in splits.items():
-            llm = _run_async(lambda cases=cases: _llm_answers(cases, settings))
+            llm = run_async(_llm_answers, cases, settings)
             rows.append({"engine": f"llm:{settings.model}", "split": split, **score(cases, llm)})  # type: ignore[arg-type]
     else:
         total = sum(len(cases) for cases in splits.values())

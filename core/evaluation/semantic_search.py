@@ -19,14 +19,11 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
-
 from core.data import sqlite
-from core.evaluation.base import EvalContext, SectionResult
+from core.evaluation.base import EvalContext, SectionResult, run_async
 from core.search.embedder import Embedder
 from core.search.hybrid import ENGINE
 
@@ -127,8 +124,7 @@ def evaluate(
     skipped = [c for c in cases if c not in usable]
     if not usable:
         return [], skipped
-    with ThreadPoolExecutor(max_workers=1) as pool:  # own event loop, whatever the caller runs
-        results = pool.submit(anyio.run, _search_all, db_path, usable, embedder).result()
+    results = run_async(_search_all, db_path, usable, embedder)  # own event loop, whatever the caller runs
     return results, skipped
 
 

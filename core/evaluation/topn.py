@@ -47,12 +47,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
 from core.evaluation.base import EvalContext, SectionResult, Target
 from core.models import registry
-from core.models.als import AlsParams, AlsRecommender
+from core.models.als import AlsParams, AlsRecommender, new_als_model
 from core.models.common import IdIndex, build_rating_matrix
 from core.models.ease import (
     BLAS_THREADS,
@@ -386,16 +385,8 @@ def implicit_als_scores(
     fold: Fold, factors: int, regularization: float, alpha: float, iterations: int, seed: int
 ) -> np.ndarray:
     """Dense user×movie scores of implicit's ALS on the star matrix (confidence = alpha × stars)."""
+    model = new_als_model(AlsParams(factors, regularization, alpha, iterations, seed))
     with threadpool_limits(1, "blas"):
-        model = AlternatingLeastSquares(
-            factors=factors,
-            regularization=regularization,
-            alpha=alpha,
-            iterations=iterations,
-            random_state=seed,
-            dtype=np.float32,
-            num_threads=0,
-        )
         model.fit(fold.matrix, show_progress=False)
     return np.asarray(model.user_factors @ model.item_factors.T, dtype=np.float64)
 

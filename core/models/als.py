@@ -69,7 +69,8 @@ class AlsParams:
             raise ValueError("regularization must be >= 0 and alpha > 0")
 
 
-def _new_model(params: AlsParams) -> AlternatingLeastSquares:
+def new_als_model(params: AlsParams) -> AlternatingLeastSquares:
+    """An untrained implicit ALS model with `params` (float32, implicit's own threads off)."""
     # The constructor runs implicit's BLAS check, so it must also see the 1-thread limit.
     with threadpool_limits(1, "blas"):
         return AlternatingLeastSquares(
@@ -122,7 +123,7 @@ class AlsRecommender(RatingLookups, ExplainsPicks):
     ) -> AlsRecommender:
         """Fit a model on rating triples (parallel arrays); ratings are stars in (0, 5]."""
         user_index, movie_index, user_items = build_rating_matrix(user_ids, movie_ids, ratings)
-        model = _new_model(params)
+        model = new_als_model(params)
         started = time.perf_counter()
         # implicit warns (and runs far slower) when OpenBLAS uses its own thread pool during fit.
         with threadpool_limits(1, "blas"):
@@ -154,7 +155,7 @@ class AlsRecommender(RatingLookups, ExplainsPicks):
         """Rebuild a model saved with `to_bytes`; raises ValueError on a foreign or corrupt blob."""
         arrays = unpack_npz(data, _KIND, FORMAT_VERSION, "ALS")
         params = AlsParams(**json.loads(str(arrays["params"])))
-        model = _new_model(params)
+        model = new_als_model(params)
         model.user_factors = np.ascontiguousarray(arrays["user_factors"], dtype=np.float32)
         model.item_factors = np.ascontiguousarray(arrays["item_factors"], dtype=np.float32)
         user_index, movie_index, user_items = cls._lookups_from_arrays(arrays, "ui")

@@ -135,7 +135,6 @@ class _Components:
     residuals: sp.csr_matrix
     gnm: NeighborhoodModel
     mf: BiasedMF
-    user_counts: np.ndarray
     item_counts: np.ndarray
 
     @classmethod
@@ -166,7 +165,6 @@ class _Components:
             baseline.residuals(matrix),
             gnm,
             mf,
-            np.diff(matrix.indptr),
             np.bincount(matrix.indices, minlength=matrix.shape[1]),
         )
 
@@ -410,14 +408,12 @@ class BlendedPredictor(RatingLookups):
         return self._c.mf
 
     def n_ratings_of_user(self, user_id: int) -> int:
-        """How many training ratings the user has (0 when unknown)."""
-        pos = self._users.index_of(user_id)
-        return 0 if pos is None else int(self._c.user_counts[pos])
+        """How many training ratings the user has (0 when unknown); the MF component holds the same."""
+        return self._c.mf.n_ratings_of_user(user_id)
 
     def n_ratings_of_movie(self, movie_id: int) -> int:
-        """How many training ratings the movie has (0 when unknown)."""
-        pos = self._movies.index_of(movie_id)
-        return 0 if pos is None else int(self._c.item_counts[pos])
+        """How many training ratings the movie has (0 when unknown); the MF component holds the same."""
+        return self._c.mf.n_ratings_of_movie(movie_id)
 
     def user_bias(self, user_id: int) -> float:
         """b_u of the baseline: how far above the global mean this user rates (0 when unknown)."""
