@@ -27,7 +27,9 @@ import anyio.to_thread
 
 from core.config import Settings
 from core.data import sqlite
+from core.data.genre_table import GenreTable
 from core.data.schema import SCHEMA_VERSION, migrations
+from core.data.store import movies as movies_store
 from core.data.store import runtime as runtime_store
 from core.errors import NotReadyError
 from core.llm.cache import LLMCache
@@ -42,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 300.0
 RETIRE_SECONDS = 600.0  # a replaced connection outlives any call that may still be using it
+GENRE_TABLE = "genre-table"  # kept with the models: loaded, swapped and reloaded with them, from the same file
 
 
 def file_id(path: Path) -> tuple[int, int] | None:
@@ -148,6 +151,7 @@ class MovieApp:
             if data is not None:
                 await anyio.to_thread.run_sync(registry.load_into, models, spec, data)
             del data  # the bytes go before the next blob is read
+        models[GENRE_TABLE] = GenreTable(await movies_store.genre_pairs(db))
         return models
 
     async def _try_load_models(self, db: aiosqlite.Connection) -> tuple[dict[str, Any], Exception | None]:
@@ -268,6 +272,11 @@ class MovieApp:
         """The registered top-N model called `name`; None when this database does not hold it (or holds it
         in a format this release cannot read: see `registry.load_models`)."""
         return self._models.get(name)
+
+    @property
+    def genre_table(self) -> GenreTable | None:
+        """Every movie's genres (for calibrated recommendations); None until the models are loaded."""
+        return self._models.get(GENRE_TABLE)
 
     @property
     def rating_model(self) -> RatingModel:

@@ -147,6 +147,11 @@ class Recommendations(BaseModel):
         description="the effective filters every pick satisfies: the typed filter arguments and the query's"
         " filters (query.filters) combined",
     )
+    genre_calibration: float | None = Field(
+        None,
+        description="how strongly the picks' genre mix was pulled towards the user's own (0: not at all);"
+        " None when a re-ranker ordered the picks",
+    )
     notes: list[str] = Field(default_factory=list)
     recommendations: list[Recommendation]
 

@@ -12,11 +12,14 @@ Protocol
   imported with `movie-mcp profile import`'s code into a scratch profiles file, and read back.
 - Paths: liked_movies as the tool passes titles (each revealed movie as 5 stars); liked_movies with the
   stars; each imported profile with its ratings below 3 stars ignored (dropped from the likes) or used
-  as dislikes that push similar movies down, at several weights.
+  as dislikes that push similar movies down, at several weights; and the liked_movies and Letterboxd paths
+  with their final lists genre-calibrated (`core.services.recommend.calibrate`) at several strengths λ.
+  "miscalibration@10": the summed per-genre KL divergence between the user's revealed likes and the top 10.
 - The hidden users are split in two seeded halves. On the "tune" half the dislike weight is chosen: of
   the weights within 1% of the best nDCG@10 (≥4), the one with the lowest disliked@10 (dislikes should
-  keep disliked movies away at no real cost in accuracy). Every path is reported on both halves; the
-  "test" half is the figure to quote.
+  keep disliked movies away at no real cost in accuracy), and λ the same way (of the strengths within 1%
+  of the best nDCG@10 (≥4) of the calibrated Letterboxd path, the most calibrated). Every path is reported
+  on both halves; the "test" half is the figure to quote.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ import pandas as pd
 
 from core.config import Settings
 from core.data import sqlite
+from core.data.genre_table import GenreTable
 from core.data.store import profiles as profiles_store
+from core.data.store.movies import GENRE_PAIRS_SQL
 from core.errors import InvalidInputError
 from core.evaluation.base import EvalContext, SectionResult, Target
 from core.evaluation.coldstart import hidden_users
@@ -45,6 +50,8 @@ from core.models.ease import EaseParams, EaseRecommender
 from core.models.ensemble import EnsembleParams, EnsembleRecommender
 from core.profiles.matching import CatalogueIndex
 from core.profiles.service import import_profile
+from core.services.recommend.calibrate import CALIBRATION_WEIGHT, miscalibration, target_shares
+from core.services.recommend.dislikes import DISLIKE_WEIGHT
 from core.services.recommend.rank import top_picks
 from core.services.recommend.seeds import Seeds, profile_seeds
 from core.services.users import DISLIKE_BELOW, UserRef
@@ -53,11 +60,14 @@ log = logging.getLogger(__name__)
 
 REVEAL_FRACTION = 0.5
 WEIGHTS = (0.25, 0.5, 1.0)  # dislike weights tried on the tune half (0: ignored, always reported)
+CALIBRATIONS = (0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3)  # genre-calibration strengths λ tried (0: off, reported)
 ACCURACY_TOLERANCE = 0.01  # dislikes may cost at most 1% of the best tune nDCG@10 (≥4)
 SAME_QUALITY = 0.98  # "the same quality": a profile path within 2% of liked_movies with stars
 
 Case = tuple[pd.DataFrame, pd.DataFrame]  # (revealed ratings, held-out ratings) of one user
-Ranker = tuple[str, str, float | None]  # (path name, source: liked|liked-stars|imdb|letterboxd, dislike weight)
+# (path name, source: liked|liked-stars|imdb|letterboxd, dislike weight, genre-calibration strength)
+Ranker = tuple[str, str, float | None, float]
+Tops = dict[str, list[list[int]]]  # per path, each user's top 10 (users in sorted order)
 
 
 def split_cases(ratings: pd.DataFrame, users: np.ndarray, seed: int) -> dict[int, Case]:
@@ -113,8 +123,10 @@ def seeds_for(model: EnsembleRecommender, source: str, case: Case, profile: User
     return profile_seeds(model, profile, [])
 
 
-def score(top: list[list[int]], cases: dict[int, Case], users: list[int], movies: IdIndex) -> dict[str, float]:
-    """nDCG@10 and R@10 (≥4 and all held-out ratings) and disliked@10 over `users`."""
+def score(
+    top: list[list[int]], cases: dict[int, Case], users: list[int], movies: IdIndex, miscalibrated: list[float]
+) -> dict[str, float]:
+    """nDCG@10 and R@10 (≥4 and all held-out ratings), disliked@10 and miscalibration@10 over `users`."""
     picks = np.full((len(users), K), -1, dtype=np.int64)
     rel_liked, rel_all, disliked = [], [], []
     for row, user in enumerate(users):
@@ -132,6 +144,7 @@ def score(top: list[list[int]], cases: dict[int, Case], users: list[int], movies
         "r@10 (≥4)": liked["r"],
         "ndcg@10 (all)": every["ndcg"],
         "disliked@10": float(np.mean(disliked)) if disliked else 0.0,
+        "miscalibration@10": float(np.mean(miscalibrated)) if miscalibrated else 0.0,
         "users": liked["users"],
     }
 
@@ -151,34 +164,54 @@ def _catalogue(db_path: Path) -> tuple[CatalogueIndex, dict[int, tuple[str, int 
     return CatalogueIndex.from_rows(rows), meta, any(r["imdb_id"] for r in rows)
 
 
+def _genre_table(db_path: Path) -> GenreTable:
+    with closing(sqlite.connect_sync(db_path, read_only=True)) as db:
+        return GenreTable(db.execute(GENRE_PAIRS_SQL).fetchall())
+
+
 def _paths() -> list[Ranker]:
     paths: list[Ranker] = [
-        ("liked_movies (each 5★)", "liked", None),
-        ("liked_movies with stars", "liked-stars", None),
+        ("liked_movies (each 5★)", "liked", None, 0.0),
+        ("liked_movies with stars", "liked-stars", None, 0.0),
     ]
     for fmt in ("imdb", "letterboxd"):
-        paths.append((f"{fmt} profile, low ratings ignored", fmt, 0.0))
-        paths += [(f"{fmt} profile, dislikes w={w:g}", fmt, w) for w in WEIGHTS]
+        paths.append((f"{fmt} profile, low ratings ignored", fmt, 0.0, 0.0))
+        paths += [(f"{fmt} profile, dislikes w={w:g}", fmt, w, 0.0) for w in WEIGHTS]
+    paths += [(f"liked_movies with stars, calibrated λ={c:g}", "liked-stars", None, c) for c in CALIBRATIONS]
+    paths += [(_calibrated(c), "letterboxd", DISLIKE_WEIGHT, c) for c in CALIBRATIONS]
     return paths
 
 
+def _calibrated(strength: float) -> str:
+    if strength == 0:
+        return f"letterboxd profile, dislikes w={DISLIKE_WEIGHT:g}"
+    return f"letterboxd, calibrated λ={strength:g}"
+
+
 def _rank_all(
-    model: EnsembleRecommender, cases: dict[int, Case], profiles: dict[tuple[int, str], UserRef]
-) -> dict[str, list[list[int]]]:
-    """Each path's top 10 per hidden user (users in sorted order)."""
-    out: dict[str, list[list[int]]] = {}
-    for name, source, weight in _paths():
-        tops = []
+    model: EnsembleRecommender, cases: dict[int, Case], profiles: dict[tuple[int, str], UserRef], genres: GenreTable
+) -> tuple[Tops, dict[str, list[float]]]:
+    """Each path's top 10 per hidden user (users in sorted order), and each list's miscalibration."""
+    tops: Tops = {}
+    miscalibrated: dict[str, list[float]] = {}
+    for name, source, weight, strength in _paths():
+        tops[name], miscalibrated[name] = [], []
         for user in sorted(cases):
             try:
                 seeds = seeds_for(model, source, cases[user], profiles.get((user, source)))
             except InvalidInputError:  # none of their revealed movies is known to the model: no picks
-                tops.append([])
+                tops[name].append([])
+                miscalibrated[name].append(0.0)
                 continue
-            picks = top_picks(model, seeds, None, K, weight if weight is not None else 0.0)
-            tops.append([m for m, _ in picks])
-        out[name] = tops
-    return out
+            picks = top_picks(model, seeds, None, K, weight or 0.0, genres=genres, calibration=strength)
+            tops[name].append([m for m, _ in picks])
+            miscalibrated[name].append(_miscalibration(genres, seeds.rated, tops[name][-1]))
+    return tops, miscalibrated
+
+
+def _miscalibration(genres: GenreTable, rated: dict[int, float], top: list[int]) -> float:
+    target = target_shares(genres, rated)
+    return 0.0 if target is None or not top else float(miscalibration(target, genres.rows(top).mean(axis=0)))
 
 
 def run(context: EvalContext) -> SectionResult:
@@ -203,7 +236,7 @@ def run(context: EvalContext) -> SectionResult:
         }
     matched = {fmt: sum(len(profiles[(u, fmt)].rated) for u in cases) for fmt in ("imdb", "letterboxd")}
     revealed = sum(len(c[0]) for c in cases.values())
-    tops = _rank_all(model, cases, profiles)
+    tops, miscalibrated = _rank_all(model, cases, profiles, _genre_table(context.db_path))
     users = sorted(cases)
     order = np.random.default_rng(context.seed + 3).permutation(len(users))
     halves = {
@@ -211,11 +244,12 @@ def run(context: EvalContext) -> SectionResult:
         "test": sorted(users[i] for i in order[len(users) // 2 :]),
     }
     rows = []
-    for name, _, _ in _paths():
+    for name, *_ in _paths():
         row: dict[str, object] = {"path": name}
         for half, members in halves.items():
             positions = [users.index(u) for u in members]
-            figures = score([tops[name][p] for p in positions], cases, members, model.ease.movie_index)
+            top, off = [tops[name][p] for p in positions], [miscalibrated[name][p] for p in positions]
+            figures = score(top, cases, members, model.ease.movie_index, off)
             row.update({f"{half} {k}": round(v, 4) if isinstance(v, float) else v for k, v in figures.items()})
         rows.append(row)
     counts = _Counts(len(hidden), len(cases), revealed, matched, has_imdb)
@@ -242,6 +276,33 @@ def _chosen_weight(by: dict[str, dict[str, object]], fmt: str) -> float:
     best = max(tune(w, "ndcg@10 (≥4)") for w in weights)
     close = [w for w in weights if tune(w, "ndcg@10 (≥4)") >= (1 - ACCURACY_TOLERANCE) * best]
     return min(close, key=lambda w: (tune(w, "disliked@10"), w))
+
+
+def _chosen_calibration(by: dict[str, dict[str, object]]) -> float:
+    """On the tune half: of the strengths (0: off) whose calibrated Letterboxd path is within
+    ACCURACY_TOLERANCE of the best nDCG@10 (≥4), the one with the least miscalibration."""
+
+    def tune(strength: float, column: str) -> float:
+        return float(by[_calibrated(strength)][f"tune {column}"])  # type: ignore[arg-type]
+
+    strengths = (0.0, *CALIBRATIONS)
+    best = max(tune(c, "ndcg@10 (≥4)") for c in strengths)
+    close = [c for c in strengths if tune(c, "ndcg@10 (≥4)") >= (1 - ACCURACY_TOLERANCE) * best]
+    return min(close, key=lambda c: (tune(c, "miscalibration@10"), c))
+
+
+def _calibration_targets(by: dict[str, dict[str, object]], chosen: float) -> list[Target]:
+    """The served default's test figures against no calibration: as accurate (within the tolerance), closer mix."""
+    off, on = by[_calibrated(0.0)], by[_calibrated(CALIBRATION_WEIGHT)]
+    ndcg_off, ndcg_on = float(off["test ndcg@10 (≥4)"]), float(on["test ndcg@10 (≥4)"])  # type: ignore[arg-type]
+    mis_off, mis_on = float(off["test miscalibration@10"]), float(on["test miscalibration@10"])  # type: ignore[arg-type]
+    floor = (1 - ACCURACY_TOLERANCE) * ndcg_off
+    return [
+        Target(f"served calibration λ={CALIBRATION_WEIGHT:g} (tune chose {chosen:g}): test nDCG@10 (≥4) within"
+               " 1% of uncalibrated", ndcg_on, f"≥ {floor:.4f}", ndcg_on >= floor),
+        Target("…and a genre mix closer to the user's likes (test miscalibration@10)", mis_on, f"< {mis_off:.4f}",
+               mis_on < mis_off),
+    ]  # fmt: skip
 
 
 def _targets(by: dict[str, dict[str, object]], best: dict[str, float]) -> list[Target]:
@@ -271,6 +332,7 @@ def _targets(by: dict[str, dict[str, object]], best: dict[str, float]) -> list[T
 def _result(context: EvalContext, rows: list[dict[str, object]], counts: _Counts, seconds: float) -> SectionResult:
     by = {str(r["path"]): r for r in rows}
     best = {fmt: _chosen_weight(by, fmt) for fmt in ("imdb", "letterboxd")}
+    calibration = _chosen_calibration(by)
     protocol = (
         f"{counts.hidden} hidden users (seed {context.seed}, as in coldstart), {counts.cases} with a revealed rating"
         f" ≥ {DISLIKE_BELOW:g}; each reveals {REVEAL_FRACTION:.0%} of their ratings as IMDb and Letterboxd files"
@@ -282,10 +344,12 @@ def _result(context: EvalContext, rows: list[dict[str, object]], counts: _Counts
         f" of {counts.revealed:,} revealed ratings"
         + ("" if counts.has_imdb else " (this database has no IMDb ids: the IMDb files match by title and year)"),
         f"dislike weight chosen on the tune half: IMDb {best['imdb']:g}, Letterboxd {best['letterboxd']:g}",
+        f"genre calibration chosen on the tune half: λ={calibration:g} (served default {CALIBRATION_WEIGHT:g})",
     ]
     if context.quick:
         notes.append("quick run on small data: not a reportable figure")
-    return SectionResult("profiles", protocol, rows, _targets(by, best), notes, round(seconds, 1))
+    targets = _targets(by, best) + _calibration_targets(by, calibration)
+    return SectionResult("profiles", protocol, rows, targets, notes, round(seconds, 1))
 
 
 def _name(fmt: str, weight: float) -> str:

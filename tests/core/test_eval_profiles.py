@@ -66,4 +66,12 @@ def test_quick_run_imports_every_revealed_rating_and_reports_each_path(synthetic
     by = {row["path"]: row for row in result.table}
     # The two taste blocks make the synthetic users easy: profiles must find their own block.
     assert by["letterboxd profile, dislikes w=0.25"]["test ndcg@10 (≥4)"] > 0.5
-    assert len(result.targets) == 4
+    assert "letterboxd, calibrated λ=0.3" in paths and "liked_movies with stars, calibrated λ=0.3" in paths
+    # A genre calibration never pulls a list away from the user's own mix (here each block's lists already
+    # hold the block's genres, so there is little to pull).
+    for half in ("tune", "test"):
+        assert (
+            by["letterboxd, calibrated λ=0.3"][f"{half} miscalibration@10"]
+            <= by["letterboxd profile, dislikes w=0.25"][f"{half} miscalibration@10"]
+        )
+    assert len(result.targets) == 6 and "calibration" in result.notes[-2]

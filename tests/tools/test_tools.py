@@ -9,6 +9,7 @@ import pytest
 from mcp import Client
 
 from core.search.embedder import Embedder
+from core.services.recommend.calibrate import CALIBRATION_WEIGHT
 from tests.conftest import serve_in_memory
 from tests.synthetic import ROMANCE_FANS, ROMANCE_IDS, SPACE_FANS, SPACE_IDS, UNRATED_MOVIE_ID
 
@@ -184,6 +185,20 @@ async def test_recommendation_query_becomes_filters_and_reports_unknown_words(cl
     assert result["query"]["filters"]["genres"] == ["Comedy"]
     assert "zorblax" in result["query"]["unknown_terms"]
     assert all("Comedy" in r["genres"] for r in result["recommendations"])
+
+
+async def test_genre_calibration_is_reported_checked_and_left_to_a_re_ranker(client: Client) -> None:
+    default = await ok(client, "get_movie_recommendations", {"user_id": SPACE_FANS[0], "n": 3})
+    assert default["genre_calibration"] == CALIBRATION_WEIGHT
+    strong = await ok(client, "get_movie_recommendations", {"user_id": SPACE_FANS[0], "n": 3, "genre_calibration": 0.9})
+    assert strong["genre_calibration"] == 0.9 and {r["movie_id"] for r in strong["recommendations"]} <= set(SPACE_IDS)
+    assert "genre_calibration" in await error_text(
+        client, "get_movie_recommendations", {"user_id": 1, "genre_calibration": 2}
+    )
+    hybrid = await ok(
+        client, "get_movie_recommendations", {"user_id": 1, "engine": "hybrid", "n": 2, "query": "about robots"}
+    )
+    assert hybrid["genre_calibration"] is None  # the semantic re-ranker ordered these
 
 
 async def test_llm_engine_falls_back_to_the_default_model_and_says_so(client: Client) -> None:

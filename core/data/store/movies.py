@@ -122,3 +122,11 @@ async def movies_with_enrichment(db: aiosqlite.Connection, movie_ids: Sequence[i
         ids,
     )
     return {r["movie_id"]: r for r in rows}
+
+
+GENRE_PAIRS_SQL = "SELECT mg.movie_id, g.name FROM movie_genres mg JOIN genres g USING (genre_id)"
+
+
+async def genre_pairs(db: aiosqlite.Connection) -> list[tuple[int, str]]:
+    """Every (movie_id, genre) pair of the catalogue: the calibration's genre table."""
+    return [(int(m), str(g)) for m, g in await fetch_all(db, GENRE_PAIRS_SQL)]

@@ -12,6 +12,7 @@ from core.models.registry import DEFAULT_ENGINE, EngineName
 from core.runtime import MovieApp
 from core.schemas import Recommendations
 from core.search.filters import FilterArguments
+from core.services.recommend.calibrate import calibration_weight
 from core.services.recommend.candidates import allowed_movies
 from core.services.recommend.explain import explain_picks
 from core.services.recommend.present import present
@@ -35,17 +36,22 @@ async def get_movie_recommendations(
     query: str | None = None,
     progress: ProgressCallback | None = None,
     filters: FilterArguments | None = None,
+    genre_calibration: float | None = None,
 ) -> Recommendations:
     """Top-n movies for a known user, a profile or a list of liked movies, never ones already rated or watched;
     disliked movies (a profile's ratings under 3 stars, and `disliked_movies`) push similar movies down.
 
     Every pick satisfies the typed `filters` and the filters `query` becomes, both at once.
 
+    `genre_calibration` (0-1, default `CALIBRATION_WEIGHT`) is how strongly the final list's genre mix is
+    pulled towards the person's likes (`calibrate`); it applies when no re-ranker orders the picks.
+
     `progress(step, 4, message)` is awaited after each stage, so a client sees the LLM re-ranking coming.
     """
     step = _stepper(progress)
     await app.models_ready()
     require_one_seed(user_id, liked_movies)
+    calibration = calibration_weight(genre_calibration)
     typed = filters.to_movie_filters() if filters is not None else None
     request = await parse_request(app, query, typed)
     served, model, model_notes = choose_model(app, engine)
@@ -54,7 +60,9 @@ async def get_movie_recommendations(
     mode, mode_notes = choose_rerank(app, engine, served, request)
     notes = [*request.notes, *candidate_notes, *model_notes, *mode_notes]
 
-    ranked = await rank(model, seeds, allowed, pool_size(n, mode), n, final=mode is None)
+    calibrating = app.genre_table if mode is None else None
+    ranked = await rank(model, seeds, allowed, pool_size(n, mode), n, final=mode is None, genres=calibrating,
+                        calibration=calibration)  # fmt: skip
     await step(1, f"{len(ranked.picks)} candidates from collaborative filtering ({served.name})")
     reranked = await rerank(app, mode, ranked.picks, seeds.rated, request, n, served.name, step)
     notes += reranked.notes
@@ -64,6 +72,7 @@ async def get_movie_recommendations(
     if explanations is None:
         explanations = await explain_picks(model, seeds, picks)
     answer = await present(app, picks, explanations, seeds, request, engine, reranked, notes)
+    answer.genre_calibration = calibration if calibrating is not None else None
     await step(4, f"{len(answer.recommendations)} recommendations ({reranked.engine})")
     return answer
 

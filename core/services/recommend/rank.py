@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 import numpy as np
 
+from core.data.genre_table import GenreTable
 from core.errors import NotReadyError
 from core.models import registry
 from core.models.protocols import TopNModel
 from core.runtime import MovieApp
+from core.services.recommend.calibrate import CALIBRATION_WEIGHT, CANDIDATES, calibrate
 from core.services.recommend.dislikes import DISLIKE_WEIGHT, fetch_size, push_down
 from core.services.recommend.explain import Picks, contributions
 from core.services.recommend.seeds import Seeds
@@ -47,26 +49,48 @@ class Ranked:
 
 
 def top_picks(
-    model: TopNModel, seeds: Seeds, allowed: np.ndarray | None, pool: int, dislike_weight: float = DISLIKE_WEIGHT
+    model: TopNModel,
+    seeds: Seeds,
+    allowed: np.ndarray | None,
+    pool: int,
+    dislike_weight: float = DISLIKE_WEIGHT,
+    genres: GenreTable | None = None,
+    calibration: float = CALIBRATION_WEIGHT,
 ) -> Picks:
-    """The model's best `pool` unrated, unwatched, undisliked movies among `allowed` (None: all)."""
+    """The model's best `pool` unrated, unwatched, undisliked movies among `allowed` (None: all); with a
+    genre table, chosen from its best CANDIDATES for a genre mix like the seeds' likes (`calibrate`)."""
     if allowed is not None and allowed.size == 0:
         return []
     excluded = seeds.excluded
-    fetch = fetch_size(pool, seeds.disliked, excluded)
+    calibrating = genres is not None and calibration > 0
+    fetch = fetch_size(max(pool, CANDIDATES) if calibrating else pool, seeds.disliked, excluded)
     if seeds.user_id is not None:
         picks = model.recommend_for_user(seeds.user_id, fetch, allowed)
     else:
         picks = model.recommend_from_liked(seeds.rated, fetch, allowed)
     picks = [p for p in picks if p[0] not in excluded]
-    return push_down(model, picks, seeds.disliked, dislike_weight)[:pool]
+    picks = push_down(model, picks, seeds.disliked, dislike_weight)
+    if genres is not None and calibrating:
+        return calibrate(picks[: max(pool, CANDIDATES)], seeds.rated, genres, pool, calibration)
+    return picks[:pool]
 
 
-async def rank(model: TopNModel, seeds: Seeds, allowed: np.ndarray | None, pool: int, n: int, *, final: bool) -> Ranked:
-    """The top `pool` picks; with `final` (no re-ranking follows), the first `n` explained in the same hand-off."""
+async def rank(
+    model: TopNModel,
+    seeds: Seeds,
+    allowed: np.ndarray | None,
+    pool: int,
+    n: int,
+    *,
+    final: bool,
+    genres: GenreTable | None = None,
+    calibration: float = CALIBRATION_WEIGHT,
+) -> Ranked:
+    """The top `pool` picks (genre-calibrated with `genres`); with `final` (no re-ranking follows), the first
+    `n` explained in the same hand-off."""
 
     def rank_and_explain() -> Ranked:
-        picks = top_picks(model, seeds, allowed, pool)
+        picks = top_picks(model, seeds, allowed, pool, genres=genres, calibration=calibration)
         return Ranked(picks, contributions(model, seeds, picks[:n]) if final else None)
 
     return await anyio.to_thread.run_sync(rank_and_explain)

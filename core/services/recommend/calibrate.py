@@ -1,0 +1,79 @@
+"""Calibrated recommendations (Steck, RecSys 2018): the final list's genres in the proportions of the
+person's own likes, so thirty science-fiction favourites are not answered with ten films their neighbours
+also liked in other genres.
+
+The collaborative models rank by co-occurrence, and the movies co-rated with science fiction are largely
+popular action-adventure films; calibration re-ranks the model's best candidates greedily, each step
+adding the movie that maximises (1 − λ)·(sum of normalised model scores) − λ·miscalibration. Genres are
+multi-label (a film is Action and Sci-Fi), so miscalibration is the sum over genres of the Bernoulli KL
+divergence between the share of the person's likes carrying the genre and the share of the list carrying
+it, the list's share mixed with α of the person's to keep it finite (Steck's smoothing).
+
+λ was chosen on the tune half of `movie-mcp eval --sections profiles` (module docstring there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.data.genre_table import GenreTable
+from core.errors import InvalidInputError
+
+CALIBRATION_WEIGHT = 0.03  # λ: chosen on the tune half of the profiles evaluation (see the module docstring)
+CANDIDATES = 100  # the model's best this many movies are re-ranked (Steck re-ranks the top 100)
+LIKE_STARS = 3.0  # ratings at or above this count towards the person's genre mix (their likes)
+SMOOTHING = 0.01  # α: the list's genre shares are mixed with this much of the person's
+EPSILON = 1e-3  # shares are kept inside (ε, 1 − ε) so every log is finite
+
+Picks = list[tuple[int, float]]
+
+
+def calibration_weight(requested: float | None) -> float:
+    """The λ a request asked for (None: the default), checked to lie in 0-1."""
+    if requested is None:
+        return CALIBRATION_WEIGHT
+    if not 0.0 <= requested <= 1.0:
+        raise InvalidInputError(f"genre_calibration must be between 0 and 1 (got {requested:g}); 0 turns it off")
+    return float(requested)
+
+
+def target_shares(table: GenreTable, rated: dict[int, float]) -> np.ndarray | None:
+    """Per genre, the star-weighted share of the person's likes that carry it; None without likes."""
+    likes = {m: stars for m, stars in rated.items() if stars >= LIKE_STARS}
+    if not likes:
+        return None
+    return table.shares(likes)
+
+
+def miscalibration(target: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Summed per-genre Bernoulli KL(target ‖ shares) for each row of `shares` (lists × genres)."""
+    p = np.clip(target, EPSILON, 1 - EPSILON)
+    q = np.clip((1 - SMOOTHING) * shares + SMOOTHING * target, EPSILON, 1 - EPSILON)
+    return (p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))).sum(axis=-1)
+
+
+def calibrate(picks: Picks, rated: dict[int, float], table: GenreTable, size: int, weight: float) -> Picks:
+    """The `size` picks chosen greedily from `picks` (best first) for score and calibration, in chosen order.
+
+    Each pick keeps its model score. Without likes, genres or a weight, the first `size` picks as they are.
+    """
+    target = target_shares(table, rated)
+    if target is None or weight <= 0 or len(picks) <= 1 or not table.genres:
+        return picks[:size]
+    genres = table.rows(m for m, _ in picks)
+    scores = np.array([s for _, s in picks], dtype=np.float64)
+    spread = scores.max() - scores.min()
+    relevance = (scores - scores.min()) / spread if spread > 0 else np.ones_like(scores)
+    chosen: list[int] = []
+    carried = np.zeros(len(table.genres))  # how many chosen movies carry each genre
+    gained = 0.0  # the chosen movies' summed relevance
+    free = np.ones(len(picks), dtype=bool)
+    for step in range(min(size, len(picks))):
+        shares = (carried + genres) / (step + 1)  # the list's shares if each candidate came next
+        value = (1 - weight) * (gained + relevance) - weight * miscalibration(target, shares)
+        best = int(np.argmax(np.where(free, value, -np.inf)))
+        chosen.append(best)
+        free[best] = False
+        carried += genres[best]
+        gained += relevance[best]
+    return [picks[i] for i in chosen]

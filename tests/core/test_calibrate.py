@@ -1,0 +1,62 @@
+"""Calibrated recommendations: the genre table, the miscalibration measure and the greedy re-ranking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.data.genre_table import GenreTable
+from core.errors import InvalidInputError
+from core.services.recommend.calibrate import calibrate, calibration_weight, miscalibration, target_shares
+
+ACTION = list(range(1, 11))  # action films, the model's favourites
+SCIFI = list(range(11, 16))  # science fiction, ranked below every action film
+TABLE = GenreTable([*[(m, "Action") for m in ACTION], *[(m, "Sci-Fi") for m in SCIFI], (16, "Sci-Fi"), (16, "Drama")])
+PICKS = [(m, 1.0 - 0.01 * i) for i, m in enumerate(ACTION + SCIFI)]  # best first
+
+
+def test_the_table_holds_each_movies_genres_and_weighted_shares() -> None:
+    assert TABLE.genres == ("Action", "Drama", "Sci-Fi")
+    assert TABLE.rows([16, 1, 999]).tolist() == [[0, 1, 1], [1, 0, 0], [0, 0, 0]]
+    # two sci-fi likes at 5 stars, one action like at 2.5: sci-fi carries 10 of 12.5 stars
+    assert np.allclose(TABLE.shares({11: 5.0, 16: 5.0, 1: 2.5}), [0.2, 0.4, 0.8])
+
+
+def test_the_person_s_mix_counts_likes_only() -> None:
+    assert np.allclose(target_shares(TABLE, {11: 5.0, 1: 1.0}), [0.0, 0.0, 1.0])  # the 1-star action film is no like
+    assert target_shares(TABLE, {1: 2.0}) is None
+
+
+def test_miscalibration_is_least_for_the_person_s_own_mix() -> None:
+    target = np.array([0.2, 0.0, 0.8])
+    lists = np.array([[0.2, 0.0, 0.8], [0.5, 0.0, 0.5], [1.0, 0.0, 0.0]])
+    costs = miscalibration(target, lists)
+    assert costs[0] < 0.01 and costs[0] < costs[1] < costs[2]
+
+
+def test_a_science_fiction_fan_gets_science_fiction_moved_up() -> None:
+    fan = {11: 5.0, 12: 4.5}  # their likes are all science fiction (11 and 12 are rated, not candidates here)
+    plain = calibrate(PICKS, fan, TABLE, 5, weight=0.0)
+    assert [m for m, _ in plain] == ACTION[:5]
+    calibrated = calibrate(PICKS, fan, TABLE, 5, weight=0.5)
+    assert sum(m in SCIFI for m, _ in calibrated) >= 3
+    assert dict(calibrated) == {m: s for m, s in PICKS if m in dict(calibrated)}  # scores are kept
+
+
+def test_a_mixed_taste_keeps_a_mix() -> None:
+    mixed = {1: 5.0, 2: 5.0, 11: 5.0, 12: 5.0}  # half action, half science fiction
+    chosen = [m for m, _ in calibrate(PICKS, mixed, TABLE, 6, weight=0.9)]
+    assert 2 <= sum(m in SCIFI for m in chosen) <= 4
+    assert chosen[0] == ACTION[0]  # the best pick fits the mix as well as any: it stays first
+
+
+def test_without_likes_or_weight_the_order_is_the_model_s() -> None:
+    assert calibrate(PICKS, {1: 1.0}, TABLE, 4, weight=0.5) == PICKS[:4]
+    assert calibrate(PICKS, {11: 5.0}, TABLE, 4, weight=0.0) == PICKS[:4]
+    assert calibrate(PICKS, {11: 5.0}, GenreTable([]), 4, weight=0.5) == PICKS[:4]
+
+
+def test_the_requested_weight_is_checked() -> None:
+    assert calibration_weight(0.3) == 0.3 and calibration_weight(0) == 0.0
+    with pytest.raises(InvalidInputError, match="between 0 and 1"):
+        calibration_weight(1.5)
