@@ -9,7 +9,7 @@ DB ?= db/movies.db
 export MOVIE_MCP_DB ?= $(abspath $(DB))
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: setup db serve serve-http test test-fast e2e lint format clean bench eval
+.PHONY: setup db serve serve-http test test-fast e2e lint format clean bench bench-full eval
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) 1>&2
@@ -55,6 +55,11 @@ bench: db
 	@$(BIN)/python -m benchmarks.run
 	@$(BIN)/python -m benchmarks.llm_enrichment
 	@$(BIN)/python -m benchmarks.load_http
+
+# Issue 13's full-size benchmark: an ml-32m-shaped synthetic set (one third by default; FRACTION=0.03 for a quick
+# look) built and served beside the default data; ~40 minutes, data in a temporary folder.
+bench-full: db
+	@$(BIN)/python -m benchmarks.full_size $(if $(FRACTION),--fraction $(FRACTION),)
 
 # Measured quality on the built database (tables on stdout, JSON in eval-results/eval.json); a few minutes.
 eval: db
