@@ -17,7 +17,7 @@ from core.llm.tasks import SUMMARIZE_USER
 from core.runtime import MovieApp
 from core.schemas import Affinity, UserPreferences, UserRating
 from core.services.catalogue import star_histogram
-from core.services.ratings import rating_totals, user_ratings
+from core.services.ratings import profile_summaries, rating_totals, user_ratings
 from core.services.users import UserRef, resolve_user
 
 MIN_GROUP_FOR_SUMMARY = 3  # a liking needs at least this many ratings to be called one
@@ -141,7 +141,8 @@ async def summarize_user_preferences(app: MovieApp, user_id: int | str) -> UserP
     """Rating profile, genre/decade/enrichment affinities, favourites and a readable summary."""
     await app.ready()
     user = await resolve_user(app, user_id)
-    count, mean = await rating_totals(app, user)
+    known = await profile_summaries(app, user)
+    count, mean = await rating_totals(app, user, known)
     if count == 0:
         raise InvalidInputError(f"profile {user.label!r} has no star ratings of movies in the catalogue to summarise")
     rows = await _rated_facts(app, user)
@@ -149,8 +150,8 @@ async def summarize_user_preferences(app: MovieApp, user_id: int | str) -> UserP
     genres = _affinities(groups.by_genre, count, mean)
     decades = _affinities(groups.by_decade, count, mean)
     enrichment = {k: _affinities(v, count, mean) for k, v in groups.by_attribute.items() if v}
-    favourites = await user_ratings(app, user, order="favourites", limit=PROFILE_SIZE)
-    least = await user_ratings(app, user, order="least_favourites", limit=PROFILE_SIZE)
+    favourites = await user_ratings(app, user, order="favourites", limit=PROFILE_SIZE, known=known)
+    least = await user_ratings(app, user, order="least_favourites", limit=PROFILE_SIZE, known=known)
     summary, engine = await written_text(
         app.engine,
         SUMMARIZE_USER,

@@ -35,10 +35,16 @@ def _profile_order(order: RatingOrder, user: UserRef, known: dict[int, MovieSumm
     return sorted(ids, key=keys[order])
 
 
+async def profile_summaries(app: MovieApp, user: UserRef) -> dict[int, MovieSummary] | None:
+    """A profile's rated movies that the catalogue holds, fetched once per call (None for a data-set user)."""
+    return await store.summaries(app.db, list(user.rated)) if user.profile is not None else None
+
+
 async def _profile_ratings(
-    app: MovieApp, user: UserRef, order: RatingOrder, limit: int, offset: int
+    app: MovieApp, user: UserRef, order: RatingOrder, limit: int, offset: int, known: dict[int, MovieSummary] | None
 ) -> list[UserRating]:
-    known = await store.summaries(app.db, list(user.rated))
+    if known is None:
+        known = await store.summaries(app.db, list(user.rated))
     chosen = _profile_order(order, user, known)[offset : offset + limit]
     return [
         UserRating(
@@ -50,12 +56,19 @@ async def _profile_ratings(
 
 
 async def user_ratings(
-    app: MovieApp, user: int | UserRef, *, order: RatingOrder, limit: int, offset: int = 0
+    app: MovieApp,
+    user: int | UserRef,
+    *,
+    order: RatingOrder,
+    limit: int,
+    offset: int = 0,
+    known: dict[int, MovieSummary] | None = None,
 ) -> list[UserRating]:
-    """One page of the user's ratings with titles and genres, in a named order of the store's."""
+    """One page of the user's ratings with titles and genres, in a named order of the store's (`known`: a
+    profile's `profile_summaries`, when the caller already has them)."""
     if isinstance(user, UserRef):
         if user.profile is not None:
-            return await _profile_ratings(app, user, order, limit, offset)
+            return await _profile_ratings(app, user, order, limit, offset, known)
         user = int(user.user_id or 0)
     user_id = user
     rows = await user_ratings_page(app.db, user_id, order, limit, offset)
@@ -73,12 +86,15 @@ async def user_ratings(
     ]
 
 
-async def rating_totals(app: MovieApp, user: UserRef) -> tuple[int, float]:
+async def rating_totals(
+    app: MovieApp, user: UserRef, known: dict[int, MovieSummary] | None = None
+) -> tuple[int, float]:
     """(how many ratings, their mean) of a data-set user or of a profile's movies in the catalogue."""
     if user.profile is None:
         row = await store.require_user(app.db, int(user.user_id or 0))
         return int(row["rating_count"]), float(row["rating_mean"])
-    known = await store.summaries(app.db, list(user.rated))
+    if known is None:
+        known = await store.summaries(app.db, list(user.rated))
     stars = [user.rated[m] for m in known]
     return len(stars), (sum(stars) / len(stars) if stars else 0.0)
 
@@ -89,8 +105,9 @@ async def get_user_ratings(
     """A page of one user's (or profile's) ratings plus their totals."""
     await app.ready()
     user = await resolve_user(app, user_id)
-    total, mean = await rating_totals(app, user)
-    ratings = await user_ratings(app, user, order=sort, limit=limit, offset=offset)
+    known = await profile_summaries(app, user)
+    total, mean = await rating_totals(app, user, known)
+    ratings = await user_ratings(app, user, order=sort, limit=limit, offset=offset, known=known)
     return UserRatingsPage(
         user_id=user.label,
         total=total,

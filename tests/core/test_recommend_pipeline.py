@@ -227,6 +227,16 @@ async def test_the_llm_orders_only_real_candidates_and_the_rest_follow(app: Movi
     assert [e["stars"] for e in payload["liked"]] == [5.0] and [e["stars"] for e in payload["disliked"]] == [1.5]
 
 
+async def test_the_llm_sees_the_best_and_worst_of_a_long_history(app: MovieApp) -> None:
+    rated = {m: 5.0 - 0.1 * i for i, m in enumerate(SPACE_IDS)} | {m: 1.0 for m in ROMANCE_IDS}
+    llm = ScriptedLLM([])
+    app.engine = OpenAIEngine(llm)  # type: ignore[arg-type]
+    await llm_rerank(app, [(3, 0.9)], rated, None, 1)
+    payload = llm.payloads[0]
+    assert [e["stars"] for e in payload["liked"]] == [pytest.approx(5.0 - 0.1 * i) for i in range(10)]
+    assert [e["stars"] for e in payload["disliked"]] == [1.0] * 5
+
+
 async def test_a_failed_llm_keeps_the_engines_order_and_says_so(app: MovieApp) -> None:
     steps: list[tuple[int, str]] = []
 

@@ -125,8 +125,12 @@ async def rerank_payload(
     """What the LLM sees: the request, the user's best and worst rated movies, and each candidate."""
     ids = [mid for mid, _ in picks]
     extra = await rerank_details(app.db, ids)
-    known = await store.summaries(app.db, ids + list(rated))
     ranked_ratings = sorted(rated.items(), key=lambda kv: -kv[1])
+    # Summaries for the candidates and the examples shown (twice as many, in case some left the catalogue),
+    # not the whole history: a MovieLens user may have rated thousands of movies.
+    best = [m for m, s in ranked_ratings[: 2 * LLM_EXAMPLES] if s >= LIKED_EXAMPLE_STARS]
+    worst = [m for m, s in ranked_ratings[-2 * LLM_DISLIKED_EXAMPLES :] if s <= DISLIKED_EXAMPLE_STARS]
+    known = await store.summaries(app.db, [*ids, *best, *worst])
     example = lambda mid, stars: {"title": known[mid].title, "year": known[mid].year, "stars": stars}  # noqa: E731
     liked = [example(m, s) for m, s in ranked_ratings if s >= LIKED_EXAMPLE_STARS and m in known]
     disliked = [example(m, s) for m, s in reversed(ranked_ratings) if s <= DISLIKED_EXAMPLE_STARS and m in known]
