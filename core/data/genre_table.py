@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -22,24 +22,20 @@ class GenreTable:
         for i, movie_id in enumerate(self._ids.tolist()):
             self.matrix[i, [column[g] for g in by_movie[movie_id]]] = True
 
-    def rows(self, movie_ids: Iterable[int]) -> np.ndarray:
+    def rows(self, movie_ids: Iterable[int] | np.ndarray) -> np.ndarray:
         """The genre rows of `movie_ids`, in order (float 0/1; all zeros for an unknown movie)."""
-        ids = np.fromiter(movie_ids, dtype=np.int64)
-        out = np.zeros((len(ids), len(self.genres)), dtype=np.float64)
+        ids = movie_ids if isinstance(movie_ids, np.ndarray) else np.fromiter(movie_ids, dtype=np.int64)
         if not len(self._ids) or not len(ids):
-            return out
+            return np.zeros((len(ids), len(self.genres)), dtype=np.float64)
         at = np.minimum(np.searchsorted(self._ids, ids), len(self._ids) - 1)
-        known = self._ids[at] == ids
-        out[known] = self.matrix[at[known]]
-        return out
+        return self.matrix[at].astype(np.float64) * (self._ids[at] == ids)[:, None]
 
-    def shares(self, weights: Mapping[int, float]) -> np.ndarray:
+    def shares(self, movie_ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Per genre, the weighted share of the movies that carry it (each movie counts with its weight)."""
-        if not weights:
+        total = float(weights.sum())
+        if not len(movie_ids) or total <= 0:
             return np.zeros(len(self.genres))
-        w = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
-        total = w.sum()
-        return (w @ self.rows(weights)) / total if total > 0 else np.zeros(len(self.genres))
+        return (weights @ self.rows(movie_ids)) / total
 
     def __len__(self) -> int:
         return len(self._ids)

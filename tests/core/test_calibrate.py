@@ -19,7 +19,7 @@ def test_the_table_holds_each_movies_genres_and_weighted_shares() -> None:
     assert TABLE.genres == ("Action", "Drama", "Sci-Fi")
     assert TABLE.rows([16, 1, 999]).tolist() == [[0, 1, 1], [1, 0, 0], [0, 0, 0]]
     # two sci-fi likes at 5 stars, one action like at 2.5: sci-fi carries 10 of 12.5 stars
-    assert np.allclose(TABLE.shares({11: 5.0, 16: 5.0, 1: 2.5}), [0.2, 0.4, 0.8])
+    assert np.allclose(TABLE.shares(np.array([11, 16, 1]), np.array([5.0, 5.0, 2.5])), [0.2, 0.4, 0.8])
 
 
 def test_the_person_s_mix_counts_likes_only() -> None:

@@ -39,17 +39,21 @@ def calibration_weight(requested: float | None) -> float:
 
 def target_shares(table: GenreTable, rated: dict[int, float]) -> np.ndarray | None:
     """Per genre, the star-weighted share of the person's likes that carry it; None without likes."""
-    likes = {m: stars for m, stars in rated.items() if stars >= LIKE_STARS}
-    if not likes:
+    ids = np.fromiter(rated.keys(), dtype=np.int64, count=len(rated))
+    stars = np.fromiter(rated.values(), dtype=np.float64, count=len(rated))
+    likes = stars >= LIKE_STARS
+    if not likes.any():
         return None
-    return table.shares(likes)
+    return table.shares(ids[likes], stars[likes])
 
 
 def miscalibration(target: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """Summed per-genre Bernoulli KL(target ‖ shares) for each row of `shares` (lists × genres)."""
     p = np.clip(target, EPSILON, 1 - EPSILON)
     q = np.clip((1 - SMOOTHING) * shares + SMOOTHING * target, EPSILON, 1 - EPSILON)
-    return (p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))).sum(axis=-1)
+    # Σ p·log(p/q) + (1−p)·log((1−p)/(1−q)), with the sums over genres as dot products (a few per step).
+    own = float(p @ np.log(p) + (1 - p) @ np.log1p(-p))
+    return own - (np.log(q) @ p + np.log1p(-q) @ (1 - p))
 
 
 def calibrate(picks: Picks, rated: dict[int, float], table: GenreTable, size: int, weight: float) -> Picks:
