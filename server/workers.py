@@ -40,7 +40,8 @@ class WorkerApp:
         from server.http import create_http_app
 
         logging.basicConfig(level=self.log_level, stream=sys.stderr, format=LOG_FORMAT)
-        for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        # httpx: a line per LLM request; the SDK's transport: "Terminating session: None" per stateless request.
+        for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "mcp.server.streamable_http"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         movie_app = MovieApp(self.settings)
         return create_http_app(create_server(movie_app=movie_app), movie_app, self.http)
