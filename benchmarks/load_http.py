@@ -43,6 +43,7 @@ from typing import Any, Literal, Protocol
 
 from mcp import Client
 
+from benchmarks import proc_cpu
 from benchmarks.raw_mcp_client import RawMcpClient
 from core.config import Settings
 from core.data import sqlite
@@ -248,7 +249,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_load(
-    kind: ClientKind, url: str, db: Path, clients: int, duration: float, think: float, max_calls: int
+    kind: ClientKind,
+    url: str,
+    db: Path,
+    clients: int,
+    duration: float,
+    think: float,
+    max_calls: int,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     mix = tool_mix(Catalogue.load(db))
     results = Results()
@@ -273,14 +281,17 @@ async def run_load(
         for seed in range(clients)
     ]
     await asyncio.wait_for(connected.wait(), timeout=300)  # every client connected and warm before the clock starts
+    cpu_before = (time.process_time(), proc_cpu.sample(server_pid) if server_pid else None)
     began = time.perf_counter()
     deadline[0] = began + duration
     start.set()
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 120)
     elapsed = time.perf_counter() - began
+    cpu = cpu_figures(cpu_before, proc_cpu.sample(server_pid) if server_pid else None, elapsed)
     everything = [x for values in results.latencies.values() for x in values]
     ms = lambda x: round(x * 1000, 1)  # noqa: E731
     return {
+        "cpu": {**cpu, "ms_per_call": _per_call(cpu, len(everything), elapsed)},
         "client": kind,
         "clients": clients,
         "duration_s": round(elapsed, 1),
@@ -307,6 +318,28 @@ async def run_load(
         },
         "error_samples": results.error_samples,
     }
+
+
+def cpu_figures(
+    before: tuple[float, proc_cpu.CpuSample | None], server_after: proc_cpu.CpuSample | None, elapsed: float
+) -> dict[str, Any]:
+    """Cores used during the timed run: by the load generator (this process), by the server's processes, and
+    by their main (event-loop) threads; independent of how busy the rest of the machine is."""
+    figures: dict[str, Any] = {"client_cores": round((time.process_time() - before[0]) / elapsed, 3)}
+    if before[1] is not None and server_after is not None:
+        used = server_after - before[1]
+        figures["server_cores"] = round(used.total / elapsed, 3)
+        figures["server_main_thread_cores"] = round(used.main_threads / elapsed, 3)
+        figures["server_processes"] = server_after.processes
+    return figures
+
+
+def _per_call(cpu: dict[str, Any], calls: int, elapsed: float) -> dict[str, float]:
+    """CPU milliseconds per successful call, client and server."""
+    if not calls:
+        return {}
+    keys = {"client_cores": "client", "server_cores": "server", "server_main_thread_cores": "server_main_threads"}
+    return {name: round(cpu[key] * elapsed * 1000 / calls, 2) for key, name in keys.items() if key in cpu}
 
 
 def start_server(db: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -340,7 +373,7 @@ def measure(args: argparse.Namespace, db: Path, workers: int) -> dict[str, Any]:
         wait_for_health(url, proc)
         load_before = os.getloadavg()[0]
         result = asyncio.run(
-            run_load(args.client, f"{url}/mcp", db, args.clients, args.duration, args.think, args.max_calls)
+            run_load(args.client, f"{url}/mcp", db, args.clients, args.duration, args.think, args.max_calls, proc.pid)
         )
     finally:
         stop_server(proc)
@@ -357,7 +390,8 @@ def one_line(run: dict[str, Any]) -> str:
         f"workers {run['workers']}, {run['clients']} {run['client']} clients x {run['duration_s']}s"
         f" (think {run['think_s']}s): {run['throughput_per_s']} calls/s, p50 {lat['p50']} ms, p95 {lat['p95']} ms,"
         f" p99 {lat['p99']} ms, errors {run['errors']}/{run['calls']}, load {run['loadavg_1m_before']}"
-        f" -> {run['loadavg_1m_after']}"
+        f" -> {run['loadavg_1m_after']}; cores used: server {run['cpu'].get('server_cores')},"
+        f" client {run['cpu']['client_cores']}; CPU ms per call: {run['cpu']['ms_per_call']}"
     )
 
 
