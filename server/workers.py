@@ -13,6 +13,7 @@ wait out (`core.data.store.runtime.BUSY_TIMEOUT_MS`).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass
 
@@ -51,6 +52,9 @@ def serve_workers(settings: Settings, http: HttpSettings) -> int:
     """Run `http.workers` worker processes until SIGINT/SIGTERM, then stop them all; 0 once they have exited."""
     from uvicorn.supervisors import Multiprocess
 
+    cpus = os.cpu_count() or 1
+    if http.workers > cpus:  # each worker holds its own models: more of them than cores only costs memory
+        logger.warning("%d workers on %d CPUs: more workers than CPUs add memory, not throughput", http.workers, cpus)
     factory = WorkerApp(settings, http, logging.getLogger().getEffectiveLevel())
     config = uvicorn_config(factory, http, factory=True)
     sock = config.bind_socket()
