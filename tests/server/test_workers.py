@@ -3,6 +3,7 @@ the same checks as one process, stopped together by a signal; and the command li
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -18,7 +19,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from benchmarks.raw_mcp_client import RawMcpClient
+from benchmarks.raw_mcp_client import RawMcpClient, RawMcpError, _read_response, _result
 from server.cli import main
 from server.http import HttpConfigError, HttpSettings
 
@@ -145,3 +146,31 @@ def test_workers_make_the_http_app_stateless() -> None:
     assert HttpSettings.from_args("streamable-http", "127.0.0.1", 8000, workers=2).stateless
     with pytest.raises(HttpConfigError, match="needs --transport streamable-http"):
         HttpSettings(transport="sse", workers=2).validate()
+
+
+# --- the load generator's stateless client, on canned HTTP responses -----------------------------------
+async def _parse(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    reader = asyncio.StreamReader()
+    reader.feed_data(raw)
+    reader.feed_eof()
+    return await _read_response(reader)
+
+
+async def test_the_raw_client_reads_json_chunked_sse_and_errors() -> None:
+    body = b'{"jsonrpc":"2.0","id":7,"result":{"isError":false}}'
+    status, headers, payload = await _parse(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    assert (status, _result(status, headers, payload, 7)) == (200, {"isError": False})
+    stream = b'event: message\r\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\r\n\r\n'
+    stream += b'event: message\r\ndata: {"jsonrpc":"2.0","id":8,"result":{"content":[]}}\r\n\r\n'
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (stream[:30], stream[30:])) + b"0\r\n\r\n"
+    status, headers, payload = await _parse(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n" + chunked
+    )
+    assert _result(status, headers, payload, 8) == {"content": []}  # the response, past the notification
+    error = b'{"jsonrpc":"2.0","id":9,"error":{"code":-32602,"message":"bad"}}'
+    with pytest.raises(RawMcpError, match="-32602"):
+        _result(400, {"content-type": "application/json"}, error, 9)
+    with pytest.raises(RawMcpError, match="no response to request 10"):
+        _result(200, {"content-type": "application/json"}, body, 10)
