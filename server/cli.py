@@ -152,10 +152,10 @@ def _enrich_after_build(settings: Settings, n: int) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    if args.transport == "stdio" and args.workers is not None:
+    if args.transport == "stdio" and (args.workers is not None or args.stateless):
         print(
-            "error: --workers serves HTTP from several processes; a stdio server has one client and one process."
-            " Use --transport streamable-http with --workers",
+            "error: --workers and --stateless are for HTTP (several processes or replicas); a stdio server has one"
+            " client and one process. Use --transport streamable-http",
             file=sys.stderr,
         )
         return 2
@@ -178,6 +178,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             session_idle_seconds=args.session_idle_timeout,
             max_sessions=args.max_sessions,
             workers=1 if args.workers is None else args.workers,
+            stateless=args.stateless,
         )
     except HttpConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -321,6 +322,11 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         type=int,
         metavar="N",
         help="Streamable HTTP from N processes sharing the database, stateless (default 1: one process, sessions)",
+    )
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="Streamable HTTP without sessions even in one process (replicas behind a load balancer)",
     )
     serve.set_defaults(func=cmd_serve)
 

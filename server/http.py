@@ -11,7 +11,7 @@ uvicorn serves it and turns SIGINT/SIGTERM into a graceful shutdown: it stops ac
 lets in-flight requests finish for `GRACEFUL_SHUTDOWN_SECONDS`, cancels the rest, then runs the lifespan's
 clean-up. With `workers` > 1, `server.workers` runs that app in several processes on one socket; the
 app is then stateless (no Streamable HTTP sessions), since a session opened in one process is unknown
-to the others.
+to the others. `stateless` asks the same of one process (replicas behind a load balancer).
 """
 
 from __future__ import annotations
@@ -97,11 +97,12 @@ class HttpSettings:
     session_idle_seconds: float = SESSION_IDLE_SECONDS
     max_sessions: int = MAX_SESSIONS
     workers: int = 1
+    stateless: bool = False  # no sessions: any process (or replica) can answer any request
 
-    @property
-    def stateless(self) -> bool:
-        """Several processes share one port: every request must be answerable by any of them."""
-        return self.workers > 1
+    def __post_init__(self) -> None:
+        # Several processes share one port: every request must be answerable by any of them.
+        if self.workers > 1:
+            object.__setattr__(self, "stateless", True)
 
     @classmethod
     def from_args(
@@ -114,16 +115,18 @@ class HttpSettings:
         session_idle_seconds: float | None = None,
         max_sessions: int | None = None,
         workers: int = 1,
+        stateless: bool = False,
     ) -> HttpSettings:
         """Settings from the command line; the token falls back to $MOVIE_MCP_TOKEN.
 
         An empty value means no token. Surrounding whitespace (a newline from a secrets file) is trimmed; a
         token of only whitespace becomes "" so `validate` refuses it rather than serving with a token no
-        client can send. Session options with `workers` > 1 are refused: those workers keep no sessions."""
-        if workers > 1 and (session_idle_seconds is not None or max_sessions is not None):
+        client can send. Session options on a stateless server (`stateless`, or `workers` > 1) are refused:
+        it keeps no sessions."""
+        if (stateless or workers > 1) and (session_idle_seconds is not None or max_sessions is not None):
             raise HttpConfigError(
-                "--session-idle-timeout and --max-sessions limit Streamable HTTP sessions, which a server with"
-                " --workers above 1 does not keep (it is stateless: any worker answers any request); drop them"
+                "--session-idle-timeout and --max-sessions limit Streamable HTTP sessions, which a stateless server"
+                " (--stateless, or --workers above 1: any process answers any request) does not keep; drop them"
             )
         if not token:  # an empty value means "not set", as before
             token = os.environ.get(TOKEN_ENV) or None
@@ -131,7 +134,7 @@ class HttpSettings:
         origins = tuple(o.rstrip("/").lower() for o in allowed_origins or ())
         idle = SESSION_IDLE_SECONDS if session_idle_seconds is None else session_idle_seconds
         sessions = MAX_SESSIONS if max_sessions is None else max_sessions
-        return cls(transport, host, port, token, origins, idle, sessions, workers)
+        return cls(transport, host, port, token, origins, idle, sessions, workers, stateless)
 
     def validate(self) -> None:
         """Refuse settings that would expose the server; raise `HttpConfigError` with the fix."""
@@ -152,10 +155,10 @@ class HttpSettings:
         """At least one worker; several only over Streamable HTTP, whose requests need no session."""
         if self.workers < 1:
             raise HttpConfigError(f"--workers must be at least 1, got {self.workers}")
-        if self.workers > 1 and self.transport != "streamable-http":
+        if self.stateless and self.transport != "streamable-http":
             raise HttpConfigError(
-                "--workers above 1 needs --transport streamable-http: a legacy SSE client keeps its stream open"
-                " on one process and posts its messages to any, which another process cannot route"
+                "--workers above 1 and --stateless need --transport streamable-http: a legacy SSE client keeps its"
+                " stream open on one process and posts its messages to any, which another process cannot route"
             )
 
     def _validate_token(self) -> None:
@@ -273,7 +276,7 @@ def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: 
                 "serving %s (token required: %s%s)",
                 settings.url,
                 "yes" if settings.token else "no",
-                f"; worker process {os.getpid()}, stateless" if settings.stateless else "",
+                f"; process {os.getpid()}, stateless" if settings.stateless else "",
             )
             yield
 

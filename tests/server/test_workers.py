@@ -20,8 +20,10 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from benchmarks.raw_mcp_client import RawMcpClient, RawMcpError, _read_response, _result
+from core.search.embedder import Embedder
 from server.cli import main
 from server.http import HttpConfigError, HttpSettings
+from tests.server.test_http import http_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "workers-token-0123456789abcdef"
@@ -113,7 +115,7 @@ def test_a_signal_stops_every_worker_and_closes_each_database(two_workers: tuple
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
-    started = set(re.findall(r"worker process (\d+), stateless", stderr))
+    started = set(re.findall(r"process (\d+), stateless", stderr))
     assert len(started) == 2, stderr  # two processes, each with its own app
     assert stderr.count("database closed") == 2
     assert "Traceback" not in stderr and TOKEN not in stderr
@@ -124,10 +126,13 @@ def test_a_signal_stops_every_worker_and_closes_each_database(two_workers: tuple
     ("argv", "message"),
     [
         (["serve", "--workers", "2"], "a stdio server has one client"),
-        (["serve", "--transport", "sse", "--workers", "2"], "needs --transport streamable-http"),
+        (["serve", "--stateless"], "a stdio server has one client"),
+        (["serve", "--transport", "sse", "--workers", "2"], "need --transport streamable-http"),
+        (["serve", "--transport", "sse", "--stateless"], "need --transport streamable-http"),
         (["serve", "--transport", "streamable-http", "--workers", "0"], "at least 1"),
         (["serve", "--transport", "streamable-http", "--workers", "2", "--max-sessions", "5"], "stateless"),
         (["serve", "--transport", "streamable-http", "--workers", "3", "--session-idle-timeout", "9"], "stateless"),
+        (["serve", "--transport", "streamable-http", "--stateless", "--max-sessions", "5"], "stateless"),
     ],
 )
 def test_bad_worker_combinations_are_refused_with_the_fix(
@@ -143,9 +148,24 @@ def test_bad_worker_combinations_are_refused_with_the_fix(
 
 def test_workers_make_the_http_app_stateless() -> None:
     assert not HttpSettings().stateless
+    assert HttpSettings(workers=2).stateless  # however the settings are made
     assert HttpSettings.from_args("streamable-http", "127.0.0.1", 8000, workers=2).stateless
-    with pytest.raises(HttpConfigError, match="needs --transport streamable-http"):
+    assert HttpSettings.from_args("streamable-http", "127.0.0.1", 8000, stateless=True).workers == 1
+    with pytest.raises(HttpConfigError, match="need --transport streamable-http"):
         HttpSettings(transport="sse", workers=2).validate()
+
+
+async def test_one_stateless_process_answers_without_sessions(synthetic_db: Path, embedder: Embedder) -> None:
+    """`--stateless` with one worker: what replicas behind a load balancer run."""
+    with http_server(synthetic_db, embedder, stateless=True) as url:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            response = await http.post(f"{url}/mcp", json=INITIALIZE, headers=MCP_HEADERS)
+        assert response.status_code == 200 and "mcp-session-id" not in response.headers
+        async with Client(f"{url}/mcp", mode="legacy") as client:
+            assert len((await client.list_tools()).tools) == 11
+            result = await client.call_tool("get_movie_details", {"movie_id": 101})
+            assert result.structured_content is not None
+            assert result.structured_content["title"] == "Amélie's Summer"
 
 
 # --- the load generator's stateless client, on canned HTTP responses -----------------------------------
