@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -44,8 +45,22 @@ class WorkerApp:
         # httpx: a line per LLM request; the SDK's transport: "Terminating session: None" per stateless request.
         for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "mcp.server.streamable_http"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        _thread_only_progress_lock()
         movie_app = MovieApp(self.settings)
         return create_http_app(create_server(movie_app=movie_app), movie_app, self.http)
+
+
+def _thread_only_progress_lock() -> None:
+    """Give tqdm (which the embedding model calls per query, bar disabled) a thread lock up front.
+
+    Otherwise its first use creates a multiprocessing lock, which in a spawned worker is a named
+    semaphore that nobody releases at exit ("resource_tracker: ... leaked semaphore" at every shutdown).
+    A worker starts no processes, so a thread lock is all it needs."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # no embedding stack installed: nothing will take the lock
+        return
+    tqdm.set_lock(threading.RLock())
 
 
 def serve_workers(settings: Settings, http: HttpSettings) -> int:

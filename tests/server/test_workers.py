@@ -108,6 +108,10 @@ async def test_a_stateless_client_posts_requests_without_a_session(two_workers: 
     async with RawMcpClient(f"{url}/mcp", headers=AUTH) as client:  # 2026-07-28: no handshake, no session
         details = await client.call_tool("get_movie_details", {"movie_id": 101})
         assert details["structuredContent"]["title"] == "Amélie's Summer"
+        for _ in range(4):  # the embedding model in more than one worker (its progress lock, see the signal test)
+            found = await client.call_tool("semantic_search", {"query": "a voyage through space", "k": 3})
+            assert not found.get("isError") and found["structuredContent"]["results"]
+            await client.close()  # a new connection: maybe the other worker
 
 
 def test_a_signal_stops_every_worker_and_closes_each_database(two_workers: tuple[str, subprocess.Popen[str]]) -> None:
@@ -119,6 +123,7 @@ def test_a_signal_stops_every_worker_and_closes_each_database(two_workers: tuple
     assert len(started) == 2, stderr  # two processes, each with its own app
     assert stderr.count("database closed") == 2
     assert "Traceback" not in stderr and TOKEN not in stderr
+    assert "leaked semaphore" not in stderr  # nothing a worker created outlives it
     assert stdout == ""  # logs go to stderr in every mode
 
 
