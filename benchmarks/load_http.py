@@ -1,15 +1,24 @@
 """Load test: concurrent MCP clients over Streamable HTTP against the real server, on loopback only.
 
-Starts `movie-mcp serve --transport streamable-http` on a free 127.0.0.1 port as a subprocess, opens
-`--clients` SDK client sessions (default 50), and has each call a mix of the non-LLM tools with random
-real arguments for `--duration` seconds (default 30), pausing `--think` seconds between its calls
-(default 0: back to back, the heaviest load). Reports throughput, p50/p95/p99/max latency overall and per
-tool, and errors (exceptions and isError results; the arguments are valid, so both count). Bounded in
-time and in calls (`--max-calls`), and it stops the server at the end.
+Starts `movie-mcp serve --transport streamable-http [--workers N]` on a free 127.0.0.1 port as a
+subprocess (the load runs in this process, apart from the server's), opens `--clients` clients (default
+50), and has each call a mix of the non-LLM tools with random real arguments for `--duration` seconds
+(default 30), pausing `--think` seconds between its calls (default 0: back to back, the heaviest load).
+Each client first calls every tool once, so the clock starts with every worker warm. Reports
+throughput, p50/p95/p99/max latency overall and per tool, errors (exceptions and isError results; the
+arguments are valid, so both count) and the 1-minute load average before and after. Bounded in time and
+in calls (`--max-calls`), and it stops the server at the end.
 
-Also measures the cold start: seconds from launching `movie-mcp serve` (stdio) to its `initialize` reply.
+Clients (`--client`): `raw` (default) posts stateless 2026-07-28 JSON-RPC requests over keep-alive
+HTTP/1.1 (`benchmarks.raw_mcp_client`), cheap enough that on 2 cores the generator does not starve the
+server; `sdk` opens full SDK `Client` sessions, as an MCP host does.
+
+`--workers 1,2 --repeats 3` runs 1 and 2 worker processes in turn, three times each, and summarises the
+medians and the speed-up. Also measures the cold start: seconds from launching `movie-mcp serve` (stdio)
+to its `initialize` reply (`--cold-starts 0` skips it).
 
     .venv/bin/python -m benchmarks.load_http [--clients 50] [--duration 30] [--think 0] [--db db/movies.db]
+    .venv/bin/python -m benchmarks.load_http --workers 1,2 --repeats 3 --cold-starts 0 --out /tmp/load.json
 """
 
 from __future__ import annotations
@@ -26,13 +35,16 @@ import sys
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from mcp import Client
 
+from benchmarks import proc_cpu
+from benchmarks.raw_mcp_client import RawMcpClient
 from core.config import Settings
 from core.data import sqlite
 
@@ -46,6 +58,8 @@ INITIALIZE = {
 }
 QUERIES = ["matrix", "star", "love", "toy story", "god", "alien", "night", "king", "war", "dark"]
 MEANINGS = ["a heist that goes wrong", "robots who learn to love", "a family road trip", "haunted house", "space war"]
+ArgumentMaker = Callable[[random.Random], dict[str, Any]]
+ClientKind = Literal["raw", "sdk"]
 GENRES = ["Comedy", "Drama", "Action", "Thriller", "Romance", "Sci-Fi", "Horror", "Animation"]
 
 
@@ -67,7 +81,7 @@ class Catalogue:
         return cls(movies, users)
 
 
-def tool_mix(cat: Catalogue) -> list[tuple[str, int, Callable[[random.Random], dict[str, Any]]]]:
+def tool_mix(cat: Catalogue) -> list[tuple[str, int, ArgumentMaker]]:
     """(tool, weight, argument maker): the read-only, non-LLM tools, lookups more often than heavy queries."""
     movie = lambda r: r.choice(cat.movie_ids)  # noqa: E731
     user = lambda r: r.choice(cat.user_ids)  # noqa: E731
@@ -91,6 +105,11 @@ class Results:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     error_samples: list[str] = field(default_factory=list)
     calls: int = 0
+
+    def record_error(self, sample: str, name: str) -> None:
+        self.errors[name] += 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(sample)
 
 
 def free_port() -> int:
@@ -145,9 +164,51 @@ def wait_for_health(url: str, proc: subprocess.Popen[bytes], timeout: float = 12
     raise RuntimeError("the server did not answer /health")
 
 
+class ToolCaller(Protocol):
+    """What a load-test client needs: call a tool, get (ok, error text)."""
+
+    async def __call__(self, name: str, arguments: dict[str, Any]) -> tuple[bool, str]: ...
+
+
+@asynccontextmanager
+async def connect(kind: ClientKind, url: str, timeout: float = 30.0) -> AsyncIterator[ToolCaller]:
+    """A caller over `kind`: "raw" posts stateless 2026-07-28 requests on one keep-alive connection (cheap:
+    the generator must not be what limits the server); "sdk" is a full SDK `Client` session (what an MCP
+    host runs, at several times the client CPU per call)."""
+    if kind == "raw":
+        async with RawMcpClient(url, timeout=timeout) as raw:
+            await raw.list_tools()  # what every real client does first
+
+            async def call_raw(name: str, arguments: dict[str, Any]) -> tuple[bool, str]:
+                result = await raw.call_tool(name, arguments)
+                return not result.get("isError"), (result.get("content") or [{}])[0].get("text", "")
+
+            yield call_raw
+        return
+    async with Client(url, read_timeout_seconds=timeout) as client:
+        await client.list_tools()
+
+        async def call_sdk(name: str, arguments: dict[str, Any]) -> tuple[bool, str]:
+            result = await client.call_tool(name, arguments)
+            return not result.is_error, getattr(result.content[0], "text", "") if result.content else ""
+
+        yield call_sdk
+
+
+async def warm_up(call: ToolCaller, mix: list[tuple[str, int, ArgumentMaker]]) -> None:
+    """Call every tool once: the clock starts with everything loaded in the process serving this connection
+    (the embedding model takes seconds), whichever worker that is."""
+    rng = random.Random(-1)
+    for name, _, maker in mix:
+        ok, text = await call(name, maker(rng))
+        if not ok:
+            raise RuntimeError(f"warm-up call {name} failed: {text}")
+
+
 async def client_loop(
+    kind: ClientKind,
     url: str,
-    mix: list[tuple[str, int, Callable[[random.Random], dict[str, Any]]]],
+    mix: list[tuple[str, int, ArgumentMaker]],
     rng: random.Random,
     results: Results,
     *,
@@ -157,12 +218,12 @@ async def client_loop(
     think: float,
     max_calls: int,
 ) -> None:
-    """One MCP session: connect, wait for everyone, then call tools until the deadline."""
+    """One client: connect and warm up, wait for everyone, then call tools until the deadline."""
     names = [name for name, _, _ in mix]
     weights = [weight for _, weight, _ in mix]
     makers = {name: maker for name, _, maker in mix}
-    async with Client(url, read_timeout_seconds=30) as client:
-        await client.list_tools()  # what every real client does first; also warms the session
+    async with connect(kind, url, timeout=300) as call:
+        await warm_up(call, mix)
         await connected.wait()
         await start.wait()
         while time.perf_counter() < deadline[0] and results.calls < max_calls:
@@ -171,18 +232,13 @@ async def client_loop(
             results.calls += 1
             began = time.perf_counter()
             try:
-                result = await client.call_tool(name, arguments)
-                elapsed = time.perf_counter() - began
-                if result.is_error:
-                    results.errors[name] += 1
-                    if len(results.error_samples) < 5:
-                        results.error_samples.append(f"{name}{arguments}: {result.content[0].text[:200]}")
+                ok, text = await call(name, arguments)
+                if ok:
+                    results.latencies[name].append(time.perf_counter() - began)
                 else:
-                    results.latencies[name].append(elapsed)
+                    results.record_error(f"{name}{arguments}: {text[:200]}", name)
             except Exception as exc:  # a transport failure is an error of the run, not of the benchmark
-                results.errors[name] += 1
-                if len(results.error_samples) < 5:
-                    results.error_samples.append(f"{name}{arguments}: {type(exc).__name__}: {exc}")
+                results.record_error(f"{name}{arguments}: {type(exc).__name__}: {exc}", name)
             if think:
                 await asyncio.sleep(rng.uniform(0, 2 * think))  # mean `think` seconds
 
@@ -192,19 +248,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))] if ordered else float("nan")
 
 
-async def warm_up(url: str, mix: list[tuple[str, int, Callable[[random.Random], dict[str, Any]]]]) -> None:
-    """Call every tool once, so the clock starts with everything loaded (the embedding model takes seconds)."""
-    rng = random.Random(-1)
-    async with Client(url, read_timeout_seconds=300) as client:
-        for name, _, maker in mix:
-            result = await client.call_tool(name, maker(rng))
-            if result.is_error:
-                raise RuntimeError(f"warm-up call {name} failed: {result.content[0].text}")
-
-
-async def run_load(url: str, db: Path, clients: int, duration: float, think: float, max_calls: int) -> dict[str, Any]:
+async def run_load(
+    kind: ClientKind,
+    url: str,
+    db: Path,
+    clients: int,
+    duration: float,
+    think: float,
+    max_calls: int,
+    server_pid: int | None = None,
+) -> dict[str, Any]:
     mix = tool_mix(Catalogue.load(db))
-    await warm_up(url, mix)
     results = Results()
     connected = asyncio.Barrier(clients + 1)
     start = asyncio.Event()
@@ -212,6 +266,7 @@ async def run_load(url: str, db: Path, clients: int, duration: float, think: flo
     tasks = [
         asyncio.create_task(
             client_loop(
+                kind,
                 url,
                 mix,
                 random.Random(seed),
@@ -225,15 +280,19 @@ async def run_load(url: str, db: Path, clients: int, duration: float, think: flo
         )
         for seed in range(clients)
     ]
-    await asyncio.wait_for(connected.wait(), timeout=120)  # every session open before the clock starts
+    await asyncio.wait_for(connected.wait(), timeout=300)  # every client connected and warm before the clock starts
+    cpu_before = (time.process_time(), proc_cpu.sample(server_pid) if server_pid else None)
     began = time.perf_counter()
     deadline[0] = began + duration
     start.set()
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 120)
     elapsed = time.perf_counter() - began
+    cpu = cpu_figures(cpu_before, proc_cpu.sample(server_pid) if server_pid else None, elapsed)
     everything = [x for values in results.latencies.values() for x in values]
     ms = lambda x: round(x * 1000, 1)  # noqa: E731
     return {
+        "cpu": {**cpu, "ms_per_call": _per_call(cpu, len(everything), elapsed)},
+        "client": kind,
         "clients": clients,
         "duration_s": round(elapsed, 1),
         "think_s": think,
@@ -261,6 +320,102 @@ async def run_load(url: str, db: Path, clients: int, duration: float, think: flo
     }
 
 
+def cpu_figures(
+    before: tuple[float, proc_cpu.CpuSample | None], server_after: proc_cpu.CpuSample | None, elapsed: float
+) -> dict[str, Any]:
+    """Cores used during the timed run: by the load generator (this process), by the server's processes, and
+    by their main (event-loop) threads; independent of how busy the rest of the machine is."""
+    figures: dict[str, Any] = {"client_cores": round((time.process_time() - before[0]) / elapsed, 3)}
+    if before[1] is not None and server_after is not None:
+        used = server_after - before[1]
+        figures["server_cores"] = round(used.total / elapsed, 3)
+        figures["server_main_thread_cores"] = round(used.main_threads / elapsed, 3)
+        figures["server_processes"] = server_after.processes
+    return figures
+
+
+def _per_call(cpu: dict[str, Any], calls: int, elapsed: float) -> dict[str, float]:
+    """CPU milliseconds per successful call, client and server."""
+    if not calls:
+        return {}
+    keys = {"client_cores": "client", "server_cores": "server", "server_main_thread_cores": "server_main_threads"}
+    return {name: round(cpu[key] * elapsed * 1000 / calls, 2) for key, name in keys.items() if key in cpu}
+
+
+def start_server(db: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """`movie-mcp serve --transport streamable-http --workers N` on 127.0.0.1:port, its output discarded."""
+    return subprocess.Popen(
+        [*SERVER, "serve", "--transport", "streamable-http", "--host", "127.0.0.1", "--port", str(port)]
+        + (["--workers", str(workers)] if workers > 1 else []),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=server_env(db),
+        cwd=ROOT,
+    )
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()  # the supervisor stops its workers and waits for them
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def measure(args: argparse.Namespace, db: Path, workers: int) -> dict[str, Any]:
+    """One load run against a fresh server of `workers` processes; the 1-minute load average beside it."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server(db, port, workers)
+    try:
+        wait_for_health(url, proc)
+        load_before = os.getloadavg()[0]
+        result = asyncio.run(
+            run_load(args.client, f"{url}/mcp", db, args.clients, args.duration, args.think, args.max_calls, proc.pid)
+        )
+    finally:
+        stop_server(proc)
+    return {"workers": workers, "loadavg_1m_before": round(load_before, 2), "loadavg_1m_after": _load1(), **result}
+
+
+def _load1() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def one_line(run: dict[str, Any]) -> str:
+    lat = run["latency_ms"]
+    return (
+        f"workers {run['workers']}, {run['clients']} {run['client']} clients x {run['duration_s']}s"
+        f" (think {run['think_s']}s): {run['throughput_per_s']} calls/s, p50 {lat['p50']} ms, p95 {lat['p95']} ms,"
+        f" p99 {lat['p99']} ms, errors {run['errors']}/{run['calls']}, load {run['loadavg_1m_before']}"
+        f" -> {run['loadavg_1m_after']}; cores used: server {run['cpu'].get('server_cores')},"
+        f" client {run['cpu']['client_cores']}; CPU ms per call: {run['cpu']['ms_per_call']}"
+    )
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per worker count: the median calls/s and p99 over the repetitions, and the ratio to the fewest workers."""
+    by_workers: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for run in runs:
+        by_workers[run["workers"]].append(run)
+    summary = {
+        str(w): {
+            "runs": len(rs),
+            "median_calls_per_s": statistics.median(r["throughput_per_s"] for r in rs),
+            "median_p50_ms": statistics.median(r["latency_ms"]["p50"] for r in rs),
+            "median_p99_ms": statistics.median(r["latency_ms"]["p99"] for r in rs),
+            "errors": sum(r["errors"] for r in rs),
+        }
+        for w, rs in sorted(by_workers.items())
+    }
+    base = summary[str(min(by_workers))]["median_calls_per_s"]
+    for figures in summary.values():
+        figures["speed_up"] = round(figures["median_calls_per_s"] / base, 2) if base else None
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", type=Path, default=Settings.from_env().db_path, help="database (default: db/movies.db)")
@@ -269,54 +424,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's calls, seconds")
     parser.add_argument("--max-calls", type=int, default=200_000, help="stop after this many calls in all")
     parser.add_argument("--cold-starts", type=int, default=3, help="stdio cold starts to time (0 to skip)")
+    parser.add_argument(
+        "--workers", default="1", help="server processes; a comma list (1,2) runs each in turn (default 1)"
+    )
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each worker count, alternating (default 1)")
+    parser.add_argument(
+        "--client", choices=["raw", "sdk"], default="raw", help="raw stateless POSTs (cheap) or SDK sessions"
+    )
+    parser.add_argument("--out", type=Path, help="also write the JSON report here")
     args = parser.parse_args(argv)
     db = args.db.resolve()
     if not db.exists():
         print(f"no database at {db}; run `make db`", file=sys.stderr)
         return 2
+    try:
+        counts = [int(w) for w in args.workers.split(",")]
+    except ValueError:
+        print(f"--workers takes numbers separated by commas, e.g. 1,2; got {args.workers!r}", file=sys.stderr)
+        return 2
 
-    report: dict[str, Any] = {"database": str(db)}
+    report: dict[str, Any] = {"database": str(db), "cpus": os.cpu_count()}
     if args.cold_starts:
         times = cold_start_seconds(db, args.cold_starts)
         report["cold_start_to_initialize_s"] = {"median": round(statistics.median(times), 2), "runs": times}
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(os.devnull, "wb")  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen(
-        [*SERVER, "serve", "--transport", "streamable-http", "--host", "127.0.0.1", "--port", str(port)],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        env=server_env(db),
-        cwd=ROOT,
-    )
-    try:
-        wait_for_health(url, proc)
-        report["load"] = asyncio.run(
-            run_load(f"{url}/mcp", db, args.clients, args.duration, args.think, args.max_calls)
-        )
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-    load = report["load"]
-    lat = load["latency_ms"]
+    runs = []
+    for _ in range(args.repeats):
+        for workers in counts:  # alternating, so a change in the machine's load falls on every count alike
+            runs.append(measure(args, db, workers))
+            print(f"load_http: {one_line(runs[-1])}", file=sys.stderr)
+    report["runs"] = runs
+    report["summary"] = summarise(runs)
     print(json.dumps(report, indent=2))
-    print(
-        f"load_http: {load['clients']} clients x {load['duration_s']}s (think {load['think_s']}s):"
-        f" {load['throughput_per_s']} calls/s, p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms,"
-        f" errors {load['errors']}/{load['calls']}",
-        file=sys.stderr,
-    )
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2))
+    for workers, figures in report["summary"].items():
+        print(f"load_http summary: workers {workers}: {json.dumps(figures)}", file=sys.stderr)
     if "cold_start_to_initialize_s" in report:
         print(f"cold start to initialize: {report['cold_start_to_initialize_s']['median']} s (median)", file=sys.stderr)
-    return 0 if load["errors"] == 0 else 1
+    return 0 if all(r["errors"] == 0 for r in runs) else 1
 
 
 if __name__ == "__main__":

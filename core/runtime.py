@@ -164,14 +164,16 @@ class MovieApp:
             return {}, exc
 
     async def _migrate(self, db: aiosqlite.Connection, meta: dict[str, str]) -> None:
-        """Bring a database built by an older release up to the current schema, in one transaction."""
-        version = int(meta.get("schema_version", SCHEMA_VERSION))
-        steps = migrations(version)
-        if not steps:
+        """Bring a database built by an older release up to the current schema, in one transaction.
+
+        The version read with `meta` only says whether to look: `runtime_store.migrate` reads it again under
+        the write lock, so another process that migrated meanwhile leaves nothing to do."""
+        if not migrations(int(meta.get("schema_version", SCHEMA_VERSION))):
             return
-        await runtime_store.migrate(db, steps, SCHEMA_VERSION)
+        found = await runtime_store.migrate(db, migrations, SCHEMA_VERSION, SCHEMA_VERSION)
         meta["schema_version"] = str(SCHEMA_VERSION)
-        logger.info("migrated %s from schema %d to %d", self.settings.db_path, version, SCHEMA_VERSION)
+        if found < SCHEMA_VERSION:
+            logger.info("migrated %s from schema %d to %d", self.settings.db_path, found, SCHEMA_VERSION)
 
     async def close(self) -> None:
         await self._close_retired(everything=True)

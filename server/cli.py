@@ -152,6 +152,13 @@ def _enrich_after_build(settings: Settings, n: int) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.transport == "stdio" and (args.workers is not None or args.stateless):
+        print(
+            "error: --workers and --stateless are for HTTP (several processes or replicas); a stdio server has one"
+            " client and one process. Use --transport streamable-http",
+            file=sys.stderr,
+        )
+        return 2
     if args.transport == "stdio":
         import anyio
 
@@ -159,17 +166,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         anyio.run(serve_stdio, _settings(args))
         return 0
-    from server.http import HttpSettings, serve_http
+    from server.http import HttpConfigError, HttpSettings, serve_http
 
-    http = HttpSettings.from_args(
-        args.transport,
-        args.host,
-        args.port,
-        args.auth_token,
-        args.allow_origin,
-        session_idle_seconds=args.session_idle_timeout,
-        max_sessions=args.max_sessions,
-    )
+    try:
+        http = HttpSettings.from_args(
+            args.transport,
+            args.host,
+            args.port,
+            args.auth_token,
+            args.allow_origin,
+            session_idle_seconds=args.session_idle_timeout,
+            max_sessions=args.max_sessions,
+            workers=1 if args.workers is None else args.workers,
+            stateless=args.stateless,
+        )
+    except HttpConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return serve_http(_settings(args), http)
 
 
@@ -303,6 +316,17 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--max-sessions",
         type=int,
         help="at most this many Streamable HTTP sessions; at the cap the longest-idle one makes room (default 200)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="Streamable HTTP from N processes sharing the database, stateless (default 1: one process, sessions)",
+    )
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="Streamable HTTP without sessions even in one process (replicas behind a load balancer)",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -9,7 +9,9 @@ The app is the SDK's Starlette app wrapped in `GuardMiddleware`, with a lifespan
 database once per process (sessions share it) and closes it after the last request at shutdown.
 uvicorn serves it and turns SIGINT/SIGTERM into a graceful shutdown: it stops accepting connections,
 lets in-flight requests finish for `GRACEFUL_SHUTDOWN_SECONDS`, cancels the rest, then runs the lifespan's
-clean-up.
+clean-up. With `workers` > 1, `server.workers` runs that app in several processes on one socket; the
+app is then stateless (no Streamable HTTP sessions), since a session opened in one process is unknown
+to the others. `stateless` asks the same of one process (replicas behind a load balancer).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from mcp.server.mcpserver import MCPServer
@@ -36,6 +38,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.config import Settings
 from core.runtime import MovieApp
+
+if TYPE_CHECKING:
+    import uvicorn
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +96,13 @@ class HttpSettings:
     allowed_origins: tuple[str, ...] = ()
     session_idle_seconds: float = SESSION_IDLE_SECONDS
     max_sessions: int = MAX_SESSIONS
+    workers: int = 1
+    stateless: bool = False  # no sessions: any process (or replica) can answer any request
+
+    def __post_init__(self) -> None:
+        # Several processes share one port: every request must be answerable by any of them.
+        if self.workers > 1:
+            object.__setattr__(self, "stateless", True)
 
     @classmethod
     def from_args(
@@ -102,22 +114,32 @@ class HttpSettings:
         allowed_origins: list[str] | None = None,
         session_idle_seconds: float | None = None,
         max_sessions: int | None = None,
+        workers: int = 1,
+        stateless: bool = False,
     ) -> HttpSettings:
         """Settings from the command line; the token falls back to $MOVIE_MCP_TOKEN.
 
         An empty value means no token. Surrounding whitespace (a newline from a secrets file) is trimmed; a
         token of only whitespace becomes "" so `validate` refuses it rather than serving with a token no
-        client can send."""
+        client can send. Session options on a stateless server (`stateless`, or `workers` > 1) are refused:
+        it keeps no sessions."""
+        if (stateless or workers > 1) and (session_idle_seconds is not None or max_sessions is not None):
+            raise HttpConfigError(
+                "--session-idle-timeout and --max-sessions limit Streamable HTTP sessions, which a stateless server"
+                " (--stateless, or --workers above 1: any process answers any request) does not keep; drop them"
+            )
         if not token:  # an empty value means "not set", as before
             token = os.environ.get(TOKEN_ENV) or None
         token = token.strip() if token is not None else None
         origins = tuple(o.rstrip("/").lower() for o in allowed_origins or ())
         idle = SESSION_IDLE_SECONDS if session_idle_seconds is None else session_idle_seconds
-        return cls(transport, host, port, token, origins, idle, MAX_SESSIONS if max_sessions is None else max_sessions)
+        sessions = MAX_SESSIONS if max_sessions is None else max_sessions
+        return cls(transport, host, port, token, origins, idle, sessions, workers, stateless)
 
     def validate(self) -> None:
         """Refuse settings that would expose the server; raise `HttpConfigError` with the fix."""
         self._validate_token()
+        self._validate_workers()
         if not self.session_idle_seconds > 0 or self.max_sessions < 1:
             raise HttpConfigError(
                 "the session idle timeout must be more than 0 seconds and the session cap at least 1;"
@@ -127,6 +149,16 @@ class HttpSettings:
             raise HttpConfigError(
                 f"refusing to listen on {self.host} without a bearer token: anyone who can reach this interface could"
                 f" use the server. Set {TOKEN_ENV} (or pass --auth-token), or listen on 127.0.0.1"
+            )
+
+    def _validate_workers(self) -> None:
+        """At least one worker; several only over Streamable HTTP, whose requests need no session."""
+        if self.workers < 1:
+            raise HttpConfigError(f"--workers must be at least 1, got {self.workers}")
+        if self.stateless and self.transport != "streamable-http":
+            raise HttpConfigError(
+                "--workers above 1 and --stateless need --transport streamable-http: a legacy SSE client keeps its"
+                " stream open on one process and posts its messages to any, which another process cannot route"
             )
 
     def _validate_token(self) -> None:
@@ -221,10 +253,12 @@ def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: 
             streamable_http_path=MCP_PATH,
             transport_security=_SDK_SECURITY_OFF,
             host=settings.host,
-            session_idle_timeout=settings.session_idle_seconds,
-            max_sessions=settings.max_sessions,
+            stateless_http=settings.stateless,
+            session_idle_timeout=None if settings.stateless else settings.session_idle_seconds,
+            max_sessions=None if settings.stateless else settings.max_sessions,
         )
-        evict_longest_idle_at_cap(server.session_manager)
+        if not settings.stateless:
+            evict_longest_idle_at_cap(server.session_manager)
     else:
         inner = server.sse_app(
             sse_path=SSE_PATH, message_path=SSE_MESSAGE_PATH, transport_security=_SDK_SECURITY_OFF, host=settings.host
@@ -238,7 +272,12 @@ def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: 
         # Outermost owner of the MovieApp: loads it once for the process; the MCP lifespan entered by the
         # session manager (or by every legacy SSE connection) shares it. Closes the database at shutdown.
         async with running(movie_app), inner.router.lifespan_context(inner):
-            logger.info("serving %s (token required: %s)", settings.url, "yes" if settings.token else "no")
+            logger.info(
+                "serving %s (token required: %s%s)",
+                settings.url,
+                "yes" if settings.token else "no",
+                f"; process {os.getpid()}, stateless" if settings.stateless else "",
+            )
             yield
 
     routes: list[BaseRoute] = [Route(HEALTH_PATH, health, methods=["GET"]), *inner.routes]
@@ -253,6 +292,23 @@ def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: 
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
+def uvicorn_config(app: object, http: HttpSettings, *, factory: bool = False) -> uvicorn.Config:
+    """How uvicorn serves `app` (an ASGI app, or with `factory` a callable building one in each worker)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=http.host,
+        port=http.port,
+        factory=factory,
+        workers=http.workers,
+        log_config=None,  # keep the CLI's logging: everything on stderr, one format
+        access_log=logger.isEnabledFor(logging.DEBUG),  # request lines only with -v (they never hold the token)
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        lifespan="on",
+    )
+
+
 def serve_http(settings: Settings, http: HttpSettings) -> int:
     """Run the HTTP server until SIGINT/SIGTERM; 2 (with the reason on stderr) when the settings are unsafe."""
     import uvicorn
@@ -264,19 +320,14 @@ def serve_http(settings: Settings, http: HttpSettings) -> int:
     except HttpConfigError as exc:
         logger.error("%s", exc)
         return 2
+    if http.workers > 1:
+        from server.workers import serve_workers
+
+        return serve_workers(settings, http)
     movie_app = MovieApp(settings)
     app = create_http_app(create_server(movie_app=movie_app), movie_app, http)
-    config = uvicorn.Config(
-        app,
-        host=http.host,
-        port=http.port,
-        log_config=None,  # keep the CLI's logging: everything on stderr, one format
-        access_log=logger.isEnabledFor(logging.DEBUG),  # request lines only with -v (they never hold the token)
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        lifespan="on",
-    )
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(uvicorn_config(app, http)).run()
     except KeyboardInterrupt:  # uvicorn re-raises SIGINT after its graceful shutdown; the exit is clean
         return 130
     return 0

@@ -54,6 +54,7 @@ def http_server(
     token: str | None = None,
     llm: LLMSettings | None = None,
     max_sessions: int | None = None,
+    stateless: bool = False,
 ) -> Iterator[str]:
     """The real HTTP app under uvicorn in a thread (its own event loop) on a free loopback port; yields its base URL."""
     settings = Settings(db_path=db, llm=llm) if llm else Settings(db_path=db)
@@ -61,7 +62,7 @@ def http_server(
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    http = HttpSettings(transport=transport, host="127.0.0.1", port=port, token=token)
+    http = HttpSettings(transport=transport, host="127.0.0.1", port=port, token=token, stateless=stateless)
     if max_sessions is not None:
         http = dataclasses.replace(http, max_sessions=max_sessions)
     app = create_http_app(create_server(movie_app=movie_app), movie_app, http)

@@ -3,13 +3,14 @@ model blobs, and the schema migrations it applies to a database built by an olde
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import aiosqlite
 
 from core.data.store import fetch_all, fetch_one
 
 BUSY_TIMEOUT_MS = 5000  # a reader waits this long for the build or an enrichment to finish writing
+MIGRATION_WAIT_MS = 300_000  # a process opening an old database waits this long for another's migration
 
 
 async def set_busy_timeout(db: aiosqlite.Connection, milliseconds: int = BUSY_TIMEOUT_MS) -> None:
@@ -39,13 +40,30 @@ async def model_blob(db: aiosqlite.Connection, name: str) -> bytes | None:
     return rows[0][0] if rows else None
 
 
-async def migrate(db: aiosqlite.Connection, statements: Sequence[str], schema_version: int) -> None:
-    """Run `statements` and record `schema_version`, in one transaction (rolled back on any failure)."""
+async def migrate(
+    db: aiosqlite.Connection, steps_from: Callable[[int], Sequence[str]], schema_version: int, default_version: int
+) -> int:
+    """Bring the database to `schema_version` in one transaction (rolled back on any failure); returns the
+    version it found.
+
+    The write lock is taken (BEGIN IMMEDIATE) before the version is read: when several server processes
+    open one old database at once, the first migrates and the others, having waited for its lock (up to
+    `MIGRATION_WAIT_MS`: a migration may rebuild an index), find nothing left to do.
+    """
+    await set_busy_timeout(db, MIGRATION_WAIT_MS)
     try:
-        for statement in statements:
-            await db.execute(statement)
-        await db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(schema_version),))
-        await db.commit()
-    except BaseException:
-        await db.rollback()
-        raise
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            row = await fetch_one(db, "SELECT value FROM meta WHERE key = 'schema_version'")
+            found = int(row[0]) if row is not None else default_version
+            for statement in steps_from(found):
+                await db.execute(statement)
+            if found < schema_version:
+                await db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(schema_version),))
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+    finally:
+        await set_busy_timeout(db)
+    return found
