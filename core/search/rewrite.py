@@ -51,6 +51,8 @@ _SHORTHAND = {
     "yrs": "years",
     "ppl": "people",
     "bday": "birthday",
+    "ny": "new york",
+    "nyc": "new york city",
     "ww2": "world war ii",
     "wwii": "world war ii",
     "ww1": "world war i",

@@ -17,6 +17,8 @@ from core.search.rewrite import rewrite_query
         ("what's the movie with the guy stuck in an airport?", "the guy stuck in an airport?"),
         ("a man w/ scissors for hands n a lil town", "a man with scissors for hands and a little town"),
         ("pianist hides thru ww2 cuz hes jewish", "pianist hides through world war ii because hes jewish"),
+        ("a hitman in NY takes in a girl", "a hitman in new york takes in a girl"),
+        ("cops in nyc", "cops in new york city"),
         ("a heist inside dreams", "a heist inside dreams"),
     ],
 )
