@@ -11,9 +11,12 @@ and the committed set; the test split was never used to choose them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
+
+import aiosqlite
 
 from core.data.store import documents
-from core.data.store.vectors import best_passages, cosine_to
+from core.data.store.vectors import best_passages, cosine_to, has_passages
 from core.runtime import MovieApp
 from core.search import lexical
 from core.search.embedder import EMBEDDING_MODEL_NAME
@@ -31,6 +34,11 @@ LEXICAL_WEIGHT = 0.7
 POPULARITY_BOOST = 0.5  # fused score × (1 + this × ln(1 + ratings))
 FUSION_K = 20  # reciprocal-rank fusion's damping constant: lower than the usual 60, so a clear first place counts
 ORIGINAL_MARGIN = 0.1  # an original goes first when its cosine is at most this below its franchise's best
+
+
+# Whether each open database has plot passages: asked once per connection (a rebuilt database swapped in
+# arrives on a new connection), so a catalogue without them (the embedded default) pays nothing per query.
+_passages_in: WeakKeyDictionary[aiosqlite.Connection, bool] = WeakKeyDictionary()
 
 
 @dataclass
@@ -51,8 +59,9 @@ async def hybrid_search(
     app: MovieApp, query_vector: bytes, sparse: list[tuple[int, float]], k: int, filters: MovieFilters
 ) -> HybridHits:
     """The k best movies within the filters, best first: the vector KNN fused with BM25's candidates."""
-    nearest = await knn(app, query_vector, max(DENSE_POOL, k), vector_conditions(filters))
-    dense = (await with_passages(app, query_vector, nearest))[: max(DEPTH, k)]
+    passages = await _has_passages(app)
+    nearest = await knn(app, query_vector, max(DENSE_POOL if passages else DEPTH, k), vector_conditions(filters))
+    dense = (await with_passages(app, query_vector, nearest))[: max(DEPTH, k)] if passages else nearest
     fused = reciprocal_rank_fusion(
         [[mid for mid, _ in dense], [mid for mid, _ in sparse]], [DENSE_WEIGHT, LEXICAL_WEIGHT], FUSION_K
     )
@@ -71,18 +80,24 @@ async def hybrid_search(
 
 async def with_passages(app: MovieApp, query_vector: bytes, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """(id, overview cosine) pairs re-scored by `passages.blend` with each movie's best passage, best first
-    (unchanged when the catalogue has no passages, as the embedded default has not)."""
+    (unchanged for movies without passages)."""
     best = await best_passages(app.db, query_vector, [mid for mid, _ in scored])
     if not best:
         return list(scored)
     return sorted(((mid, blend(sim, best.get(mid))) for mid, sim in scored), key=lambda pair: -pair[1])
 
 
+async def _has_passages(app: MovieApp) -> bool:
+    if app.db not in _passages_in:
+        _passages_in[app.db] = await has_passages(app.db)
+    return _passages_in[app.db]
+
+
 async def _similarities(app: MovieApp, query_vector: bytes, movie_ids: list[int]) -> dict[int, float]:
-    """The blended plot similarity (overview and best passage) of a few given movies."""
-    if not movie_ids:
-        return {}
+    """The plot similarity of a few given movies: overview cosine, blended with the best passage's."""
     overview = await cosine_to(app.db, query_vector, movie_ids)
+    if not overview or not await _has_passages(app):
+        return overview
     return dict(await with_passages(app, query_vector, list(overview.items())))
 
 

@@ -13,7 +13,7 @@ import sqlite_vec
 from core.data import sqlite
 from core.data.build import build_from_dataset
 from core.data.importers.base import Dataset
-from core.data.store.vectors import best_passages
+from core.data.store.vectors import best_passages, has_passages
 from core.search import hybrid
 from core.search.embedder import Embedder
 from core.search.passages import OVERVIEW_WEIGHT, blend, overview_passages
@@ -97,6 +97,25 @@ async def test_a_passage_the_query_describes_ranks_its_movie_up(
     assert found.index(target) < plain.index(target)
 
 
+async def test_best_passages_gives_each_movie_its_closest_sentence(
+    synthetic_db: Path, embedder: Embedder, tmp_path: Path
+) -> None:
+    near, far = _vector(embedder, "a widower finds hope again"), _vector(embedder, "robots rebel on a space station")
+
+    def passages(conn: sqlite.Connection) -> None:
+        conn.executemany(
+            "INSERT INTO movie_passages VALUES (?, ?, 'x', ?)",
+            [(SPACE_IDS[0], 0, far), (SPACE_IDS[0], 1, near), (SPACE_IDS[1], 0, far)],
+        )
+
+    async with _app_on_copy(synthetic_db, embedder, tmp_path, passages) as app:
+        assert await has_passages(app.db)
+        best = await best_passages(app.db, near, [SPACE_IDS[0], SPACE_IDS[1], ROMANCE_IDS[0], SPACE_IDS[0]])
+        assert await best_passages(app.db, near, []) == {}
+    assert set(best) == {SPACE_IDS[0], SPACE_IDS[1]}  # no passages, no entry
+    assert best[SPACE_IDS[0]] == pytest.approx(1.0, abs=1e-5) and best[SPACE_IDS[1]] < 0.9
+
+
 async def _search_ids(
     synthetic_db: Path, embedder: Embedder, tmp: Path, query: str, change: Callable[[sqlite.Connection], object]
 ) -> list[int]:
@@ -106,13 +125,21 @@ async def _search_ids(
         return [r.movie_id for r in (await semantic_search(app, query, k=25)).results]
 
 
-async def test_a_database_without_the_passages_table_searches_as_before(
+async def test_a_database_without_passages_searches_on_overviews_alone(
     synthetic_db: Path, embedder: Embedder, tmp_path: Path
 ) -> None:
-    async with _app_on_copy(synthetic_db, embedder, tmp_path, lambda c: c.execute("DROP TABLE movie_passages")) as app:
-        assert await best_passages(app.db, _vector(embedder, "mars"), [SPACE_IDS[2]]) == {}
-        answer = await semantic_search(app, "a pilot stranded on mars grows food", k=3)
-    assert answer.results[0].movie_id == SPACE_IDS[2]
+    query = "a pilot stranded on mars grows food"
+    async with _app_on_copy(synthetic_db, embedder, tmp_path, lambda c: None) as app:
+        assert not await has_passages(app.db)  # the synthetic overviews are one sentence each
+        expected = [r.movie_id for r in (await semantic_search(app, query, k=5)).results]
+    # Built before passages existed: no table at all, the same answer.
+    (tmp_path / "old").mkdir()
+    async with _app_on_copy(
+        synthetic_db, embedder, tmp_path / "old", lambda c: c.execute("DROP TABLE movie_passages")
+    ) as app:
+        assert not await has_passages(app.db)
+        answer = await semantic_search(app, query, k=5)
+    assert [r.movie_id for r in answer.results] == expected and expected[0] == SPACE_IDS[2]
 
 
 def _vector(embedder: Embedder, text: str) -> bytes:
