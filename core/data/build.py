@@ -40,6 +40,7 @@ from core.models.als import AlsParams
 from core.models.biased_mf import BiasedMFParams
 from core.models.blended_rating import BlendParams
 from core.search.embedder import EMBEDDING_MODEL_NAME, Embedder, movie_text, text_hash
+from core.search.passages import overview_passages
 
 logger = logging.getLogger(__name__)
 
@@ -365,6 +366,40 @@ class _Builder:
         self.report.reused["embeddings"] = len(old_vectors)
         self.report.computed["embeddings"] = len(new_vectors)
 
+    def write_passages(self, embedder: Embedder) -> None:
+        """Each sentence of a multi-sentence overview with its own vector (core.search.passages); a
+        sentence whose text the previous database already embedded keeps that vector."""
+        wanted = [
+            (movie_id, position, passage, text_hash(passage))
+            for movie_id, overview in self.conn.execute("SELECT movie_id, overview FROM movies ORDER BY movie_id")
+            for position, passage in enumerate(overview_passages(overview))
+        ]
+        old_vectors = self._previous_passages({digest for *_, digest in wanted})
+        missing = list({digest: passage for _, _, passage, digest in wanted if digest not in old_vectors}.items())
+        new_vectors: dict[str, bytes] = {}
+        if missing:
+            encoded = embedder.encode(
+                [passage for _, passage in missing], progress=lambda done, total: self.progress("passages", done, total)
+            )
+            for (digest, _), vector in zip(missing, encoded, strict=True):
+                new_vectors[digest] = sqlite_vec.serialize_float32(vector.tolist())
+        self.conn.executemany(
+            "INSERT INTO movie_passages (movie_id, position, text_hash, embedding) VALUES (?, ?, ?, ?)",
+            [(mid, pos, digest, old_vectors.get(digest) or new_vectors[digest]) for mid, pos, _, digest in wanted],
+        )
+        self.report.reused["passages"] = len(wanted) - len(missing)
+        self.report.computed["passages"] = len(new_vectors)
+
+    def _previous_passages(self, digests: set[str]) -> dict[str, bytes]:
+        """text_hash -> vector of the wanted passages the previous database holds (none when it predates them)."""
+        if self.previous is None or not digests:
+            return {}
+        try:
+            rows = self.previous.execute("SELECT text_hash, embedding FROM movie_passages").fetchall()
+        except sqlite.OperationalError:  # built before passages existed
+            return {}
+        return {digest: blob for digest, blob in rows if digest in digests}
+
     # --- models ----------------------------------------------------------------------------
     def write_models(self) -> None:
         """Train every registered model, components first, or copy its blob from the previous database
@@ -527,8 +562,11 @@ def _build_locked(
             builder.stage("catalogue", builder.write_catalogue)
         with conn:
             builder.stage("enrich", builder.write_enrichments)
+        embedder = embedder or Embedder()  # loads its model only if some text is new
         with conn:
-            builder.stage("embed", lambda: builder.write_embeddings(embedder or Embedder()))
+            builder.stage("embed", lambda: builder.write_embeddings(embedder))
+        with conn:
+            builder.stage("passages", lambda: builder.write_passages(embedder))
         with conn:
             builder.stage("train", builder.write_models)
         with conn:

@@ -142,6 +142,16 @@ CREATE VIRTUAL TABLE movie_vectors USING vec0(
     revenue   FLOAT
 );
 
+-- Each sentence of a multi-sentence overview, embedded on its own (core.search.passages); plot search
+-- blends a movie's best passage with its overview vector. Built with the vectors, empty without overviews.
+CREATE TABLE movie_passages (
+    movie_id  INTEGER NOT NULL REFERENCES movies(movie_id),
+    position  INTEGER NOT NULL,                -- sentence number in the overview, from 0
+    text_hash TEXT NOT NULL,                   -- embedder.text_hash of the sentence: a rebuild reuses its vector
+    embedding BLOB NOT NULL,                   -- float32[EMBEDDING_DIM], unit length
+    PRIMARY KEY (movie_id, position)
+) WITHOUT ROWID;
+
 -- Which text each vector was computed from, so a rebuild embeds only new or changed text.
 CREATE TABLE embedding_sources (
     movie_id  INTEGER PRIMARY KEY REFERENCES movies(movie_id),

@@ -1,6 +1,7 @@
-"""Hybrid plot search: BM25 over each movie's document and MiniLM cosine KNN, fused by reciprocal rank
-weighted up by the films' popularity (log of their rating count), then each franchise's original moved above its
-sequels when the query fits it almost as well.
+"""Hybrid plot search: BM25 over each movie's document and MiniLM cosine KNN (the nearest overviews
+re-scored with their best sentence, `core.search.passages`), fused by reciprocal rank weighted up by the
+films' popularity (log of their rating count), then each franchise's original moved above its sequels when
+the query fits it almost as well.
 
 Both retrievers apply the filters inside their own statement, so the fused list holds only movies
 that pass them. The weights were chosen on the dev split (core/evaluation/data/semantic_queries_dev.json)
@@ -10,24 +11,34 @@ and the committed set; the test split was never used to choose them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
+
+import aiosqlite
 
 from core.data.store import documents
-from core.data.store.vectors import cosine_to
+from core.data.store.vectors import best_passages, cosine_to, has_passages
 from core.runtime import MovieApp
 from core.search import lexical
 from core.search.embedder import EMBEDDING_MODEL_NAME
 from core.search.filters import MovieFilters, movie_conditions, vector_conditions
 from core.search.fusion import originals_first, reciprocal_rank_fusion, with_popularity
+from core.search.passages import blend
 from core.search.semantic import knn
 
 ENGINE = f"hybrid: bm25 + {EMBEDDING_MODEL_NAME}, rank fusion"
 
 DEPTH = 50  # candidates each retriever contributes to the fusion
+DENSE_POOL = 100  # nearest overviews re-scored with their best passage before the DEPTH best are fused
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.7
 POPULARITY_BOOST = 0.5  # fused score × (1 + this × ln(1 + ratings))
 FUSION_K = 20  # reciprocal-rank fusion's damping constant: lower than the usual 60, so a clear first place counts
 ORIGINAL_MARGIN = 0.1  # an original goes first when its cosine is at most this below its franchise's best
+
+
+# Whether each open database has plot passages: asked once per connection (a rebuilt database swapped in
+# arrives on a new connection), so a catalogue without them (the embedded default) pays nothing per query.
+_passages_in: WeakKeyDictionary[aiosqlite.Connection, bool] = WeakKeyDictionary()
 
 
 @dataclass
@@ -48,7 +59,9 @@ async def hybrid_search(
     app: MovieApp, query_vector: bytes, sparse: list[tuple[int, float]], k: int, filters: MovieFilters
 ) -> HybridHits:
     """The k best movies within the filters, best first: the vector KNN fused with BM25's candidates."""
-    dense = await knn(app, query_vector, max(DEPTH, k), vector_conditions(filters))
+    passages = await _has_passages(app)
+    nearest = await knn(app, query_vector, max(DENSE_POOL if passages else DEPTH, k), vector_conditions(filters))
+    dense = (await with_passages(app, query_vector, nearest))[: max(DEPTH, k)] if passages else nearest
     fused = reciprocal_rank_fusion(
         [[mid for mid, _ in dense], [mid for mid, _ in sparse]], [DENSE_WEIGHT, LEXICAL_WEIGHT], FUSION_K
     )
@@ -59,10 +72,33 @@ async def hybrid_search(
     similarity = dict(dense)
     ranked = await _originals_first(app, [mid for mid, _ in fused[:k]], similarity, query_vector, filters)
     missing = [mid for mid in ranked if mid not in similarity]
-    if missing:  # lexical-only hits: their cosine, for a comparable similarity on every result
-        similarity.update(await cosine_to(app.db, query_vector, missing))
+    if missing:  # lexical-only hits: their similarity, comparable with every other result's
+        similarity.update(await _similarities(app, query_vector, missing))
     retrievers = [name for name, hits in (("bm25", sparse), ("vector", dense)) if hits]
     return HybridHits([(mid, similarity.get(mid, 0.0)) for mid in ranked], retrievers)
+
+
+async def with_passages(app: MovieApp, query_vector: bytes, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """(id, overview cosine) pairs re-scored by `passages.blend` with each movie's best passage, best first
+    (unchanged for movies without passages)."""
+    best = await best_passages(app.db, query_vector, [mid for mid, _ in scored])
+    if not best:
+        return list(scored)
+    return sorted(((mid, blend(sim, best.get(mid))) for mid, sim in scored), key=lambda pair: -pair[1])
+
+
+async def _has_passages(app: MovieApp) -> bool:
+    if app.db not in _passages_in:
+        _passages_in[app.db] = await has_passages(app.db)
+    return _passages_in[app.db]
+
+
+async def _similarities(app: MovieApp, query_vector: bytes, movie_ids: list[int]) -> dict[int, float]:
+    """The plot similarity of a few given movies: overview cosine, blended with the best passage's."""
+    overview = await cosine_to(app.db, query_vector, movie_ids)
+    if not overview or not await _has_passages(app):
+        return overview
+    return dict(await with_passages(app, query_vector, list(overview.items())))
 
 
 async def _originals_first(
@@ -79,7 +115,7 @@ async def _originals_first(
         if mid in franchise_of:
             best.setdefault(franchise_of[mid], mid)
     unknown = [mid for mid in [*original_of.values(), *best.values()] if mid not in similarity]
-    similarity.update(await cosine_to(app.db, query_vector, unknown))
+    similarity.update(await _similarities(app, query_vector, unknown))
     fits = {
         original
         for name, original in original_of.items()

@@ -1,7 +1,9 @@
-"""Query rewrite for plot search: chat filler out, chat shorthand spelled out.
+"""Query rewrite for plot search: chat filler out, chat shorthand spelled out, self-corrections followed.
 
 "that movie where a guy w/ scissors for hands..." is searched as "a guy with scissors for hands...":
-the filler words match every document a little and the shorthand matches none.
+the filler words match every document a little and the shorthand matches none. "a ring on a skeleton...
+no wait, tiny people under the floor" is searched as "tiny people under the floor": what a person takes
+back describes another film.
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ _FILLER = (
 )
 _FILLER_RE = re.compile(r"\b(?:" + "|".join(_FILLER) + r")\b[,:]?", re.IGNORECASE)
 
+# A person taking back what they just wrote: "no wait", "wait, no", "scratch that", "actually no", and a bare
+# "no," right after an ellipsis ("a skeleton... no, the tiny people"); "no" elsewhere is plot ("no one").
+_CORRECTION_RE = re.compile(
+    r"(?:\bno,?\s+wait\b|\bwait,?\s+no\b|\bscratch that\b|\bactually,?\s+no\b"
+    r"|(?:\.\.\.|…)\s*no(?=\s*[,.:;!-]))[\s,.:;!-]*",
+    re.IGNORECASE,
+)
+MIN_CORRECTED_WORDS = 2  # a correction followed by less than this is not a new description
+
 # Chat shorthand and the word it stands for.
 _SHORTHAND = {
     "w/o": "without",
@@ -40,6 +51,8 @@ _SHORTHAND = {
     "yrs": "years",
     "ppl": "people",
     "bday": "birthday",
+    "ny": "new york",
+    "nyc": "new york city",
     "ww2": "world war ii",
     "wwii": "world war ii",
     "ww1": "world war i",
@@ -51,9 +64,20 @@ _SHORTHAND_RE = re.compile(
 )
 
 
+def last_correction(text: str) -> str:
+    """What follows the last self-correction in the text (the whole text when there is none, or when
+    too little follows it to describe a film)."""
+    ends = [m.end() for m in _CORRECTION_RE.finditer(text)]
+    if not ends:
+        return text
+    after = text[ends[-1] :]
+    return after if len(re.findall(r"\w+", after)) >= MIN_CORRECTED_WORDS else text
+
+
 def rewrite_query(text: str) -> str:
-    """The query without chat filler, shorthand spelled out; the original when nothing would be left."""
+    """The query after its last self-correction, without chat filler, shorthand spelled out; the original
+    when nothing would be left."""
     spelled = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(1).lower()], text)
-    stripped = _FILLER_RE.sub(" ", spelled)
+    stripped = _FILLER_RE.sub(" ", last_correction(spelled))
     cleaned = re.sub(r"\s+", " ", re.sub(r"\s+([,.;!?])", r"\1", stripped)).strip(" ,.;:-")
     return cleaned if re.search(r"\w", cleaned) else text.strip()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
+from core.data import sqlite
 from core.data.store import fetch_all, fetch_one
 from core.search.filters import Conditions, where
 
@@ -47,6 +48,32 @@ async def cosine_to(db: aiosqlite.Connection, query_vector: bytes, movie_ids: Se
     one = "SELECT movie_id, vec_distance_cosine(embedding, ?) FROM movie_vectors WHERE movie_id = ?"
     rows = await fetch_all(db, " UNION ALL ".join([one] * len(ids)), [v for mid in ids for v in (query_vector, mid)])
     return {int(r[0]): 1.0 - float(r[1]) for r in rows}
+
+
+async def has_passages(db: aiosqlite.Connection) -> bool:
+    """Whether the database holds any plot passages (one built before they existed has no such table)."""
+    try:
+        row = await fetch_one(db, "SELECT EXISTS (SELECT 1 FROM movie_passages)")
+    except sqlite.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        return False
+    return bool(row and row[0])
+
+
+async def best_passages(db: aiosqlite.Connection, query_vector: bytes, movie_ids: Sequence[int]) -> dict[int, float]:
+    """movie_id -> cosine similarity of the query to the movie's closest passage, for the given movies that
+    have passages (a few hundred rows for a hundred movies: read by primary key, no scan of the table)."""
+    ids = list(dict.fromkeys(movie_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(
+        db,
+        "SELECT movie_id, max(1.0 - vec_distance_cosine(embedding, ?)) FROM movie_passages"
+        " WHERE movie_id IN (SELECT value FROM json_each(?)) GROUP BY movie_id",
+        [query_vector, json.dumps(ids)],
+    )
+    return {int(r[0]): float(r[1]) for r in rows}
 
 
 async def count_with_vector(db: aiosqlite.Connection, conditions: Conditions) -> int:
