@@ -30,8 +30,9 @@ from core.data.build_files import build_lock, building_path, remove_building, re
 from core.data.importers import SOURCES
 from core.data.importers.base import Dataset, MovieRecord
 from core.data.normalize import normalize_title
-from core.data.schema import DDL, DOCUMENTS_FILL, SCHEMA_VERSION
+from core.data.schema import DDL, DOCUMENTS_FILL, SCHEMA_VERSION, TWO_STAGE_DDL, TWO_STAGE_FILL
 from core.data.store.inventory import coverage
+from core.data.store.vectors import TWO_STAGE_MIN_VECTORS
 from core.enrichment.records import INPUT_COLUMNS, ROW_COLUMNS, UPSERT_SQL, enrichment_input, enrichment_row
 from core.enrichment.rules import enrich_offline, input_hash
 from core.errors import InvalidInputError, ModelTooLargeError
@@ -165,6 +166,7 @@ class _Builder:
         als_params: AlsParams | None = None,
         predictor_params: BiasedMFParams | None = None,
         model_params: Mapping[str, Any] | None = None,
+        two_stage_min_vectors: int = TWO_STAGE_MIN_VECTORS,
     ) -> None:
         self.conn = conn
         self.previous = previous
@@ -173,6 +175,7 @@ class _Builder:
         self.report = report
         self.model_params = chosen_model_params(als_params, predictor_params, model_params)
         self.skipped_models: set[str] = set()  # optional models too large for this build
+        self.two_stage_min_vectors = two_stage_min_vectors
 
     def stage(self, name: str, fn: Callable[[], None]) -> None:
         started = time.perf_counter()
@@ -365,6 +368,22 @@ class _Builder:
         self.report.reused["embeddings"] = len(old_vectors)
         self.report.computed["embeddings"] = len(new_vectors)
 
+    def vector_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM embedding_sources").fetchone()[0])
+
+    def wants_two_stage(self) -> bool:
+        """Whether the catalogue has more vectors than the exact search answers within its latency goal."""
+        return self.vector_count() > self.two_stage_min_vectors
+
+    def write_two_stage_tables(self) -> None:
+        """The two-stage search's tables, derived from movie_vectors (reused vectors included)."""
+        for statement in [*TWO_STAGE_DDL, *TWO_STAGE_FILL]:
+            self.conn.execute(statement)
+        self.report.notes.append(
+            f"vector search is two-stage (sign-bit candidates re-scored by cosine): {self.vector_count():,}"
+            f" vectors, over the {self.two_stage_min_vectors:,} an exact scan answers within the latency goal"
+        )
+
     # --- models ----------------------------------------------------------------------------
     def write_models(self) -> None:
         """Train every registered model, components first, or copy its blob from the previous database
@@ -481,12 +500,14 @@ def build_from_dataset(
     als_params: AlsParams | None = None,
     predictor_params: BiasedMFParams | None = None,
     model_params: Mapping[str, Any] | None = None,
+    two_stage_min_vectors: int = TWO_STAGE_MIN_VECTORS,
 ) -> BuildReport:
     """Write `dataset` into a new database file and rename it over `db_path` only once complete.
 
     Models train with their registered defaults unless `als_params`, `predictor_params` (the rating
-    model's biased MF) or `model_params` ({registry model name: params}) say otherwise. Refuses to run
-    while another build writes to `db_path`, and first removes what builds that died left behind."""
+    model's biased MF) or `model_params` ({registry model name: params}) say otherwise. The two-stage
+    vector search tables are written when there are more than `two_stage_min_vectors` vectors. Refuses
+    to run while another build writes to `db_path`, and first removes what builds that died left behind."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(db_path):
         remove_stale_builds(db_path)
@@ -497,6 +518,7 @@ def build_from_dataset(
             progress or (lambda stage, done, total: None),
             embedder,
             chosen_model_params(als_params, predictor_params, model_params),
+            two_stage_min_vectors,
         )
 
 
@@ -507,6 +529,7 @@ def _build_locked(
     progress: ProgressFn,
     embedder: Embedder | None,
     model_params: dict[str, Any],
+    two_stage_min_vectors: int = TWO_STAGE_MIN_VECTORS,
 ) -> BuildReport:
     """`build_from_dataset` once it holds the build lock, with its options resolved (`model_params`
     is the full {registry model name: params} of `chosen_model_params`)."""
@@ -522,13 +545,24 @@ def _build_locked(
     conn = sqlite.connect_sync(tmp_path)
     try:
         conn.executescript(DDL)
-        builder = _Builder(conn, previous, dataset, progress, report, model_params=model_params)
+        builder = _Builder(
+            conn,
+            previous,
+            dataset,
+            progress,
+            report,
+            model_params=model_params,
+            two_stage_min_vectors=two_stage_min_vectors,
+        )
         with conn:  # one transaction per stage keeps memory flat and the file consistent
             builder.stage("catalogue", builder.write_catalogue)
         with conn:
             builder.stage("enrich", builder.write_enrichments)
         with conn:
             builder.stage("embed", lambda: builder.write_embeddings(embedder or Embedder()))
+        if builder.wants_two_stage():
+            with conn:
+                builder.stage("quantize", builder.write_two_stage_tables)
         with conn:
             builder.stage("train", builder.write_models)
         with conn:
