@@ -184,13 +184,6 @@ CREATE VIRTUAL TABLE movie_vector_bits USING vec0(
     "CREATE TABLE movie_vector_floats (movie_id INTEGER PRIMARY KEY, embedding BLOB NOT NULL)",
 ]
 
-# Fills the two-stage tables from movie_vectors (so they always hold the same vectors and metadata).
-TWO_STAGE_FILL = [
-    "INSERT INTO movie_vector_floats (movie_id, embedding) SELECT movie_id, embedding FROM movie_vectors",
-    "INSERT INTO movie_vector_bits (movie_id, embedding, year, runtime, budget, revenue)"
-    " SELECT movie_id, vec_quantize_binary(embedding), year, runtime, budget, revenue FROM movie_vectors",
-]
-
 
 def migrations(version: int) -> list[str]:
     """Statements that bring a database of an older schema version up to date, in order."""
