@@ -14,7 +14,7 @@ measurements, each with its own timeout, so a slow step reports "timed out" inst
 
 - build: the real build's catalogue and enrichment stages on the synthetic data, vector inserts, size;
   plus the two-stage vector search's tables (bit[384] vec0 + plain float vectors), which `movie-mcp build`
-  writes above 30,000 vectors, here at every scale for comparison;
+  writes above 20,000 vectors, here at every scale for comparison;
 - training: implicit ALS, the rating predictor, and EASE with the default ensemble, default parameters
   (time, blob size, peak RSS); EASE is skipped, with the modelled-movie count and the memory its dense
   solve would need, where that exceeds --ease-max-gb;
@@ -73,7 +73,7 @@ make_offline()
 
 from core.config import DEFAULT_DB_PATH  # noqa: E402
 from core.data.schema import EMBEDDING_DIM  # noqa: E402
-from core.data.store.vectors import TWO_STAGE_CANDIDATES, candidate_count  # noqa: E402
+from core.data.store.vectors import TWO_STAGE_CANDIDATES, TWO_STAGE_MIN_VECTORS, candidate_count  # noqa: E402
 
 USER_SPAN = 1_000  # user id offset per copy (the default data's user ids end at 671)
 MOVIE_SPAN = 1_000_000  # movie id offset per copy (MovieLens ids of the default data end at 163,949)
@@ -227,7 +227,7 @@ class Partial:
 
 def _write_vectors(conn: Any, movies: list[Any], seed: int) -> None:
     """Random unit vectors with the real metadata columns, through the build's INSERT statement, and the
-    two-stage search's tables from the same rows (the build writes them only above 30,000 vectors)."""
+    two-stage search's tables from the same rows (the build writes them only above TWO_STAGE_MIN_VECTORS)."""
     from core.data.build import write_two_stage_tables
     from core.search.embedder import EMBEDDING_MODEL_NAME
 
@@ -609,7 +609,7 @@ def conclusions(results: dict[str, Any]) -> list[str]:
     recall = results.get("binary_quantization_recall", {})
     if bit:
         lines.append(
-            "The two-stage search `movie-mcp build` writes above 30,000 vectors, in the same sqlite-vec 0.1.9"
+            f"The two-stage search `movie-mcp build` writes above {TWO_STAGE_MIN_VECTORS:,} vectors"
             f" (bit[384] vec0 column scanned for {candidate_count(10)}"
             f" candidates, re-scored with the float vectors): p50 {_shown(bit, 'vectors')}; recall@10 against the exact"
             f" search on the real MiniLM vectors of the default data: "
@@ -716,7 +716,8 @@ def conclusions(results: dict[str, Any]) -> list[str]:
             + "."
         )
     lines += [
-        "Built in: above 30,000 vectors `movie-mcp build` writes the two-stage search's tables (a bit[384] vec0"
+        f"Built in: above {TWO_STAGE_MIN_VECTORS:,} vectors `movie-mcp build` writes the two-stage search's tables"
+        " (a bit[384] vec0"
         " table carrying the year/runtime/budget metadata columns, so filters stay inside the scan, and the float"
         " vectors in a plain table for the re-score) and the KNN uses them (benchmarks/vector_search.py)."
         " Beyond it, in order: (2) sqlite-vec's own ANN index once released"

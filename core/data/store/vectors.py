@@ -16,11 +16,12 @@ import aiosqlite
 from core.data.store import fetch_all, fetch_one
 from core.search.filters import Conditions, where
 
-# Where the build switches to the two-stage search. The exact scan costs ~0.5 ms per 1,000 vectors here
-# (README "Scaling": 4.5 ms at 9k, 51.9 ms at 90k), so at 30,000 it takes ~15 ms, which with the
-# query embedding (~8 ms) still fits semantic_search's 30 ms p50 goal with a margin for a busy machine;
-# above ~40,000 it would not. Below the threshold nothing changes: the exact scan, no extra tables.
-TWO_STAGE_MIN_VECTORS = 30_000
+# Where the build switches to the two-stage search: near where semantic_search with the exact scan passes
+# its 30 ms p50 goal. It took 22.8 ms at 9,066 vectors (README "Results"), and the exact scan grows by
+# ~0.6 ms per 1,000 vectors (README "Scaling": 4.5 ms at 9k, 51.9 ms at 90k): about 21,000 vectors. At
+# 27,198 vectors the exact k=50 scan semantic_search runs costs 25 ms of CPU, the two-stage one 9 ms
+# (benchmarks/vector_search.py --scale 3). Below the threshold nothing changes: exact scan, no extra tables.
+TWO_STAGE_MIN_VECTORS = 20_000
 # Candidates the bit scan passes to the float re-score: at least TWO_STAGE_CANDIDATES, and
 # CANDIDATES_PER_RESULT per result asked for. Chosen for recall@10 >= 0.95 against the exact search
 # (see benchmarks/vector_search.py).
