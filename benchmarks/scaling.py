@@ -13,7 +13,8 @@ Per scale, in a child process bounded by a timeout (grandchildren for training a
 measurements, each with its own timeout, so a slow step reports "timed out" instead of hanging):
 
 - build: the real build's catalogue and enrichment stages on the synthetic data, vector inserts, size;
-  plus, in a side file, the tables of a two-stage vector search (bit[384] vec0 + plain float vectors);
+  plus the two-stage vector search's tables (bit[384] vec0 + plain float vectors), which `movie-mcp build`
+  writes above 20,000 vectors, here at every scale for comparison;
 - training: implicit ALS, the rating predictor, and EASE with the default ensemble, default parameters
   (time, blob size, peak RSS); EASE is skipped, with the modelled-movie count and the memory its dense
   solve would need, where that exceeds --ease-max-gb;
@@ -72,6 +73,7 @@ make_offline()
 
 from core.config import DEFAULT_DB_PATH  # noqa: E402
 from core.data.schema import EMBEDDING_DIM  # noqa: E402
+from core.data.store.vectors import TWO_STAGE_CANDIDATES, TWO_STAGE_MIN_VECTORS, candidate_count  # noqa: E402
 
 USER_SPAN = 1_000  # user id offset per copy (the default data's user ids end at 671)
 MOVIE_SPAN = 1_000_000  # movie id offset per copy (MovieLens ids of the default data end at 163,949)
@@ -79,8 +81,7 @@ CROSS_COPY_SHARE = 0.2
 STAR_JITTER_SHARE = 0.3
 CASE_BUDGET_SECONDS = 60.0  # per latency case: stop early (and say how many calls) when this is spent
 EMBED_TEXTS = 1_000
-BIT_DB = "bit-vectors.db"
-BIT_CANDIDATES = 100  # bit-KNN candidates re-scored with the float vectors
+TWO_STAGE_CASE = f"two-stage KNN k=10 (bit[384], {candidate_count(10)} candidates, float re-score)"
 # EASE peak memory per cell of its modelled movies²: float64 Gram (8) + its float32 copy (4) + the sparse
 # product before densifying and the float32 weights (~8); an estimate, to skip sizes that cannot fit.
 EASE_BYTES_PER_CELL = 20
@@ -225,7 +226,9 @@ class Partial:
 
 
 def _write_vectors(conn: Any, movies: list[Any], seed: int) -> None:
-    """Random unit vectors with the real metadata columns, through the build's INSERT statement."""
+    """Random unit vectors with the real metadata columns, through the build's INSERT statement, and the
+    two-stage search's tables from the same rows (the build writes them only above TWO_STAGE_MIN_VECTORS)."""
+    from core.data.build import write_two_stage_tables
     from core.search.embedder import EMBEDDING_MODEL_NAME
 
     rng = np.random.default_rng(seed)
@@ -234,20 +237,21 @@ def _write_vectors(conn: Any, movies: list[Any], seed: int) -> None:
         part = movies[start : start + chunk]
         vectors = rng.standard_normal((len(part), EMBEDDING_DIM), dtype=np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        rows = [
+            (
+                m.movie_id,
+                vectors[i].tobytes(),
+                m.year if m.year is not None else -1,
+                float(m.runtime) if m.runtime is not None else -1.0,
+                float(m.budget) if m.budget is not None else -1.0,
+                float(m.revenue) if m.revenue is not None else -1.0,
+            )
+            for i, m in enumerate(part)
+        ]
         conn.executemany(
-            "INSERT INTO movie_vectors (movie_id, embedding, year, runtime, budget, revenue) VALUES (?,?,?,?,?,?)",
-            [
-                (
-                    m.movie_id,
-                    vectors[i].tobytes(),
-                    m.year if m.year is not None else -1,
-                    float(m.runtime) if m.runtime is not None else -1.0,
-                    float(m.budget) if m.budget is not None else -1.0,
-                    float(m.revenue) if m.revenue is not None else -1.0,
-                )
-                for i, m in enumerate(part)
-            ],
+            "INSERT INTO movie_vectors (movie_id, embedding, year, runtime, budget, revenue) VALUES (?,?,?,?,?,?)", rows
         )
+        write_two_stage_tables(conn, rows, create=start == 0)
         conn.executemany(
             "INSERT INTO embedding_sources VALUES (?, ?, ?)",
             [(m.movie_id, f"random-{m.movie_id}", EMBEDDING_MODEL_NAME) for m in part],
@@ -297,35 +301,11 @@ def _build_synthetic(k: int, workdir: Path, base_db: Path, out: Partial) -> None
     conn.execute("PRAGMA optimize")
     conn.close()
     out.set("db_mb_without_models", round(db.stat().st_size / 1e6, 1))
-    started = time.perf_counter()
-    _write_bit_vectors(db, workdir / BIT_DB)
-    out.set("two_stage_tables_seconds", round(time.perf_counter() - started, 2))
 
     # The training input, sorted as the build sorts it, for the training processes.
     ratings = dataset.ratings.sort_values(["user_id", "movie_id"], kind="stable")
     for column, dtype in (("user_id", np.int64), ("movie_id", np.int64), ("rating", np.float64)):
         np.save(workdir / f"{column}.npy", ratings[column].to_numpy(dtype))
-
-
-def _write_bit_vectors(db: Path, bit_db: Path) -> None:
-    """The two-stage layout in a side file (so the main file's size stays what the build writes): a
-    binary-quantized vec0 column (1 bit per dimension) for candidates, and the float vectors in a plain
-    table for re-scoring them (a vec0 point lookup would read a whole 1,024-vector chunk per id)."""
-    from core.data import sqlite
-
-    conn = sqlite.connect_sync(bit_db)
-    conn.execute("ATTACH DATABASE ? AS main_db", (str(db),))
-    with conn:
-        conn.execute(
-            f"CREATE VIRTUAL TABLE bit_vectors USING vec0(movie_id INTEGER PRIMARY KEY, embedding BIT[{EMBEDDING_DIM}])"
-        )
-        conn.execute("CREATE TABLE float_vectors (movie_id INTEGER PRIMARY KEY, embedding BLOB NOT NULL)")
-        conn.execute("INSERT INTO float_vectors SELECT movie_id, embedding FROM main_db.movie_vectors")
-        conn.execute(
-            "INSERT INTO bit_vectors (movie_id, embedding)"
-            " SELECT movie_id, vec_quantize_binary(embedding) FROM float_vectors"
-        )
-    conn.close()
 
 
 def scale_child(
@@ -429,10 +409,9 @@ def serve_child(workdir: Path, calls: int) -> None:
 
 async def _serve(db: Path, calls: int, out: Partial, before: dict[str, float]) -> None:
     from core.config import Settings
-    from core.data import store
+    from core.data.store import vectors as vector_store
     from core.models.registry import rating_model_spec
     from core.runtime import MovieApp
-    from core.search import semantic
     from core.search.filters import make_filters, vector_conditions
     from core.services import catalogue, ratings, recommend
     from core.services import predict as predict_module
@@ -460,29 +439,12 @@ async def _serve(db: Path, calls: int, out: Partial, before: dict[str, float]) -
         "user ratings page (get_user_ratings)": lambda i: ratings.get_user_ratings(app, rng.choice(users), limit=20),
         "movie details (get_movie_details)": lambda i: catalogue.get_movie_details(app, movie_id=rng.choice(movie_ids)),
         "FTS title search (search_movies)": lambda i: catalogue.search_movies(app, rng.choice(words), limit=10),
-        "vec0 KNN k=10": lambda i: semantic.knn(app, vectors[i].tobytes(), 10, ([], [])),
-        "vec0 KNN k=10, year+genre filter": lambda i: semantic.knn(app, vectors[i].tobytes(), 10, filtered),
+        "vec0 KNN k=10": lambda i: vector_store.exact_knn(app.db, vectors[i].tobytes(), 10, ([], [])),
+        "vec0 KNN k=10, year+genre filter": lambda i: vector_store.exact_knn(
+            app.db, vectors[i].tobytes(), 10, filtered
+        ),
+        TWO_STAGE_CASE: lambda i: vector_store.two_stage_knn(app.db, vectors[i].tobytes(), 10, ([], [])),
     }
-    bit_db = db.parent / BIT_DB
-    if bit_db.exists():
-        await app.db.execute("ATTACH DATABASE ? AS bits", (str(bit_db),))
-
-        async def two_stage(i: int) -> None:
-            query = vectors[i].tobytes()
-            rows = await store.fetch_all(
-                app.db,
-                "SELECT movie_id FROM bits.bit_vectors WHERE embedding MATCH vec_quantize_binary(?) AND k = ?",
-                (query, BIT_CANDIDATES),
-            )
-            ids = [r[0] for r in rows]
-            await store.fetch_all(
-                app.db,
-                "SELECT movie_id, vec_distance_cosine(embedding, ?) AS d FROM bits.float_vectors"
-                f" WHERE movie_id IN ({store.placeholders(len(ids))}) ORDER BY d LIMIT 10",
-                (query, *ids),
-            )
-
-        cases[f"bit[384] KNN k={BIT_CANDIDATES} + float re-score to 10"] = two_stage
     als = app.top_n_model("als")
     if als is not None:
         cases["ALS recommendations (get_movie_recommendations)"] = lambda i: recommend.get_movie_recommendations(
@@ -542,7 +504,7 @@ def quantized_recall(base_db: Path, queries: int = 200, seed: int = 0) -> dict[s
     agreement[np.arange(len(picks)), picks] = -np.inf
     exact = np.argsort(-exact_scores, axis=1)[:, :10]
     out: dict[str, Any] = {"vectors": len(x), "queries": len(picks)}
-    for candidates in (20, 50, BIT_CANDIDATES, 200):
+    for candidates in (50, 100, 200, TWO_STAGE_CANDIDATES):
         found = np.argsort(-agreement, axis=1)[:, :candidates]
         rescored = np.take_along_axis(found, np.argsort(-np.take_along_axis(exact_scores, found, 1), axis=1), 1)[:, :10]
         hits = [len(set(a) & set(b)) / 10 for a, b in zip(exact, rescored, strict=True)]
@@ -643,15 +605,16 @@ def conclusions(results: dict[str, Any]) -> list[str]:
             else:
                 line += f" Here the query embedding alone (~{fmt(embed_ms)} ms p50) already exceeds the goal."
         lines.append(line)
-    bit = _series(results, f"bit[384] KNN k={BIT_CANDIDATES} + float re-score to 10")
+    bit = _series(results, TWO_STAGE_CASE)
     recall = results.get("binary_quantization_recall", {})
     if bit:
         lines.append(
-            f"A two-stage search inside the same sqlite-vec 0.1.9 (bit[384] vec0 column scanned for {BIT_CANDIDATES}"
+            f"The two-stage search `movie-mcp build` writes above {TWO_STAGE_MIN_VECTORS:,} vectors"
+            f" (bit[384] vec0 column scanned for {candidate_count(10)}"
             f" candidates, re-scored with the float vectors): p50 {_shown(bit, 'vectors')}; recall@10 against the exact"
             f" search on the real MiniLM vectors of the default data: "
             + ", ".join(f"{v} ({k.split('with ')[1]})" for k, v in recall.items() if k.startswith("recall"))
-            + ". It costs 48 bytes per vector and is still a linear scan"
+            + ". It costs 48 bytes per vector (plus a 1.5 KB plain copy of the float vector) and is still a linear scan"
             + (
                 f" (exact scan / two-stage p50 at {fmt(bit[-1][0])} vectors: {knn[-1][1] / bit[-1][1]:.1f})."
                 if knn
@@ -753,10 +716,11 @@ def conclusions(results: dict[str, Any]) -> list[str]:
             + "."
         )
     lines += [
-        "What the code would switch to, in order: (1) within sqlite-vec 0.1.9, the two-stage bit[384] + float"
-        " re-score search above (`movie-mcp build` writes a bit[384] vec0 table carrying the year/runtime/budget"
-        " metadata columns, so filters stay inside the scan, and keeps the float vectors in a plain table for the"
-        " re-score); (2) sqlite-vec's own ANN index once released"
+        f"Built in: above {TWO_STAGE_MIN_VECTORS:,} vectors `movie-mcp build` writes the two-stage search's tables"
+        " (a bit[384] vec0"
+        " table carrying the year/runtime/budget metadata columns, so filters stay inside the scan, and the float"
+        " vectors in a plain table for the re-score) and the KNN uses them (benchmarks/vector_search.py)."
+        " Beyond it, in order: (2) sqlite-vec's own ANN index once released"
         " (0.1.9 is brute-force only; upstream's `INDEXED BY` syntax for DiskANN/IVF is in 0.1.10 pre-releases),"
         " which keeps the single file; (3) otherwise an HNSW index (hnswlib or FAISS IndexHNSWFlat; FAISS IVF-PQ"
         " from ~10M vectors) built by `movie-mcp build` into a file beside the database, keyed by movie_id, with"
@@ -869,7 +833,10 @@ def scaling_rows(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         row("top-1% movies' share of ratings", lambda s: s["long_tail"]["top_1pct_movies_share_of_ratings"]),
         row("build: catalogue s", lambda s: s["build_stage_seconds"]["catalogue"]),
         row("build: enrich s", lambda s: s["build_stage_seconds"]["enrich"]),
-        row("build: vector inserts s", lambda s: s["build_stage_seconds"]["vectors (random, insert only)"]),
+        row(
+            "build: vector inserts (+ two-stage tables) s",
+            lambda s: s["build_stage_seconds"]["vectors (random, insert only)"],
+        ),
         row(
             "build: embed s (extrapolated)",
             lambda s: results["embedding"]["extrapolated_build_seconds"][f"{s['scale']}x"],

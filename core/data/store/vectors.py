@@ -1,8 +1,14 @@
-"""Queries on the movie vectors: cosine KNN in sqlite-vec's vec0 table and what it would scan."""
+"""Queries on the movie vectors: cosine KNN in sqlite-vec's vec0 table and what it would scan.
+
+Small catalogues are searched exactly (a brute-force vec0 scan of the float vectors). Above
+TWO_STAGE_MIN_VECTORS the build also writes the two-stage tables (core.data.schema.TWO_STAGE_DDL) and
+the KNN scans the vectors' sign bits for candidates, then re-scores them with the float vectors.
+"""
 
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 
 import aiosqlite
@@ -11,12 +17,70 @@ from core.data import sqlite
 from core.data.store import fetch_all, fetch_one
 from core.search.filters import Conditions, where
 
+# Where the build switches to the two-stage search: near where semantic_search with the exact scan passes
+# its 30 ms p50 goal. It took 22.8 ms at 9,066 vectors (README "Results"), and the exact scan grows by
+# ~0.6 ms per 1,000 vectors (README "Scaling": 4.5 ms at 9k, 51.9 ms at 90k): about 21,000 vectors. At
+# 27,198 vectors the exact k=50 scan semantic_search runs costs 25 ms of CPU, the two-stage one 9 ms
+# (benchmarks/vector_search.py --scale 3). Below the threshold nothing changes: exact scan, no extra tables.
+TWO_STAGE_MIN_VECTORS = 20_000
+# Candidates the bit scan passes to the float re-score: at least TWO_STAGE_CANDIDATES, and
+# CANDIDATES_PER_RESULT per result asked for. Chosen for recall@10 >= 0.95 against the exact search on real
+# MiniLM vectors (benchmarks/vector_search.py): with 400, 0.953 for 202 descriptive queries over the default
+# data's 9,066 and 0.961 over 60,000 (real and mixed overviews; 0.985 with movies as queries); 200 gave
+# 0.905 / 0.916. semantic_search asks for k=50, so 600: recall@50 0.91, recall@10 0.975 on the 60,000.
+TWO_STAGE_CANDIDATES = 400
+CANDIDATES_PER_RESULT = 12
+VEC0_MAX_K = 4096  # sqlite-vec refuses a larger k
+
+_two_stage_of: weakref.WeakKeyDictionary[aiosqlite.Connection, bool] = weakref.WeakKeyDictionary()
+
+
+def candidate_count(k: int) -> int:
+    """How many bit-scan candidates the two-stage search re-scores to return k."""
+    return max(k, min(VEC0_MAX_K, max(TWO_STAGE_CANDIDATES, CANDIDATES_PER_RESULT * k)))
+
+
+async def has_two_stage(db: aiosqlite.Connection) -> bool:
+    """Whether this database has the two-stage tables (asked once per connection: a build replaces the
+    file by renaming, so an open connection's database never gains or loses them)."""
+    found = _two_stage_of.get(db)
+    if found is None:
+        row = await fetch_one(db, "SELECT 1 FROM sqlite_master WHERE name = 'movie_vector_bits'")
+        found = _two_stage_of[db] = row is not None
+    return found
+
 
 async def knn(db: aiosqlite.Connection, query_vector: bytes, k: int, conditions: Conditions) -> list[tuple[int, float]]:
     """(movie_id, cosine similarity) of the k nearest movies passing `movie_vectors` conditions, nearest first.
 
-    The conditions run inside the vec0 scan, so k rows come back whenever k movies pass them.
+    The conditions run inside the vec0 scan, so k rows come back whenever k movies pass them. With the
+    two-stage tables the result is approximate (the bit scan may miss a neighbour; recall@10 >= 0.95).
     """
+    if await has_two_stage(db):
+        return await two_stage_knn(db, query_vector, k, conditions)
+    return await exact_knn(db, query_vector, k, conditions)
+
+
+async def two_stage_knn(
+    db: aiosqlite.Connection, query_vector: bytes, k: int, conditions: Conditions, candidates: int | None = None
+) -> list[tuple[int, float]]:
+    """`knn` through the two-stage tables: the nearest `candidates` by Hamming distance of the sign bits
+    (conditions inside that scan, on the same columns as movie_vectors), re-scored by cosine."""
+    clause, params = where(conditions, prefix="AND")
+    rows = await fetch_all(
+        db,
+        "SELECT f.movie_id, vec_distance_cosine(f.embedding, ?) AS d FROM ("
+        f"SELECT movie_id FROM movie_vector_bits WHERE embedding MATCH vec_quantize_binary(?) AND k = ?{clause}"
+        ") c JOIN movie_vector_floats f USING (movie_id) ORDER BY d LIMIT ?",
+        [query_vector, query_vector, candidates or candidate_count(k), *params, k],
+    )
+    return [(int(r[0]), 1.0 - float(r[1])) for r in rows]
+
+
+async def exact_knn(
+    db: aiosqlite.Connection, query_vector: bytes, k: int, conditions: Conditions
+) -> list[tuple[int, float]]:
+    """`knn` by the exact brute-force scan of the float vectors."""
     clause, params = where(conditions, prefix="AND")
     rows = await fetch_all(
         db,
@@ -32,7 +96,9 @@ async def similarity_to(db: aiosqlite.Connection, query_vector: bytes, movie_ids
     if not ids:
         return {}
     # One JSON parameter instead of one placeholder per id: vec0 takes the set inside its scan.
-    hits = await knn(db, query_vector, len(ids), (["movie_id IN (SELECT value FROM json_each(?))"], [json.dumps(ids)]))
+    hits = await exact_knn(
+        db, query_vector, len(ids), (["movie_id IN (SELECT value FROM json_each(?))"], [json.dumps(ids)])
+    )
     return dict(hits)
 
 
@@ -82,7 +148,10 @@ async def count_with_vector(db: aiosqlite.Connection, conditions: Conditions) ->
     Counting there (same semantics: unknown values never pass) keeps vec0 to KNN scans only.
     """
     clause, params = where(conditions, prefix="AND")
-    row = await fetch_one(
-        db, f"SELECT count(*) FROM movies m JOIN embedding_sources s USING (movie_id) WHERE 1{clause}", params
-    )
+    if not clause:  # every vector's movie is in movies: no join (17 ms less CPU at 63k vectors)
+        row = await fetch_one(db, "SELECT count(*) FROM embedding_sources")
+    else:
+        row = await fetch_one(
+            db, f"SELECT count(*) FROM movies m JOIN embedding_sources s USING (movie_id) WHERE 1{clause}", params
+        )
     return int(row[0]) if row is not None else 0
