@@ -301,7 +301,7 @@ class NeighborhoodParams:
       ratings would give more, the regression rows are the ratings of a random subset of users
       (seeded) that fits, and the other users' b_u (and b_i of movies the subset never rated) are
       solved in closed form afterwards with w and c fixed, as a new user is folded in. Bounds the
-      LSQR to ~max_model_terms·4 non-zeros per iteration. ml-latest-small has ~2.7M terms (not bound).
+      LSQR to ~2·max_model_terms non-zeros per iteration. ml-latest-small has 3.7M terms (not bound).
     """
 
     max_neighbors: int = 100
@@ -311,7 +311,7 @@ class NeighborhoodParams:
     max_iterations: int = 500
     max_similarity_items: int = SimilarityBudget.max_items
     max_corated_pairs: int = SimilarityBudget.max_corated_pairs
-    max_model_terms: int = 20_000_000
+    max_model_terms: int = 5_000_000
 
     def similarity_budget(self) -> SimilarityBudget:
         return SimilarityBudget(self.max_similarity_items, self.max_corated_pairs)
