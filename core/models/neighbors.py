@@ -89,52 +89,115 @@ def baseline_biases(ratings: sp.csr_matrix, params: BaselineParams = BaselinePar
     return Baseline(mu, bu, bi)
 
 
-def item_neighbors(residuals: sp.csr_matrix, max_neighbors: int, shrinkage: float) -> sp.csr_matrix:
+@dataclass(frozen=True)
+class SimilarityBudget:
+    """Caps that bound the similarity pass on large data (neither binds on ml-latest-small).
+
+    - max_items: only the most-rated movies (ties: lower index) get neighbour lists and serve as
+      neighbours; the dense blocks cost max_items² cells in all. Movies past the cut-off have no
+      neighbours, so the neighbourhood components fall back to the baseline for them and the blend
+      leans on the biased MF.
+    - max_corated_pairs: Σ_u min(n_u, c)² co-rated pairs at most: users with more than c ratings
+      count a random c of them (seeded) in the co-rating sums. The sparse products cost ∝ these pairs;
+      heavy raters, whose Σ n_u² would dominate, say little about any one pair.
+    """
+
+    max_items: int = 20_000
+    max_corated_pairs: int = 200_000_000
+    seed: int = 0
+
+
+def cap_corated_pairs(ratings: sp.csr_matrix, max_pairs: int, seed: int = 0) -> sp.csr_matrix:
+    """`ratings` with each user's row cut to a random c entries, the largest c with Σ min(n_u, c)² ≤ max_pairs."""
+    counts = np.diff(ratings.indptr)
+    if int(np.sum(counts.astype(np.int64) ** 2)) <= max_pairs:
+        return ratings
+    low, high = 1, int(counts.max())  # binary search for the largest cap within the budget
+    while low < high:
+        mid = (low + high + 1) // 2
+        if int(np.sum(np.minimum(counts, mid).astype(np.int64) ** 2)) <= max_pairs:
+            low = mid
+        else:
+            high = mid - 1
+    rng = np.random.default_rng(seed)
+    rows = np.repeat(np.arange(ratings.shape[0]), counts)
+    order = np.lexsort((rng.random(len(rows)), rows))  # random order within each user's row
+    rank = np.empty(len(rows), dtype=np.int64)
+    rank[order] = np.arange(len(rows)) - np.repeat(ratings.indptr[:-1], counts)
+    keep = rank < low
+    log.info("similarity pass: users' ratings capped at %d (Σ min(n_u, c)² ≤ %d)", low, max_pairs)
+    out = sp.csr_matrix((ratings.data[keep], (rows[keep], ratings.indices[keep])), shape=ratings.shape)
+    out.sort_indices()
+    return out
+
+
+def _similarity_items(counts: np.ndarray, max_items: int) -> np.ndarray:
+    """Sorted indices of the items that take part: rated by ≥ 2 users, the `max_items` most rated."""
+    active = np.flatnonzero(counts >= 2)
+    if len(active) > max_items:
+        busiest = np.argsort(-counts[active], kind="stable")[:max_items]
+        active = np.sort(active[busiest])
+    return active
+
+
+def item_neighbors(
+    residuals: sp.csr_matrix, max_neighbors: int, shrinkage: float, budget: SimilarityBudget = SimilarityBudget()
+) -> sp.csr_matrix:
     """items×items CSR holding, per row, the `max_neighbors` most similar other items (positive only).
 
     `residuals` is the users×items CSR of baseline residuals; its stored pattern is the set of
     ratings (an explicit zero residual still counts as a rating). Items rated by fewer than two users
-    have no positive similarity (the shrinkage factor is 0 at n_ij ≤ 1) and are skipped up front.
+    have no positive similarity (the shrinkage factor is 0 at n_ij ≤ 1) and are skipped up front;
+    `budget` bounds the cost on large data (see `SimilarityBudget`).
     """
     n_items = residuals.shape[1]
-    counts = np.bincount(residuals.indices, minlength=n_items)
-    active = np.flatnonzero(counts >= 2)
+    active = _similarity_items(np.bincount(residuals.indices, minlength=n_items), budget.max_items)
+    residuals = cap_corated_pairs(residuals, budget.max_corated_pairs, budget.seed)
     if len(active) < 2 or max_neighbors <= 0:
         return sp.csr_matrix((n_items, n_items), dtype=np.float32)
     pattern = sp.csr_matrix((np.ones(len(residuals.data)), residuals.indices, residuals.indptr), shape=residuals.shape)
     z = residuals[:, active].tocsc()
     b = pattern[:, active].tocsc()
     z2 = z.multiply(z).tocsc()
-    z_t, b_t, z2_t = z.T.tocsr(), b.T.tocsr(), z2.T.tocsr()
     k = min(max_neighbors, len(active) - 1)
-    rows_out: list[np.ndarray] = []
-    cols_out: list[np.ndarray] = []
-    vals_out: list[np.ndarray] = []
+    transposed = (z.T.tocsr(), b.T.tocsr(), z2.T.tocsr())
     block = max(1, _SIMILARITY_BLOCK_CELLS // len(active))
-    for start in range(0, len(active), block):
-        stop = min(start + block, len(active))
-        products = (z_t[start:stop] @ z).toarray()
-        common = (b_t[start:stop] @ b).toarray()
-        sq_left = (z2_t[start:stop] @ b).toarray()  # Σ z_ui² over users who also rated j
-        sq_right = (b_t[start:stop] @ z2).toarray()  # Σ z_uj² over users who also rated i
-        denominator = np.sqrt(sq_left * sq_right)
-        sims = np.divide(products, denominator, out=np.zeros_like(products), where=denominator > 0)
-        support = np.maximum(common - 1.0, 0.0)
-        sims *= support / (support + shrinkage)
-        sims[np.arange(stop - start), np.arange(start, stop)] = 0.0  # an item is not its own neighbour
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        values = np.take_along_axis(sims, top, axis=1)
-        keep = values > 0
-        rows_out.append(np.broadcast_to(np.arange(start, stop)[:, None], top.shape)[keep])
-        cols_out.append(top[keep])
-        vals_out.append(values[keep])
-    rows = active[np.concatenate(rows_out)]
-    cols = active[np.concatenate(cols_out)]
-    out = sp.csr_matrix(
-        (np.concatenate(vals_out).astype(np.float32), (rows, cols)), shape=(n_items, n_items), dtype=np.float32
-    )
+    pieces = [_block_top_k(z, b, z2, transposed, start, block, k, shrinkage) for start in range(0, len(active), block)]
+    rows = active[np.concatenate([p[0] for p in pieces])]
+    cols = active[np.concatenate([p[1] for p in pieces])]
+    values = np.concatenate([p[2] for p in pieces]).astype(np.float32)
+    out = sp.csr_matrix((values, (rows, cols)), shape=(n_items, n_items), dtype=np.float32)
     out.sort_indices()
     return out
+
+
+def _block_top_k(
+    z: sp.csc_matrix,
+    b: sp.csc_matrix,
+    z2: sp.csc_matrix,
+    transposed: tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix],
+    start: int,
+    block: int,
+    k: int,
+    shrinkage: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, similarities) of the top-k positive neighbours of active items start..start+block."""
+    z_t, b_t, z2_t = transposed
+    stop = min(start + block, z.shape[1])
+    products = (z_t[start:stop] @ z).toarray()
+    common = (b_t[start:stop] @ b).toarray()
+    sq_left = (z2_t[start:stop] @ b).toarray()  # Σ z_ui² over users who also rated j
+    sq_right = (b_t[start:stop] @ z2).toarray()  # Σ z_uj² over users who also rated i
+    denominator = np.sqrt(sq_left * sq_right)
+    sims = np.divide(products, denominator, out=np.zeros_like(products), where=denominator > 0)
+    support = np.maximum(common - 1.0, 0.0)
+    sims *= support / (support + shrinkage)
+    sims[np.arange(stop - start), np.arange(start, stop)] = 0.0  # an item is not its own neighbour
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    values = np.take_along_axis(sims, top, axis=1)
+    keep = values > 0
+    rows = np.broadcast_to(np.arange(start, stop)[:, None], top.shape)[keep]
+    return rows, top[keep], values[keep]
 
 
 def similarities_to(
@@ -233,6 +296,12 @@ class NeighborhoodParams:
       default; not searched).
     - reg_bias=1.0: L2 weight on the model's own b_u, b_i (not searched).
     - max_iterations: LSQR iteration cap (it converges in ~150 on ml-latest-small).
+    - max_similarity_items, max_corated_pairs: the similarity pass's bounds (`SimilarityBudget`).
+    - max_model_terms: at most this many (rating, neighbour) terms in the ridge regression: when all
+      ratings would give more, the regression rows are the ratings of a random subset of users
+      (seeded) that fits, and the other users' b_u (and b_i of movies the subset never rated) are
+      solved in closed form afterwards with w and c fixed, as a new user is folded in. Bounds the
+      LSQR to ~2·max_model_terms non-zeros per iteration. ml-latest-small has 3.7M terms (not bound).
     """
 
     max_neighbors: int = 100
@@ -240,10 +309,16 @@ class NeighborhoodParams:
     reg_weights: float = 3.0
     reg_bias: float = 1.0
     max_iterations: int = 500
+    max_similarity_items: int = SimilarityBudget.max_items
+    max_corated_pairs: int = SimilarityBudget.max_corated_pairs
+    max_model_terms: int = 5_000_000
+
+    def similarity_budget(self) -> SimilarityBudget:
+        return SimilarityBudget(self.max_similarity_items, self.max_corated_pairs)
 
     def __post_init__(self) -> None:
-        if self.max_neighbors < 1 or self.max_iterations < 1:
-            raise ValueError("max_neighbors and max_iterations must be at least 1")
+        if min(self.max_neighbors, self.max_iterations, self.max_similarity_items, self.max_model_terms) < 1:
+            raise ValueError("max_neighbors, max_iterations, max_similarity_items and max_model_terms must be >= 1")
         if self.shrinkage < 0 or self.reg_weights <= 0 or self.reg_bias <= 0:
             raise ValueError("shrinkage must be >= 0 and the regularisation weights > 0")
 
@@ -263,38 +338,39 @@ class NeighborhoodModel:
     def train(
         cls, residuals: sp.csr_matrix, baseline: Baseline, neighbors: sp.csr_matrix, params: NeighborhoodParams
     ) -> NeighborhoodModel:
-        """Solve the ridge regression over every training rating (rows) and every parameter (columns)."""
+        """Solve the ridge regression over the training ratings (rows) and every parameter (columns);
+        on large data over a user sample within `params.max_model_terms` (see `NeighborhoodParams`)."""
         n_users, n_items = residuals.shape
         n_pairs = neighbors.nnz
-        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        row_offset = 0
-        for u in range(n_users):
-            lo, hi = residuals.indptr[u], residuals.indptr[u + 1]
-            rated = residuals.indices[lo:hi]
-            hits = neighbor_hits(neighbors, rated, rated)
-            pieces.append((hits.row + row_offset, hits.pair, residuals.data[lo:hi][hits.rated]))
-            row_offset += hi - lo
-        n = residuals.nnz
-        q = np.concatenate([p[0] for p in pieces])
-        pair = np.concatenate([p[1] for p in pieces])
-        z = np.concatenate([p[2] for p in pieces])
+        users, hits = _regression_users(residuals, neighbors, params.max_model_terms)
+        counts = np.diff(residuals.indptr)[users]
+        offsets = np.cumsum(counts) - counts
+        positions = np.concatenate([np.arange(residuals.indptr[u], residuals.indptr[u + 1]) for u in users])
+        q = np.concatenate([h.row + off for h, off in zip(hits, offsets, strict=True)])
+        pair = np.concatenate([h.pair for h in hits])
+        z = np.concatenate(
+            [
+                residuals.data[residuals.indptr[u] : residuals.indptr[u + 1]][h.rated]
+                for u, h in zip(users, hits, strict=True)
+            ]
+        )
+        n = len(positions)
         norm = 1.0 / np.sqrt(np.maximum(np.bincount(q, minlength=n), 1))
-        users = np.repeat(np.arange(n_users), np.diff(residuals.indptr))
+        row_users, row_items = np.repeat(users, counts), residuals.indices[positions]
         # One damping for all columns: scaling the weight columns by √(reg_bias/reg_weights) turns it
         # into reg_weights on w and c (w = scale · solution).
         scale = np.sqrt(params.reg_bias / params.reg_weights)
         ones = np.ones(n)
         design = sp.hstack(
             [
-                sp.csr_matrix((ones, (np.arange(n), users)), shape=(n, n_users)),
-                sp.csr_matrix((ones, (np.arange(n), residuals.indices)), shape=(n, n_items)),
+                sp.csr_matrix((ones, (np.arange(n), row_users)), shape=(n, n_users)),
+                sp.csr_matrix((ones, (np.arange(n), row_items)), shape=(n, n_items)),
                 sp.csr_matrix((z * norm[q] * scale, (q, pair)), shape=(n, n_pairs)),
                 sp.csr_matrix((norm[q] * scale, (q, pair)), shape=(n, n_pairs)),
             ],
             format="csr",
         )
-        rows_ratings = users
-        target = residuals.data + baseline.user_bias[rows_ratings] + baseline.item_bias[residuals.indices]
+        target = residuals.data[positions] + baseline.user_bias[row_users] + baseline.item_bias[row_items]
         solution, _, iterations, *_ = lsqr(
             design, target, damp=np.sqrt(params.reg_bias), atol=1e-6, btol=1e-6, iter_lim=params.max_iterations
         )
@@ -303,7 +379,29 @@ class NeighborhoodModel:
         bi = solution[n_users : n_users + n_items]
         w = (solution[n_users + n_items : n_users + n_items + n_pairs] * scale).astype(np.float32)
         c = (solution[n_users + n_items + n_pairs :] * scale).astype(np.float32)
-        return cls(baseline, bu, bi, neighbors, w, c)
+        model = cls(baseline, bu, bi, neighbors, w, c)
+        if len(users) < n_users:
+            model._fold_in_unsampled(residuals, users, np.bincount(row_items, minlength=n_items) > 0, params)
+        return model
+
+    def _fold_in_unsampled(
+        self, residuals: sp.csr_matrix, sampled: np.ndarray, seen_items: np.ndarray, params: NeighborhoodParams
+    ) -> None:
+        """Biases of what the regression sample left out, with w and c fixed: the baseline's b_i for
+        movies it never saw, then each other user's b_u as the ridge solution (as a new user is folded in)."""
+        self.item_bias[~seen_items] = self.baseline.item_bias[~seen_items]
+        others = np.setdiff1d(np.arange(residuals.shape[0]), sampled)
+        for u in others:
+            lo, hi = residuals.indptr[u], residuals.indptr[u + 1]
+            rated, z = residuals.indices[lo:hi], residuals.data[lo:hi]
+            explained = self.item_bias[rated] + self.interaction(
+                neighbor_hits(self.neighbors, rated, rated), z, hi - lo
+            )
+            stars_less_mean = z + self.baseline.user_bias[u] + self.baseline.item_bias[rated]
+            self.user_bias[u] = np.sum(stars_less_mean - explained) / (hi - lo + params.reg_bias)
+        log.info(
+            "neighbourhood model: regression on %d of %d users, the rest folded in", len(sampled), residuals.shape[0]
+        )
 
     def interaction(self, hits: NeighborHits, residual: np.ndarray, n_rows: int) -> np.ndarray:
         """|R(i;u)|^-½ Σ (w_ij z_uj + c_ij) per target row, from a `neighbor_hits` join."""
@@ -312,3 +410,26 @@ class NeighborhoodModel:
         terms = self.w[hits.pair].astype(np.float64) * residual[hits.rated] + self.c[hits.pair]
         counts = np.bincount(hits.row, minlength=n_rows)
         return np.bincount(hits.row, terms, minlength=n_rows) / np.sqrt(np.maximum(counts, 1))
+
+
+def _regression_users(
+    residuals: sp.csr_matrix, neighbors: sp.csr_matrix, max_terms: int, seed: int = 0
+) -> tuple[np.ndarray, list[NeighborHits]]:
+    """The users whose ratings are the regression's rows (sorted) and their neighbour hits.
+
+    Every user while the hits fit `max_terms`; otherwise users in a seeded random order until the
+    next would pass it (at least one).
+    """
+    n_users = residuals.shape[0]
+    chosen: dict[int, NeighborHits] = {}
+    total = 0
+    for u in np.random.default_rng(seed).permutation(n_users):
+        lo, hi = residuals.indptr[u], residuals.indptr[u + 1]
+        rated = residuals.indices[lo:hi]
+        hits = neighbor_hits(neighbors, rated, rated)
+        if chosen and total + len(hits.row) > max_terms:
+            break
+        chosen[int(u)] = hits
+        total += len(hits.row)
+    users = np.array(sorted(chosen), dtype=np.int64)
+    return users, [chosen[int(u)] for u in users]
