@@ -219,6 +219,32 @@ class AlsRecommender(RatingLookups, ExplainsPicks):
         movie_ids = self._movies.ids[np.asarray(ids)[keep]]
         return [(int(m), float(s)) for m, s in zip(movie_ids, np.asarray(scores)[keep], strict=True)]
 
+    @property
+    def movie_index(self) -> IdIndex:
+        """The movie id ↔ index map of `score_vector_for_user`'s positions."""
+        return self._movies
+
+    def score_vector_for_user(self, user_id: int) -> np.ndarray | None:
+        """Scores over every movie of this model's index for a known user (NaN for movies they rated), as
+        `recommend_for_user` ranks them; None for an unknown user. One matrix-vector product: what an
+        ensemble blending all movies needs, without a ranked list of every movie."""
+        uidx = self._users.index_of(user_id)
+        if uidx is None:
+            return None
+        return self._score_vector(self._model.user_factors[uidx], self._ratings[uidx])
+
+    def score_vector_from_liked(self, liked: LikedInput) -> np.ndarray | None:
+        """`score_vector_for_user` for a user folded in from liked movies; None when none is known."""
+        row = self.liked_row(liked)
+        if row.nnz == 0:
+            return None
+        return self._score_vector(np.asarray(self._model.recalculate_user(0, row)).ravel(), row)
+
+    def _score_vector(self, user_factors: np.ndarray, row: sp.csr_matrix) -> np.ndarray:
+        scores = (np.asarray(self._model.item_factors) @ np.asarray(user_factors, dtype=np.float32)).astype(np.float64)
+        scores[row.indices] = np.nan
+        return scores
+
     def _candidate_indices(self, candidate_movie_ids: np.ndarray | None) -> np.ndarray | None:
         if candidate_movie_ids is None:
             return None

@@ -320,3 +320,20 @@ def test_batched_explanations_match_implicit_with_alpha_and_varied_stars() -> No
             _, slow, _ = model._model.explain(uidx, model._ratings, model._movies.index_of(movie_id), N=5)
             assert [m for m, _ in fast] == [model._movies.id_at(int(i)) for i, s in slow if s > 0]
             np.testing.assert_allclose([c for _, c in fast], [s for _, s in slow if s > 0], rtol=1e-4)
+
+
+def test_score_vectors_rank_as_recommend_and_blank_rated_movies(model: AlsRecommender) -> None:
+    for u in (0, BLOCK + 3):
+        user = int(USER_IDS[u])
+        scores = model.score_vector_for_user(user)
+        assert scores is not None and len(scores) == model.n_items
+        rated = model.movie_index.indices_of(model.user_rated_movie_ids(user))
+        assert np.isnan(scores[rated]).all() and np.isfinite(np.delete(scores, rated)).all()
+        order = model.movie_index.ids[np.argsort(-np.nan_to_num(scores, nan=-np.inf))][:5]
+        assert [m for m, _ in model.recommend_for_user(user, 5)] == order.tolist()
+    liked = {int(MOVIE_IDS[0]): 5.0, int(MOVIE_IDS[1]): 4.0}
+    folded = model.score_vector_from_liked(liked)
+    assert folded is not None and np.isnan(folded[model.movie_index.indices_of(np.array(list(liked)))]).all()
+    top = model.movie_index.ids[int(np.nanargmax(folded))]
+    assert top == model.recommend_from_liked(liked, 1)[0][0] and int(top) in A_MOVIES
+    assert model.score_vector_for_user(99999) is None and model.score_vector_from_liked({123456: 5.0}) is None
