@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,8 @@ from core.models.biased_mf import BiasedMFParams
 from core.models.blended_rating import BlendParams
 from core.search.embedder import EMBEDDING_MODEL_NAME, Embedder, movie_text, text_hash
 from core.search.passages import overview_passages
+
+K = TypeVar("K", int, str)  # what a vector is keyed by: a movie id, or a passage text hash
 
 logger = logging.getLogger(__name__)
 
@@ -369,14 +371,8 @@ class _Builder:
             for movie_id, blob in self.previous.execute("SELECT movie_id, embedding FROM movie_vectors"):
                 if movie_id in reusable:
                     old_vectors[movie_id] = blob
-        missing = [(mid, text) for mid, text, _, _ in wanted if mid not in old_vectors]
-        new_vectors: dict[int, bytes] = {}
-        if missing:
-            encoded = embedder.encode(
-                [text for _, text in missing], progress=lambda done, total: self.progress("embed", done, total)
-            )
-            for (movie_id, _), vector in zip(missing, encoded, strict=True):
-                new_vectors[movie_id] = sqlite_vec.serialize_float32(vector.tolist())
+        missing = {mid: text for mid, text, _, _ in wanted if mid not in old_vectors}
+        new_vectors = self._encode(embedder, missing, "embed")
         self._insert_vectors([(mid, old_vectors.get(mid) or new_vectors[mid], *meta) for mid, _, _, meta in wanted])
         self.conn.executemany(
             "INSERT INTO embedding_sources VALUES (?, ?, ?)",
@@ -394,20 +390,21 @@ class _Builder:
             for position, passage in enumerate(overview_passages(overview))
         ]
         old_vectors = self._previous_passages({digest for *_, digest in wanted})
-        missing = list({digest: passage for _, _, passage, digest in wanted if digest not in old_vectors}.items())
-        new_vectors: dict[str, bytes] = {}
-        if missing:
-            encoded = embedder.encode(
-                [passage for _, passage in missing], progress=lambda done, total: self.progress("passages", done, total)
-            )
-            for (digest, _), vector in zip(missing, encoded, strict=True):
-                new_vectors[digest] = sqlite_vec.serialize_float32(vector.tolist())
+        missing = {digest: passage for _, _, passage, digest in wanted if digest not in old_vectors}
+        new_vectors = self._encode(embedder, missing, "passages")
         self.conn.executemany(
             "INSERT INTO movie_passages (movie_id, position, text_hash, embedding) VALUES (?, ?, ?, ?)",
             [(mid, pos, digest, old_vectors.get(digest) or new_vectors[digest]) for mid, pos, _, digest in wanted],
         )
         self.report.reused["passages"] = len(wanted) - len(missing)
         self.report.computed["passages"] = len(new_vectors)
+
+    def _encode(self, embedder: Embedder, texts: dict[K, str], stage: str) -> dict[K, bytes]:
+        """Each text's vector as sqlite-vec bytes, encoded in batches with the stage's progress bar."""
+        if not texts:
+            return {}
+        encoded = embedder.encode(list(texts.values()), progress=lambda done, total: self.progress(stage, done, total))
+        return {key: sqlite_vec.serialize_float32(vector.tolist()) for key, vector in zip(texts, encoded, strict=True)}
 
     def _previous_passages(self, digests: set[str]) -> dict[str, bytes]:
         """text_hash -> vector of the wanted passages the previous database holds (none when it predates them)."""

@@ -23,17 +23,10 @@ from benchmarks.raw_mcp_client import RawMcpClient, RawMcpError, _read_response,
 from core.search.embedder import Embedder
 from server.cli import main
 from server.http import HttpConfigError, HttpSettings
-from tests.server.test_http import http_server
+from tests.server.test_http import INITIALIZE, MCP_HEADERS, http_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "workers-token-0123456789abcdef"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}},
-}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
