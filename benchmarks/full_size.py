@@ -142,12 +142,20 @@ def markdown(results: dict[str, Any]) -> str:
         goal = GOALS.get(key)
         value = large[key]
         met = "" if goal is None or not isinstance(value, (int, float)) else (" ✓" if value < goal else " ✗")
-        lines.append(f"| {key} | {default.get(key)} | {value}{met} | {'< ' + str(goal) if goal else ''} |")
+        shown = [_cell(default.get(key)), _cell(value)]
+        lines.append(f"| {key} | {shown[0]} | {shown[1]}{met} | {'< ' + str(goal) if goal else ''} |")
     stages = results["synthetic"]["build"].get("stages_s", {})
     lines.append("")
     lines.append("synthetic build stages (s): " + ", ".join(f"{k} {v:g}" for k, v in stages.items()))
     lines.append(f"second build, inputs unchanged: {results['synthetic']['rebuild'].get('wall_s')} s")
     return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    """A table cell: a (p50, p95) pair as "p50 / p95", numbers to three significant digits."""
+    if isinstance(value, (tuple, list)):
+        return " / ".join(_cell(v) for v in value)
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def generate(args: argparse.Namespace, data: Path) -> str:
