@@ -567,6 +567,24 @@ def build_from_dataset(
         )
 
 
+def _run_stages(
+    conn: sqlite.Connection, builder: _Builder, embedder: Embedder, source: str, source_path: str | None
+) -> None:
+    """Every stage into the new file, one transaction each (memory stays flat, the file consistent); the
+    embedder loads its model only if some text is new."""
+    for name, write in (
+        ("catalogue", builder.write_catalogue),
+        ("enrich", builder.write_enrichments),
+        ("embed", lambda: builder.write_embeddings(embedder)),
+        ("passages", lambda: builder.write_passages(embedder)),
+        ("train", builder.write_models),
+    ):
+        with conn:
+            builder.stage(name, write)
+    with conn:
+        builder.write_meta(source, source_path)
+
+
 def _build_locked(
     db_path: Path,
     dataset: Dataset,
@@ -599,19 +617,7 @@ def _build_locked(
             model_params=model_params,
             two_stage_min_vectors=two_stage_min_vectors,
         )
-        with conn:  # one transaction per stage keeps memory flat and the file consistent
-            builder.stage("catalogue", builder.write_catalogue)
-        with conn:
-            builder.stage("enrich", builder.write_enrichments)
-        embedder = embedder or Embedder()  # loads its model only if some text is new
-        with conn:
-            builder.stage("embed", lambda: builder.write_embeddings(embedder))
-        with conn:
-            builder.stage("passages", lambda: builder.write_passages(embedder))
-        with conn:
-            builder.stage("train", builder.write_models)
-        with conn:
-            builder.write_meta(dataset.source, source_path)
+        _run_stages(conn, builder, embedder or Embedder(), dataset.source, source_path)
         report.coverage = coverage(conn)
         conn.execute("PRAGMA optimize")
         conn.close()
