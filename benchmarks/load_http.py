@@ -257,8 +257,9 @@ async def run_load(
     think: float,
     max_calls: int,
     server_pid: int | None = None,
+    only: str | None = None,
 ) -> dict[str, Any]:
-    mix = tool_mix(Catalogue.load(db))
+    mix = [entry for entry in tool_mix(Catalogue.load(db)) if only is None or entry[0] == only]
     results = Results()
     connected = asyncio.Barrier(clients + 1)
     start = asyncio.Event()
@@ -373,7 +374,17 @@ def measure(args: argparse.Namespace, db: Path, workers: int) -> dict[str, Any]:
         wait_for_health(url, proc)
         load_before = os.getloadavg()[0]
         result = asyncio.run(
-            run_load(args.client, f"{url}/mcp", db, args.clients, args.duration, args.think, args.max_calls, proc.pid)
+            run_load(
+                args.client,
+                f"{url}/mcp",
+                db,
+                args.clients,
+                args.duration,
+                args.think,
+                args.max_calls,
+                proc.pid,
+                args.only,
+            )
         )
     finally:
         stop_server(proc)
@@ -431,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--client", choices=["raw", "sdk"], default="raw", help="raw stateless POSTs (cheap) or SDK sessions"
     )
+    parser.add_argument("--only", help="call only this tool (its server CPU per call, alone)")
     parser.add_argument("--out", type=Path, help="also write the JSON report here")
     args = parser.parse_args(argv)
     db = args.db.resolve()
@@ -443,6 +455,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--workers takes numbers separated by commas, e.g. 1,2; got {args.workers!r}", file=sys.stderr)
         return 2
 
+    if args.only is not None and args.only not in {name for name, _, _ in tool_mix(Catalogue.load(db))}:
+        print(
+            f"--only takes one of the mix's tools: {', '.join(n for n, _, _ in tool_mix(Catalogue.load(db)))}",
+            file=sys.stderr,
+        )
+        return 2
     report: dict[str, Any] = {"database": str(db), "cpus": os.cpu_count()}
     if args.cold_starts:
         times = cold_start_seconds(db, args.cold_starts)
