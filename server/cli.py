@@ -266,7 +266,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     try:
         sections = parse_sections(args.sections)
-        report = run_eval(_settings(args).db_path, sections, quick=args.quick, on_section=show)
+        splits = [name.strip() for name in args.splits.split(",") if name.strip()] if args.splits else None
+        report = run_eval(_settings(args).db_path, sections, quick=args.quick, splits=splits, on_section=show)
     except MovieMcpError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -373,6 +374,9 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     evaluate = sub.add_parser("eval", help="measure recommendation, rating, cold-start, query and search quality")
     evaluate.add_argument("--sections", default="all", help=f"comma-separated: {','.join(SECTIONS)} (default: all)")
     evaluate.add_argument("--quick", action="store_true", help="small grids and folds (a smoke test, not a result)")
+    evaluate.add_argument(
+        "--splits", help="comma-separated split names the semantic section runs (default: all), e.g. committed,dev,dev2"
+    )
     evaluate.add_argument("--out", default="eval-results/eval.json", help="JSON results file")
     evaluate.set_defaults(func=cmd_eval)
 

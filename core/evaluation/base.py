@@ -20,6 +20,8 @@ class EvalContext:
     ratings: pd.DataFrame  # user_id, movie_id, rating, timestamp — every rating in the database
     seed: int = 42
     quick: bool = False
+    # Split names a section limits itself to (None: all); lets tuning runs leave the test split unopened.
+    splits: tuple[str, ...] | None = None
 
 
 @dataclass

@@ -78,12 +78,14 @@ def run_eval(
     *,
     quick: bool = False,
     seed: int = 42,
+    splits: Sequence[str] | None = None,
     on_section: Callable[[SectionResult | None, str, str | None], None] | None = None,
 ) -> EvalReport:
     """Run `sections` on the database at `db_path`.
 
     `on_section(result, name, skipped_reason)` is called after each section (result None when skipped
-    or failed), so a caller can show results as they come.
+    or failed), so a caller can show results as they come. `splits` limits the sections that have splits
+    (semantic) to those named.
     """
     started = time.perf_counter()
     report = EvalReport(
@@ -91,7 +93,9 @@ def run_eval(
     )
     ratings = load_ratings(db_path)
     report.ratings = len(ratings)
-    context = EvalContext(db_path=db_path, ratings=ratings, seed=seed, quick=quick)
+    context = EvalContext(
+        db_path=db_path, ratings=ratings, seed=seed, quick=quick, splits=tuple(splits) if splits else None
+    )
     for name in sections:
         module_name = SECTIONS[name]
         reason: str | None = None

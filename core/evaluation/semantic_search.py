@@ -1,16 +1,17 @@
 """Section "semantic": does semantic search find a film from a description of its plot?
 
-Protocol: every request paraphrases a well-known film's plot without naming it and lists the
-MovieLens ids that count as the right answer. Three splits, reported separately:
-`committed` (`data/semantic_queries.json`, 45 plain paraphrases), `dev` (`data/semantic_queries_dev.json`,
-chat-style, what the retrieval is tuned on) and `test` (`data/semantic_queries_test.json`, chat-style,
-written before the hybrid retrieval and never tuned on). Each request goes through the same code as the
-`semantic_search` tool (`core.services.semantic_search.semantic_search`, no filters) and the top 10 are kept.
-Hit rate@10: share of requests with a right answer in the top 10. MRR@10: mean of 1/rank of the
-first right answer (0 when none is in the top 10). Requests whose films are not in the database
-are skipped and counted. Movies are embedded from their overview when they have one, else from
-title, genres and tags, so a database without overviews (the embedded default) measures title
-matching, not plot understanding: the section then reports no figure and says so.
+Protocol: every request paraphrases a well-known film's plot without naming it and lists the MovieLens ids
+that count as the right answer. Four splits, reported separately: `committed` (`data/semantic_queries.json`,
+45 plain paraphrases), `dev` and `dev2` (`data/semantic_queries_dev.json`, `data/semantic_queries_dev2.json`,
+chat-style, what the retrieval is tuned on) and `test` (`data/semantic_queries_test.json`, chat-style, written
+before the hybrid retrieval and never tuned on; `movie-mcp eval --splits committed,dev,dev2` leaves it out
+while tuning). Each request goes through the same code as the `semantic_search` tool
+(`core.services.semantic_search.semantic_search`, no filters) and the top 10 are kept. Hit rate@10: share of
+requests with a right answer in the top 10. MRR@10: mean of 1/rank of the first right answer (0 when none is
+in the top 10). Requests whose films are not in the database are skipped and counted. Movies are embedded from
+their overview when they have one, else from title, genres and tags, so a database without overviews (the
+embedded default) measures title matching, not plot understanding: the section then reports no figure and says
+so.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ DATA_PATH = DATA_DIR / "semantic_queries.json"
 SPLITS: dict[str, Path] = {
     "committed": DATA_PATH,
     "dev": DATA_DIR / "semantic_queries_dev.json",
+    "dev2": DATA_DIR / "semantic_queries_dev2.json",
     "test": DATA_DIR / "semantic_queries_test.json",
 }
 TOP_K = 10
@@ -128,9 +130,12 @@ def evaluate(
     return results, skipped
 
 
-def load_splits() -> dict[str, list[SemanticCase]]:
-    """Every split, by name."""
-    return {name: load_cases(path) for name, path in SPLITS.items()}
+def load_splits(names: Sequence[str] | None = None) -> dict[str, list[SemanticCase]]:
+    """The named splits (every split when None), by name."""
+    unknown = [name for name in names or () if name not in SPLITS]
+    if unknown:
+        raise ValueError(f"unknown split(s) {', '.join(unknown)}; known: {', '.join(SPLITS)}")
+    return {name: load_cases(path) for name, path in SPLITS.items() if names is None or name in names}
 
 
 def run(
@@ -138,7 +143,7 @@ def run(
 ) -> SectionResult:
     """Hit rate@10 and MRR@10 of semantic search on each split (module docstring); `cases`: one given set."""
     started = time.perf_counter()
-    splits = {"given": list(cases)} if cases is not None else load_splits()
+    splits = {"given": list(cases)} if cases is not None else load_splits(context.splits)
     coverage = database_coverage(context.db_path)
     share = coverage["overview"] / coverage["movies"] if coverage["movies"] else 0.0
     protocol = (

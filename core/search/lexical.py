@@ -1,13 +1,21 @@
-"""Plot search's lexical retriever: the query's content words, OR-ed, ranked by BM25 over each
-movie's document (title, year, genres, tags, overview, tagline), filters inside the same statement."""
+"""Plot search's lexical retriever: the query's content words, typos mended onto the documents' words
+(`core.search.spelling`), OR-ed, ranked by BM25 over each movie's document (title, year, genres, tags,
+overview, tagline), filters inside the same statement."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from weakref import WeakKeyDictionary
+
+import aiosqlite
+import anyio.to_thread
 
 from core.data.store import documents
 from core.runtime import MovieApp
+from core.search.embedder import model_words
 from core.search.filters import Conditions
+from core.search.spelling import Speller, document_frequencies
 
 # Words that carry no plot: matching them would rank documents by how much English they contain.
 STOPWORDS = frozenset(
@@ -34,15 +42,43 @@ def match_expression(text: str) -> str | None:
 
     Words are quoted, so FTS5 syntax in the query ("NOT", "*", ":") is searched as text.
     """
-    words = content_words(text)
+    return words_expression(content_words(text))
+
+
+def words_expression(words: Sequence[str]) -> str | None:
+    """`match_expression` of words already picked."""
     if not words:
         return None
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
 
 
 async def bm25_search(app: MovieApp, text: str, k: int, conditions: Conditions) -> list[tuple[int, float]]:
-    """(movie_id, bm25 score) of the k best documents for the query's words within `movies m` conditions."""
-    match = match_expression(text)
+    """(movie_id, bm25 score) of the k best documents for the query's words, typos mended, within
+    `movies m` conditions."""
+    match = words_expression(await mended_words(app, content_words(text)))
     if match is None:
         return []
     return await documents.bm25_search(app.db, match, k, conditions)
+
+
+# The documents' vocabulary, read once per open database (a rebuilt database arrives on a new connection).
+_spellers: WeakKeyDictionary[aiosqlite.Connection, Speller] = WeakKeyDictionary()
+
+
+async def mended_words(app: MovieApp, words: list[str]) -> list[str]:
+    """`words` with each typo the index does not hold mended onto the documents' nearest word; a word the
+    index holds (as written or by its stem) is never changed."""
+    speller = await _speller(app.db)
+    unknown = speller.unknown(words)
+    if not unknown:  # the common case: every word is written in some document, no database round trip
+        return words
+    mended = speller.correct(words, await documents.indexed_words(app.db, unknown))
+    return [w for w in mended if w not in STOPWORDS]  # "moive" mends onto "movie", which says nothing
+
+
+async def _speller(db: aiosqlite.Connection) -> Speller:
+    if db not in _spellers:
+        texts = await documents.document_texts(db)
+        # Counting a catalogue's words takes a fraction of a second: off the event loop.
+        _spellers[db] = await anyio.to_thread.run_sync(lambda: Speller(document_frequencies(texts), model_words()))
+    return _spellers[db]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import aiosqlite
@@ -37,6 +38,30 @@ async def bm25_search(
         [*(weights or COLUMN_WEIGHTS), match, *params, k],
     )
     return [(int(r[0]), -float(r[1])) for r in rows]  # FTS5's bm25 is negative, lower is better
+
+
+async def document_texts(db: aiosqlite.Connection) -> list[str]:
+    """Every movie's plot-search document as one text (title, keywords, plot), for its vocabulary."""
+    rows = await fetch_all(
+        db,
+        "SELECT coalesce(title, '') || ' ' || coalesce(keywords, '') || ' ' || coalesce(plot, '') FROM movie_documents",
+    )
+    return [str(r[0]) for r in rows]
+
+
+async def indexed_words(db: aiosqlite.Connection, words: Sequence[str]) -> set[str]:
+    """Which of the (letters-only) words the index holds, read by its own tokenizer: a word counts when its
+    stem is indexed. One statement for all of them."""
+    letters = [w for w in dict.fromkeys(words) if w.isalpha()]  # nothing FTS5 could read as syntax
+    if not letters:
+        return set()
+    rows = await fetch_all(
+        db,
+        "SELECT value FROM json_each(?) WHERE EXISTS"
+        " (SELECT 1 FROM movie_documents WHERE movie_documents MATCH '\"' || value || '\"')",
+        [json.dumps(letters)],
+    )
+    return {str(r[0]) for r in rows}
 
 
 async def collections(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, str]:
