@@ -31,11 +31,13 @@ from core.data.genre_table import GenreTable
 from core.data.schema import SCHEMA_VERSION, migrations
 from core.data.store import movies as movies_store
 from core.data.store import runtime as runtime_store
+from core.data.store import vectors as vectors_store
 from core.errors import NotReadyError
 from core.llm.cache import LLMCache
 from core.llm.engine import LanguageEngine, OfflineEngine, choose_engine
 from core.models import registry
 from core.search.embedder import Embedder
+from core.search.sign_bits import SignBitIndex, sign_words
 
 if TYPE_CHECKING:
     from core.models.protocols import RatingModel, TopNModel
@@ -44,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 300.0
 RETIRE_SECONDS = 600.0  # a replaced connection outlives any call that may still be using it
+SIGN_BITS = "sign-bits"  # the two-stage vector search's candidate index, loaded with the models
 GENRE_TABLE = "genre-table"  # kept with the models: loaded, swapped and reloaded with them, from the same file
 
 
@@ -152,6 +155,8 @@ class MovieApp:
                 await anyio.to_thread.run_sync(registry.load_into, models, spec, data)
             del data  # the bytes go before the next blob is read
         models[GENRE_TABLE] = GenreTable(await movies_store.genre_pairs(db))
+        if await vectors_store.has_two_stage(db):
+            models[SIGN_BITS] = await _sign_bit_index(db)
         return models
 
     async def _try_load_models(self, db: aiosqlite.Connection) -> tuple[dict[str, Any], Exception | None]:
@@ -281,6 +286,12 @@ class MovieApp:
         return self._models.get(GENRE_TABLE)
 
     @property
+    def sign_bits(self) -> SignBitIndex | None:
+        """The vectors' sign bits in memory, on a catalogue with two-stage vector search; None otherwise
+        (and until the models are loaded)."""
+        return self._models.get(SIGN_BITS)
+
+    @property
     def rating_model(self) -> RatingModel:
         """The model behind `predict_rating`."""
         spec = registry.rating_model_spec()
@@ -292,6 +303,13 @@ class MovieApp:
     @property
     def global_mean(self) -> float:
         return float(self.meta.get("global_mean", "3.5"))
+
+
+async def _sign_bit_index(db: aiosqlite.Connection) -> SignBitIndex:
+    """The sign bits of the two-stage tables' float vectors, read batch by batch."""
+    return SignBitIndex.from_parts(
+        [(ids, sign_words(batch)) async for ids, batch in vectors_store.float_vector_batches(db)]
+    )
 
 
 def _single_threaded_torch() -> None:

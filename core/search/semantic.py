@@ -22,8 +22,17 @@ async def embed_query(app: MovieApp, text: str) -> bytes:
 
 
 async def knn(app: MovieApp, query_vector: bytes, k: int, conditions: Conditions) -> list[tuple[int, float]]:
-    """(movie_id, cosine similarity) of the k nearest movies passing the vector conditions, nearest first."""
-    return await vectors.knn(app.db, query_vector, k, conditions)
+    """(movie_id, cosine similarity) of the k nearest movies passing the vector conditions, nearest first.
+
+    On a two-stage catalogue without conditions the candidates come from the in-memory sign bits
+    (`core.search.sign_bits`) instead of the vec0 bit scan: the same Hamming ranking, about ten times cheaper.
+    Conditions run inside the vec0 scan, as before."""
+    index = app.sign_bits
+    if index is None or conditions[0]:
+        return await vectors.knn(app.db, query_vector, k, conditions)
+    query = np.frombuffer(query_vector, dtype=np.float32)
+    candidates = index.nearest(query, vectors.candidate_count(k))
+    return await vectors.rescored(app.db, query_vector, candidates.tolist(), k)
 
 
 async def similarity_to(app: MovieApp, query_vector: bytes, movie_ids: list[int]) -> dict[int, float]:

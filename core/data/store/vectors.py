@@ -2,16 +2,19 @@
 
 Small catalogues are searched exactly (a brute-force vec0 scan of the float vectors). Above
 TWO_STAGE_MIN_VECTORS the build also writes the two-stage tables (core.data.schema.TWO_STAGE_DDL) and
-the KNN scans the vectors' sign bits for candidates, then re-scores them with the float vectors.
+the KNN scans the vectors' sign bits for candidates, then re-scores them with the float vectors. Without
+filters the served search takes its candidates from the sign bits held in memory (`core.search.sign_bits`,
+`rescored` here re-scores them); with filters, from the vec0 bit scan, which applies them inside the scan.
 """
 
 from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import aiosqlite
+import numpy as np
 
 from core.data import sqlite
 from core.data.store import fetch_all, fetch_one
@@ -75,6 +78,39 @@ async def two_stage_knn(
         [query_vector, query_vector, candidates or candidate_count(k), *params, k],
     )
     return [(int(r[0]), 1.0 - float(r[1])) for r in rows]
+
+
+async def rescored(
+    db: aiosqlite.Connection, query_vector: bytes, movie_ids: Sequence[int], k: int
+) -> list[tuple[int, float]]:
+    """(movie_id, cosine similarity) of the k of `movie_ids` nearest the query by their float vectors (the
+    two-stage tables' second stage, for candidates found outside SQL), nearest first."""
+    rows = await fetch_all(
+        db,
+        "SELECT movie_id, vec_distance_cosine(embedding, ?) AS d FROM movie_vector_floats"
+        " WHERE movie_id IN (SELECT value FROM json_each(?)) ORDER BY d LIMIT ?",
+        [query_vector, json.dumps([int(i) for i in movie_ids]), k],
+    )
+    return [(int(r[0]), 1.0 - float(r[1])) for r in rows]
+
+
+async def float_vector_batches(
+    db: aiosqlite.Connection, size: int = 5_000
+) -> AsyncIterator[tuple[np.ndarray, np.ndarray]]:
+    """The two-stage tables' float vectors as (movie ids, vectors) batches of `size`, by movie id: a whole
+    catalogue's vectors are never in memory at once."""
+    after = -1
+    while True:
+        rows = await fetch_all(
+            db,
+            "SELECT movie_id, embedding FROM movie_vector_floats WHERE movie_id > ? ORDER BY movie_id LIMIT ?",
+            [after, size],
+        )
+        if not rows:
+            return
+        ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+        yield ids, np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        after = int(ids[-1])
 
 
 async def exact_knn(

@@ -56,9 +56,15 @@ def miscalibration(target: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return own - (np.log(q) @ p + np.log1p(-q) @ (1 - p))
 
 
+def _genre_terms(p: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Per genre (last axis), −[p·log q + (1−p)·log(1−q)] for the list's shares, smoothed and clipped: the part
+    of the Bernoulli KL that depends on the list."""
+    q = np.clip((1 - SMOOTHING) * shares + SMOOTHING * p, EPSILON, 1 - EPSILON)
+    return -(p * np.log(q) + (1 - p) * np.log1p(-q))
+
+
 def calibrate(picks: Picks, rated: dict[int, float], table: GenreTable, size: int, weight: float) -> Picks:
     """The `size` picks chosen greedily from `picks` (best first) for score and calibration, in chosen order.
-
     Each pick keeps its model score. Without likes, genres or a weight, the first `size` picks as they are.
     """
     target = target_shares(table, rated)
@@ -68,16 +74,26 @@ def calibrate(picks: Picks, rated: dict[int, float], table: GenreTable, size: in
     scores = np.array([s for _, s in picks], dtype=np.float64)
     spread = scores.max() - scores.min()
     relevance = (scores - scores.min()) / spread if spread > 0 else np.ones_like(scores)
+    steps = min(size, len(picks))
+    # A list of `step + 1` movies, `count` of them carrying genre j, costs terms[count, step, j]; every count
+    # and length a greedy run can meet, computed in one go.
+    counts = np.arange(steps + 1, dtype=np.float64)[:, None, None]
+    lengths = np.arange(1, steps + 1, dtype=np.float64)[None, :, None]
+    terms = _genre_terms(np.clip(target, EPSILON, 1 - EPSILON), counts / lengths)
+    columns = np.arange(len(table.genres))
     chosen: list[int] = []
-    carried = np.zeros(len(table.genres))  # how many chosen movies carry each genre
+    carried = np.zeros(len(table.genres), dtype=np.int64)  # how many chosen movies carry each genre
     gained = 0.0  # the chosen movies' summed relevance
     free = np.ones(len(picks), dtype=bool)
-    for step in range(min(size, len(picks))):
-        shares = (carried + genres) / (step + 1)  # the list's shares if each candidate came next
-        value = (1 - weight) * (gained + relevance) - weight * miscalibration(target, shares)
+    for step in range(steps):
+        # A candidate moves each genre's count up by one or not at all, and the KL sums over genres, so
+        # every candidate's cost is a base plus its genre row times the per-genre change.
+        without = terms[carried, step, columns]
+        cost = without.sum() + genres @ (terms[carried + 1, step, columns] - without)
+        value = (1 - weight) * (gained + relevance) - weight * cost  # KL's own-entropy part is the same for all
         best = int(np.argmax(np.where(free, value, -np.inf)))
         chosen.append(best)
         free[best] = False
-        carried += genres[best]
+        carried += genres[best].astype(np.int64)
         gained += relevance[best]
     return [picks[i] for i in chosen]

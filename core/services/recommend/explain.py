@@ -51,7 +51,7 @@ def _titles(items: list[Evidence]) -> str:
 def reason(items: list[Evidence], request: Request) -> str:
     """One sentence: the liked movies behind a pick, then the watched ones, then the filters it matches."""
     liked = [e for e in items if e.rating is None or e.rating >= LIKED_STARS]
-    watched = [e for e in items if e not in liked]
+    watched = [e for e in items if not (e.rating is None or e.rating >= LIKED_STARS)]
     if liked:
         text = f"Because you liked {_titles(liked)}."
         if watched:
