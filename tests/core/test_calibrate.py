@@ -60,3 +60,44 @@ def test_the_requested_weight_is_checked() -> None:
     assert calibration_weight(0.3) == 0.3 and calibration_weight(0) == 0.0
     with pytest.raises(InvalidInputError, match="between 0 and 1"):
         calibration_weight(1.5)
+
+
+def _greedy_by_definition(
+    picks: list[tuple[int, float]], rated: dict[int, float], table: GenreTable, weight: float
+) -> list[int]:
+    """Steck's greedy re-rank written out: each step scores every free candidate's list with `miscalibration`."""
+    target = target_shares(table, rated)
+    assert target is not None
+    scores = np.array([s for _, s in picks])
+    relevance = (scores - scores.min()) / (scores.max() - scores.min())
+    chosen: list[int] = []
+    for _ in range(10):
+        best, best_value = -1, -np.inf
+        for i in range(len(picks)):
+            if i in chosen:
+                continue
+            members = [*chosen, i]
+            shares = table.rows([picks[j][0] for j in members]).mean(axis=0)
+            value = (1 - weight) * relevance[members].sum() - weight * float(miscalibration(target, shares[None, :])[0])
+            if value > best_value:
+                best, best_value = i, value
+        chosen.append(best)
+    return [picks[i][0] for i in chosen]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_fast_greedy_picks_what_the_definition_picks(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    names = [f"g{j}" for j in range(12)]
+    table = GenreTable(
+        (m, str(g)) for m in range(1, 301) for g in rng.choice(names, size=rng.integers(1, 4), replace=False)
+    )
+    picks = [
+        (int(m), float(s))
+        for m, s in zip(rng.choice(np.arange(1, 301), 40, replace=False), np.sort(rng.random(40))[::-1], strict=True)
+    ]
+    rated = {int(m): float(rng.choice([2.0, 4.0, 5.0])) for m in rng.choice(np.arange(1, 301), 30, replace=False)}
+    weight = [0.03, 0.3, 0.9][seed % 3]
+    assert [m for m, _ in calibrate(picks, rated, table, 10, weight)] == _greedy_by_definition(
+        picks, rated, table, weight
+    )
