@@ -296,6 +296,30 @@ def core_functions() -> dict[str, Callable[..., Awaitable[Any]]]:
     }
 
 
+# Seconds the Python SDK client spent re-validating each answer against the tool's output schema (pure-Python
+# jsonschema: ~2 ms for ten recommendations). A client's own cost, not the server's: reported beside the p50.
+_validation_seconds: list[float] = []
+
+
+def _time_client_validation() -> None:
+    """Wrap the SDK client's output-schema validation so each call's share of the MCP time is known."""
+    from mcp.client.session import ClientSession
+
+    validate = ClientSession.validate_tool_result
+    if getattr(validate, "timed", False):
+        return
+
+    async def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await validate(self, *args, **kwargs)
+        finally:
+            _validation_seconds.append(time.perf_counter() - started)
+
+    timed.timed = True  # type: ignore[attr-defined]
+    ClientSession.validate_tool_result = timed  # type: ignore[method-assign]
+
+
 async def _timed_mcp(client: Any, tool: str, args: dict[str, Any]) -> tuple[float, str | None]:
     """One call through the MCP client: (seconds, error text or None)."""
     started = time.perf_counter()
@@ -323,6 +347,7 @@ async def _measure(db: Path, calls: int, cases: list[Case]) -> dict[str, Any]:
 
     arguments = sample_arguments(db, calls)
     functions = core_functions()
+    _time_client_validation()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="movie-mcp-bench-latency-") as tmp:
         copy = Path(tmp) / "movies.db"
@@ -347,12 +372,16 @@ async def _measure(db: Path, calls: int, cases: list[Case]) -> dict[str, Any]:
                 fn = functions[case.tool]
                 mcp_times: list[float] = []
                 core_times: list[float] = []
+                validation_times: list[float] = []
                 errors: list[str] = []
                 for i, args in enumerate(arguments[case.name]):
                     # Alternate which path goes first, so neither always runs on a cache the other warmed.
                     for use_mcp in (True, False) if i % 2 else (False, True):
                         if use_mcp:
+                            _validation_seconds.clear()
                             seconds, error = await _timed_mcp(mcp_client, case.tool, args)
+                            if i >= WARMUP_CALLS:
+                                validation_times.append(sum(_validation_seconds))
                         else:
                             seconds, error = await _timed_core(fn, target, args)
                         if i >= WARMUP_CALLS:
@@ -363,6 +392,10 @@ async def _measure(db: Path, calls: int, cases: list[Case]) -> dict[str, Any]:
                     "tool": case.tool,
                     "mcp": latency_stats(mcp_times),
                     "core": latency_stats(core_times),
+                    "client_validation": latency_stats(validation_times),
+                    "mcp_without_client_validation": latency_stats(
+                        [t - v for t, v in zip(mcp_times, validation_times, strict=True)]
+                    ),
                     "errors": len(errors),
                     "first_errors": sorted(set(errors))[:3],
                     "example_arguments": arguments[case.name][WARMUP_CALLS],
@@ -434,10 +467,13 @@ def print_report(results: dict[str, Any]) -> None:
                 core.get("p50_ms"),
                 core.get("p95_ms"),
                 overhead,
+                row["client_validation"].get("p50_ms"),
+                row["mcp_without_client_validation"].get("p50_ms"),
                 row["errors"],
             ]
         )
-    print(table(["case", "MCP p50 ms", "MCP p95 ms", "core p50 ms", "core p95 ms", "MCP overhead p50", "errors"], rows))
+    headers = ["case", "MCP p50 ms", "MCP p95 ms", "core p50 ms", "core p95 ms", "MCP overhead p50"]
+    print(table([*headers, "client validation p50", "MCP p50 less validation", "errors"], rows))
     for name, row in results["cases"].items():
         for error in row["first_errors"]:
             print(f"error in {name}: {error}")
