@@ -8,9 +8,10 @@ RMSE and MAE (predictions clamped to [0.5, 5]), train seconds (wall, on a shared
 indication, not a timing benchmark) and peak RSS.
 
 - ours: biased MF, item-kNN baseline and the neighbourhood model (one process: they share the
-  similarity pass), the blend (the served model);
-- implicit: the neighbourhood models and the blend with `item_neighbors` swapped for
-  `benchmarks.implicit_neighbors.implicit_item_neighbors` (compiled candidate top-k, exact similarity);
+  similarity pass), the blend (the served model). Their similarity pass is `implicit`'s compiled
+  candidate top-k with exact values (`core.models.similarity_candidates`, served since issue 13);
+- dense pass: the same neighbourhood models and blend with `item_neighbors(..., exact=True)`, the
+  hand-written pass over every co-rated pair in dense blocks (what was served before);
 - LensKit: BiasedMFScorer and explicit ItemKNNScorer with their defaults, run by
   `benchmarks/lenskit_rating_runner.py` under --lenskit-python (default /work/lkvenv/bin/python), a
   separate environment: LensKit is not a project dependency. Skipped when that interpreter is absent.
@@ -29,8 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from benchmarks.report import RESULTS_DIR, table, write_json
 ROOT = Path(__file__).resolve().parents[1]
 LENSKIT_PYTHON = Path("/work/lkvenv/bin/python")
 LENSKIT_RUNNER = Path(__file__).resolve().parent / "lenskit_rating_runner.py"
-OUR_WORKERS = ("mf", "neighbourhood", "blend", "neighbourhood-implicit", "blend-implicit")
+OUR_WORKERS = ("mf", "neighbourhood", "blend", "neighbourhood-dense", "blend-dense")
 LENSKIT_MODELS = {"biased-mf": "LensKit biased MF (ALS)", "item-knn": "LensKit item-kNN (explicit)"}
 
 
@@ -80,8 +81,8 @@ def _metrics(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return float(np.sqrt(np.mean(err**2))), float(np.mean(np.abs(err)))
 
 
-def _neighbour_models(s: dict[str, np.ndarray], implicit: bool) -> list[tuple[str, np.ndarray, float]]:
-    """item-kNN baseline and neighbourhood model (ours, or on `implicit`'s candidate pass)."""
+def _neighbour_models(s: dict[str, np.ndarray], dense: bool) -> list[tuple[str, np.ndarray, float]]:
+    """item-kNN baseline and neighbourhood model (served similarity pass, or the dense one)."""
     from core.evaluation.rating import _gnm_predict
     from core.models.blended_rating import BlendParams
     from core.models.common import build_rating_matrix
@@ -91,8 +92,7 @@ def _neighbour_models(s: dict[str, np.ndarray], implicit: bool) -> list[tuple[st
     users, movies, matrix = build_rating_matrix(s["train_user"], s["train_item"], s["train_rating"])
     baseline = baseline_biases(matrix)
     residuals = baseline.residuals(matrix)
-    pass_ = _implicit_pass() if implicit else item_neighbors
-    neighbors = pass_(residuals, nb.max_neighbors, nb.shrinkage, nb.similarity_budget())
+    neighbors = item_neighbors(residuals, nb.max_neighbors, nb.shrinkage, nb.similarity_budget(), exact=dense)
     knn_s = time.perf_counter() - started
     gnm = NeighborhoodModel.train(residuals, baseline, neighbors, nb)
     gnm_s = time.perf_counter() - started
@@ -107,30 +107,23 @@ def _neighbour_models(s: dict[str, np.ndarray], implicit: bool) -> list[tuple[st
             sims = neighbors.data[hits.pair].astype(np.float64)
             part, _ = knn_residual(sims, residuals.data[lo:hi][hits.rated], hits.row, len(group), BlendParams().knn_k)
             knn[group] += part
-    label = " (implicit top-k)" if implicit else ""
+    label = " (dense pass)" if dense else ""
     return [
         (f"item-kNN baseline{label}", knn, knn_s),
         (f"neighbourhood{label}", _gnm_predict(gnm, residuals, tu, ti), gnm_s),
     ]
 
 
-def _implicit_pass() -> Callable[..., Any]:
-    from benchmarks.implicit_neighbors import implicit_item_neighbors
-
-    warnings.filterwarnings("ignore", module="implicit")  # its "expects CSR" notes on its own COO
-    return implicit_item_neighbors
-
-
-def _blend(s: dict[str, np.ndarray], implicit: bool) -> list[tuple[str, np.ndarray, float]]:
-    """The served blend (optionally with the implicit similarity pass patched in)."""
+def _blend(s: dict[str, np.ndarray], dense: bool) -> list[tuple[str, np.ndarray, float]]:
+    """The served blend (or with the dense similarity pass patched in)."""
     import core.models.blended_rating as blended
 
-    if implicit:
-        blended.item_neighbors = _implicit_pass()  # this worker process only
+    if dense:
+        blended.item_neighbors = partial(blended.item_neighbors, exact=True)  # this worker process only
     started = time.perf_counter()
     model = blended.BlendedPredictor.train(s["train_user"], s["train_item"], s["train_rating"])
     seconds = time.perf_counter() - started
-    label = "blend (implicit top-k)" if implicit else "blend (served)"
+    label = "blend (dense pass)" if dense else "blend (served)"
     return [(label, model.predict_pairs(s["test_user"], s["test_item"]), seconds)]
 
 
@@ -154,10 +147,10 @@ def worker(name: str, folder: Path) -> None:
     s = _split(folder)
     jobs: dict[str, Callable[[], list[tuple[str, np.ndarray, float]]]] = {
         "mf": lambda: _mf(s),
-        "neighbourhood": lambda: _neighbour_models(s, implicit=False),
-        "neighbourhood-implicit": lambda: _neighbour_models(s, implicit=True),
-        "blend": lambda: _blend(s, implicit=False),
-        "blend-implicit": lambda: _blend(s, implicit=True),
+        "neighbourhood": lambda: _neighbour_models(s, dense=False),
+        "neighbourhood-dense": lambda: _neighbour_models(s, dense=True),
+        "blend": lambda: _blend(s, dense=False),
+        "blend-dense": lambda: _blend(s, dense=True),
     }
     results = jobs[name]()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
