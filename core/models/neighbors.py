@@ -11,6 +11,9 @@ Three pieces, all on a users×movies CSR of stars and dense indices (no ids):
 
   with every sum over the n_ij users who rated both (Koren 2010, "Factor in the neighbors"). Only
   positive similarities are kept; they serve the k-NN predictor, the learned model and the evidence.
+  The pairs considered are each movie's 2K largest residual dot products, found by `implicit`'s
+  compiled top-k (`core.models.similarity_candidates`, issue 13); `exact=True` forms every
+  co-rated pair in dense blocks instead (the hand-written pass, kept as the reference).
 - `NeighborhoodModel`: Koren's (2008) global neighbourhood model,
 
       r̂_ui = μ + b_u + b_i + |R(i;u)|^-½ Σ_{j ∈ R(i;u)} (w_ij z_uj + c_ij)
@@ -21,7 +24,9 @@ Three pieces, all on a users×movies CSR of stars and dense indices (no ids):
   ratings.
 
 Costs: the similarity pass touches every co-rated pair (Σ_u n_u² ≈ 50M on ml-latest-small, a few
-seconds); prediction gathers at most K neighbours per target movie, so it is microseconds.
+seconds; in compiled code, then exact values for the candidate pairs only: 30-50% less time than the
+dense blocks on 1M-3M ratings); prediction gathers at most K neighbours per target movie, so it is
+microseconds.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
+
+from core.models.similarity_candidates import candidate_top_k
 
 log = logging.getLogger(__name__)
 
@@ -141,34 +148,47 @@ def _similarity_items(counts: np.ndarray, max_items: int) -> np.ndarray:
 
 
 def item_neighbors(
-    residuals: sp.csr_matrix, max_neighbors: int, shrinkage: float, budget: SimilarityBudget = SimilarityBudget()
+    residuals: sp.csr_matrix,
+    max_neighbors: int,
+    shrinkage: float,
+    budget: SimilarityBudget = SimilarityBudget(),
+    exact: bool = False,
 ) -> sp.csr_matrix:
     """items×items CSR holding, per row, the `max_neighbors` most similar other items (positive only).
 
     `residuals` is the users×items CSR of baseline residuals; its stored pattern is the set of
     ratings (an explicit zero residual still counts as a rating). Items rated by fewer than two users
     have no positive similarity (the shrinkage factor is 0 at n_ij ≤ 1) and are skipped up front;
-    `budget` bounds the cost on large data (see `SimilarityBudget`).
+    `budget` bounds the cost on large data (see `SimilarityBudget`). The similarities are exact; the
+    pairs considered are the candidates of `implicit`'s compiled top-k (`similarity_candidates`),
+    or with `exact` every co-rated pair in dense blocks (the hand-written pass: the reference).
     """
     n_items = residuals.shape[1]
     active = _similarity_items(np.bincount(residuals.indices, minlength=n_items), budget.max_items)
     residuals = cap_corated_pairs(residuals, budget.max_corated_pairs, budget.seed)
     if len(active) < 2 or max_neighbors <= 0:
         return sp.csr_matrix((n_items, n_items), dtype=np.float32)
-    pattern = sp.csr_matrix((np.ones(len(residuals.data)), residuals.indices, residuals.indptr), shape=residuals.shape)
-    z = residuals[:, active].tocsc()
-    b = pattern[:, active].tocsc()
-    z2 = z.multiply(z).tocsc()
+    z = residuals[:, active]
     k = min(max_neighbors, len(active) - 1)
-    transposed = (z.T.tocsr(), b.T.tocsr(), z2.T.tocsr())
-    block = max(1, _SIMILARITY_BLOCK_CELLS // len(active))
-    pieces = [_block_top_k(z, b, z2, transposed, start, block, k, shrinkage) for start in range(0, len(active), block)]
-    rows = active[np.concatenate([p[0] for p in pieces])]
-    cols = active[np.concatenate([p[1] for p in pieces])]
-    values = np.concatenate([p[2] for p in pieces]).astype(np.float32)
-    out = sp.csr_matrix((values, (rows, cols)), shape=(n_items, n_items), dtype=np.float32)
+    rows, cols, values = _dense_top_k(z, k, shrinkage) if exact else candidate_top_k(z, k, shrinkage)
+    out = sp.csr_matrix(
+        (values.astype(np.float32), (active[rows], active[cols])), shape=(n_items, n_items), dtype=np.float32
+    )
     out.sort_indices()
     return out
+
+
+def _dense_top_k(z: sp.csr_matrix, k: int, shrinkage: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, similarities) of every column's top-k positive neighbours over all co-rated pairs."""
+    pattern = sp.csr_matrix((np.ones(len(z.data)), z.indices, z.indptr), shape=z.shape).tocsc()
+    z2 = z.multiply(z).tocsc()
+    z = z.tocsc()
+    transposed = (z.T.tocsr(), pattern.T.tocsr(), z2.T.tocsr())
+    block = max(1, _SIMILARITY_BLOCK_CELLS // z.shape[1])
+    pieces = [
+        _block_top_k(z, pattern, z2, transposed, start, block, k, shrinkage) for start in range(0, z.shape[1], block)
+    ]
+    return tuple(np.concatenate([p[i] for p in pieces]) for i in range(3))  # type: ignore[return-value]
 
 
 def _block_top_k(
