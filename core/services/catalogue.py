@@ -32,7 +32,7 @@ from core.schemas import (
     TagCount,
     TitleMatch,
 )
-from core.search.filters import FilterArguments, describe, make_filters, movie_conditions
+from core.search.filters import FilterArguments, describe, make_filters, movie_source
 
 OVERVIEW_LIMIT = 1200
 TAG_LIMIT = 15
@@ -124,11 +124,11 @@ async def get_random_movies(
     """
     await app.ready()
     wanted = (filters if filters is not None else FilterArguments()).to_movie_filters()
-    conditions = movie_conditions(wanted)
-    matching = await count_movies(app.db, conditions, enriched_only=enriched_only)
+    source = movie_source(wanted)
+    matching = await count_movies(app.db, source, enriched_only=enriched_only)
     rng = random.Random(seed)
     picks = sorted(rng.sample(range(matching), min(n, matching)))
-    ids = await movie_ids_at_ranks(app.db, conditions, picks, enriched_only=enriched_only)
+    ids = await movie_ids_at_ranks(app.db, source, picks, enriched_only=enriched_only)
     rng.shuffle(ids)
     found = await store.summaries(app.db, ids)
     movies = [found[i] for i in ids if i in found]
@@ -159,7 +159,7 @@ async def get_enriched_movies(
     )
     rows, total = await enriched_movies_page(
         app.db,
-        movie_conditions(filters),
+        movie_source(filters),
         min_effectiveness=min_effectiveness,
         order_by=order_by,
         limit=limit,
