@@ -54,6 +54,9 @@ async def test_count_and_ranks_apply_the_filters(movie_app: MovieApp) -> None:
     assert await movie_ids_at_ranks(movie_app.db, conditions, ranks) == [romance_2005_on[r] for r in ranks]
     # A rank past the end has no movie: it is skipped, not an error.
     assert await movie_ids_at_ranks(movie_app.db, conditions, [len(romance_2005_on)]) == []
+    # More ranks than one statement takes, in the order asked for.
+    many = [2, len(romance_2005_on), 0] * 90
+    assert await movie_ids_at_ranks(movie_app.db, conditions, many) == [romance_2005_on[2], romance_2005_on[0]] * 90
 
 
 async def test_enriched_only_counts_and_ranks_only_enriched_movies(synthetic_db: Path, tmp_path: Path) -> None:

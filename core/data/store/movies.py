@@ -71,21 +71,27 @@ async def count_movies(
     return int(row[0]) if row is not None else 0
 
 
+RANKS_PER_STATEMENT = 100  # compound SELECTs are capped (SQLITE_MAX_COMPOUND_SELECT, 500 by default)
+
+
 async def movie_ids_at_ranks(
     db: aiosqlite.Connection, movies: Conditions | MovieSource, ranks: Sequence[int], *, enriched_only: bool = False
 ) -> list[int]:
     """The ids at these 0-based ranks, in movie-id order, of the movies passing the conditions.
 
-    One OFFSET lookup per rank over the id-ordered source, so the matching set is never loaded whole.
+    One OFFSET lookup per rank over the id-ordered source, so the matching set is never loaded whole; the
+    lookups go in one statement (a UNION ALL of them), one hand-off to the database thread instead of one per
+    rank. Ranks past the end have no movie and are left out.
     """
     source = _with_enriched_only(movies, enriched_only)
     clause, params = where(source.conditions)
-    sql = f"SELECT {source.id_column} FROM {source.tables}{clause} ORDER BY {source.id_column} LIMIT 1 OFFSET ?"
+    one = f"SELECT {source.id_column} FROM {source.tables}{clause} ORDER BY {source.id_column} LIMIT 1 OFFSET ?"
     ids: list[int] = []
-    for rank in ranks:
-        row = await fetch_one(db, sql, [*params, rank])
-        if row is not None:
-            ids.append(int(row[0]))
+    for start in range(0, len(ranks), RANKS_PER_STATEMENT):
+        chunk = ranks[start : start + RANKS_PER_STATEMENT]
+        arms = " UNION ALL ".join(f"SELECT {i} AS k, * FROM ({one})" for i in range(len(chunk)))
+        rows = await fetch_all(db, f"{arms} ORDER BY k", [p for rank in chunk for p in (*params, rank)])
+        ids.extend(int(row[1]) for row in rows)
     return ids
 
 
