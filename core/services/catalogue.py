@@ -14,9 +14,9 @@ from core.data.store.movies import (
     EnrichedOrder,
     count_movies,
     enriched_movies_page,
-    movie_enrichment,
     movie_ids_at_ranks,
     movie_tags,
+    movies_with_enrichment,
 )
 from core.data.store.ratings import movie_rating_counts
 from core.errors import InvalidInputError
@@ -81,18 +81,19 @@ async def get_movie_details(app: MovieApp, movie_id: int | None = None, title: s
     if (movie_id is None) == (title is None or not title.strip()):
         raise InvalidInputError("give exactly one of movie_id or title")
     resolved = movie_id if movie_id is not None else await store.resolve_movie_ref(app.db, title or "")
-    m = await store.require_movie(app.db, resolved)
+    found = await movies_with_enrichment(app.db, [resolved])  # the movie, its enrichment and genres in one query
+    if resolved not in found:
+        await store.require_movie(app.db, resolved)  # raises the usual NotFoundError
+    m = found[resolved]
     histogram = star_histogram(await movie_rating_counts(app.db, resolved))
     tags = await movie_tags(app.db, resolved, TAG_LIMIT)
-    enrichment = await movie_enrichment(app.db, resolved)
-    genres = await store.genres_of(app.db, [resolved])
     return MovieDetails(
         movie_id=m["movie_id"],
         imdb_id=m["imdb_id"],
         tmdb_id=m["tmdb_id"],
         title=m["title"],
         year=m["year"],
-        genres=genres[resolved],
+        genres=store.genre_list(m),
         overview=truncate(m["overview"], OVERVIEW_LIMIT),
         budget=m["budget"],
         revenue=m["revenue"],
@@ -106,7 +107,7 @@ async def get_movie_details(app: MovieApp, movie_id: int | None = None, title: s
             histogram=histogram,
         ),
         tags=[TagCount(tag=tag, count=n) for tag, n in tags],
-        enrichment=enrichment,
+        enrichment=store.enrichment_from_row(m),
     )
 
 

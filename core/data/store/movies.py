@@ -8,7 +8,7 @@ from typing import Literal
 
 import aiosqlite
 
-from core.data.store import ENRICHMENT_COLUMNS, enrichment_from_row, fetch_all, fetch_one, placeholders
+from core.data.store import ENRICHMENT_COLUMNS, GENRE_LIST, enrichment_from_row, fetch_all, fetch_one, placeholders
 from core.schemas import Enrichment
 from core.search.filters import ALL_MOVIES, Conditions, MovieSource, where
 
@@ -135,13 +135,14 @@ async def overviews(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[
 
 
 async def movies_with_enrichment(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, aiosqlite.Row]:
-    """Each known movie's full row with ENRICHMENT_COLUMNS (NULL when not enriched); unknown ids are absent."""
+    """Each known movie's full row with ENRICHMENT_COLUMNS (NULL when not enriched) and GENRE_LIST; unknown ids
+    are absent."""
     ids = list(dict.fromkeys(movie_ids))
     if not ids:
         return {}
     rows = await fetch_all(
         db,
-        f"SELECT m.*, {ENRICHMENT_COLUMNS} FROM movies m LEFT JOIN enrichments e USING (movie_id)"
+        f"SELECT m.*, {ENRICHMENT_COLUMNS}, {GENRE_LIST} FROM movies m LEFT JOIN enrichments e USING (movie_id)"
         f" WHERE m.movie_id IN ({placeholders(len(ids))})",
         ids,
     )
