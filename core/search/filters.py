@@ -314,16 +314,68 @@ def _membership_conditions(f: MovieFilters, id_column: str) -> Conditions:
     return sql, params
 
 
-def movie_conditions(f: MovieFilters) -> Conditions:
-    """Conditions on `movies m`; unknown values (NULL) never pass a numeric filter."""
+def _numeric_conditions(f: MovieFilters) -> Conditions:
+    """The numeric bounds as conditions on `movies m`; unknown values (NULL) never pass one."""
     sql, params = [], []
     for column, field, op in _NUMERIC:
         value = getattr(f, field)
         if value is not None:
             sql.append(f"m.{column} {op} ?")
             params.append(value)
+    return sql, params
+
+
+def movie_conditions(f: MovieFilters) -> Conditions:
+    """Conditions on `movies m`; unknown values (NULL) never pass a numeric filter."""
+    sql, params = _numeric_conditions(f)
     more_sql, more_params = _membership_conditions(f, "m.movie_id")
     return sql + more_sql, params + more_params
+
+
+@dataclass(frozen=True)
+class MovieSource:
+    """Where a query over the movies passing some filters reads: its FROM tables, the column holding the
+    movie id (the rows come in its order when the query sorts by it), the conditions, and whether the
+    tables include `movies m`."""
+
+    tables: str
+    id_column: str
+    conditions: Conditions
+    reads_movies: bool = True
+
+    def with_movies(self) -> MovieSource:
+        """This source with `movies m` joined, for a query that reads the movies' columns."""
+        if self.reads_movies:
+            return self
+        joined = f"{self.tables} JOIN movies m ON m.movie_id = {self.id_column}"
+        return MovieSource(joined, self.id_column, self.conditions)
+
+
+ALL_MOVIES = "movies m"
+
+
+def movie_source(f: MovieFilters) -> MovieSource:
+    """The movies passing `f`, read from the first wanted genre's index range when there is one.
+
+    `movie_genres_genre` (genre_id, movie_id) lists a genre's movies in id order, so counting them or
+    picking the one at a rank walks that range alone; `m.movie_id IN (genre subquery)` builds the list of
+    ids in a temporary b-tree and searches `movies` once per id (Comedy, 3,300 movies: count 0.65 ->
+    0.06 ms). `movies m` is joined only when a numeric bound reads its columns.
+    """
+    if not f.genres:
+        return MovieSource(ALL_MOVIES, "m.movie_id", movie_conditions(f))
+    numeric_sql, numeric_params = _numeric_conditions(f)
+    member_sql, member_params = _membership_conditions(f.model_copy(update={"genres": f.genres[1:]}), "d.movie_id")
+    source = MovieSource(
+        "movie_genres d",
+        "d.movie_id",
+        (
+            ["d.genre_id = (SELECT genre_id FROM genres WHERE name = ?)", *numeric_sql, *member_sql],
+            [f.genres[0], *numeric_params, *member_params],
+        ),
+        reads_movies=False,
+    )
+    return source.with_movies() if numeric_sql else source
 
 
 def vector_conditions(f: MovieFilters) -> Conditions:

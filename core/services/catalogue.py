@@ -14,9 +14,9 @@ from core.data.store.movies import (
     EnrichedOrder,
     count_movies,
     enriched_movies_page,
-    movie_enrichment,
     movie_ids_at_ranks,
     movie_tags,
+    movies_with_enrichment,
 )
 from core.data.store.ratings import movie_rating_counts
 from core.errors import InvalidInputError
@@ -32,7 +32,7 @@ from core.schemas import (
     TagCount,
     TitleMatch,
 )
-from core.search.filters import FilterArguments, describe, make_filters, movie_conditions
+from core.search.filters import FilterArguments, describe, make_filters, movie_source
 
 OVERVIEW_LIMIT = 1200
 TAG_LIMIT = 15
@@ -81,18 +81,19 @@ async def get_movie_details(app: MovieApp, movie_id: int | None = None, title: s
     if (movie_id is None) == (title is None or not title.strip()):
         raise InvalidInputError("give exactly one of movie_id or title")
     resolved = movie_id if movie_id is not None else await store.resolve_movie_ref(app.db, title or "")
-    m = await store.require_movie(app.db, resolved)
+    found = await movies_with_enrichment(app.db, [resolved])  # the movie, its enrichment and genres in one query
+    if resolved not in found:
+        await store.require_movie(app.db, resolved)  # raises the usual NotFoundError
+    m = found[resolved]
     histogram = star_histogram(await movie_rating_counts(app.db, resolved))
     tags = await movie_tags(app.db, resolved, TAG_LIMIT)
-    enrichment = await movie_enrichment(app.db, resolved)
-    genres = await store.genres_of(app.db, [resolved])
     return MovieDetails(
         movie_id=m["movie_id"],
         imdb_id=m["imdb_id"],
         tmdb_id=m["tmdb_id"],
         title=m["title"],
         year=m["year"],
-        genres=genres[resolved],
+        genres=store.genre_list(m),
         overview=truncate(m["overview"], OVERVIEW_LIMIT),
         budget=m["budget"],
         revenue=m["revenue"],
@@ -106,7 +107,7 @@ async def get_movie_details(app: MovieApp, movie_id: int | None = None, title: s
             histogram=histogram,
         ),
         tags=[TagCount(tag=tag, count=n) for tag, n in tags],
-        enrichment=enrichment,
+        enrichment=store.enrichment_from_row(m),
     )
 
 
@@ -124,11 +125,11 @@ async def get_random_movies(
     """
     await app.ready()
     wanted = (filters if filters is not None else FilterArguments()).to_movie_filters()
-    conditions = movie_conditions(wanted)
-    matching = await count_movies(app.db, conditions, enriched_only=enriched_only)
+    source = movie_source(wanted)
+    matching = await count_movies(app.db, source, enriched_only=enriched_only)
     rng = random.Random(seed)
     picks = sorted(rng.sample(range(matching), min(n, matching)))
-    ids = await movie_ids_at_ranks(app.db, conditions, picks, enriched_only=enriched_only)
+    ids = await movie_ids_at_ranks(app.db, source, picks, enriched_only=enriched_only)
     rng.shuffle(ids)
     found = await store.summaries(app.db, ids)
     movies = [found[i] for i in ids if i in found]
@@ -159,7 +160,7 @@ async def get_enriched_movies(
     )
     rows, total = await enriched_movies_page(
         app.db,
-        movie_conditions(filters),
+        movie_source(filters),
         min_effectiveness=min_effectiveness,
         order_by=order_by,
         limit=limit,

@@ -50,14 +50,13 @@ async def _compared_movies(app: MovieApp, ids: list[int]) -> list[ComparedMovie]
     missing = [i for i in ids if i not in by_id]
     if missing:
         raise NotFoundError(f"movie ids {missing} do not exist; find ids with search_movies")
-    genres = await store.genres_of(app.db, ids)
     movies: list[ComparedMovie] = []
     for movie_id in ids:
         r = by_id[movie_id]
         roi = r["revenue"] / r["budget"] if r["revenue"] and r["budget"] else None
         movies.append(
             ComparedMovie(
-                **store.summary_from_row(r, genres[movie_id]).model_dump(),
+                **store.summary_from_row(r, store.genre_list(r)).model_dump(),
                 budget=r["budget"],
                 revenue=r["revenue"],
                 roi=round(roi, 3) if roi is not None else None,

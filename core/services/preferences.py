@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
 
-from core.data import store
-from core.data.store.preferences import PROFILE_ATTRIBUTES, movie_facts, rated_movie_facts
+from core.data.store.preferences import PROFILE_ATTRIBUTES, profile_rating_groups, user_rating_groups
 from core.errors import InvalidInputError
 from core.llm.narration import written_text
 from core.llm.tasks import SUMMARIZE_USER
@@ -24,42 +23,49 @@ MIN_GROUP_FOR_SUMMARY = 3  # a liking needs at least this many ratings to be cal
 PROFILE_SIZE = 5  # favourites and least favourites shown
 
 
+# A group's (ratings, sum of their stars), by the group's name.
+Totals = dict[str, tuple[int, float]]
+
+
 @dataclass
 class _Groups:
-    """A user's ratings counted per star value and grouped by genre, decade and enrichment attribute."""
+    """A user's ratings counted per star value and totalled per genre, decade and enrichment attribute."""
 
     distribution: dict[str, int]
-    by_genre: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    by_decade: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    by_attribute: dict[str, dict[str, list[float]]] = field(
-        default_factory=lambda: {k: defaultdict(list) for k in PROFILE_ATTRIBUTES}
-    )
+    by_genre: Totals = field(default_factory=dict)
+    by_decade: Totals = field(default_factory=dict)
+    by_attribute: dict[str, Totals] = field(default_factory=lambda: {k: {} for k in PROFILE_ATTRIBUTES})
 
 
-def _group(rows: Sequence[aiosqlite.Row | dict[str, Any]], genres_by_movie: dict[int, list[str]]) -> _Groups:
-    groups = _Groups(distribution=star_histogram(Counter(float(r["rating"]) for r in rows)))
-    for r in rows:
-        rating = float(r["rating"])
-        for genre in genres_by_movie[r["movie_id"]]:
-            groups.by_genre[genre].append(rating)
-        if r["year"] is not None:
-            groups.by_decade[f"{r['year'] // 10 * 10}s"].append(rating)
-        for attribute, values in groups.by_attribute.items():
-            if r[attribute] is not None:
-                values[r[attribute]].append(rating)
+def _groups(rows: Sequence[aiosqlite.Row]) -> _Groups:
+    """The store's (kind, name, count, sum) rows as groups; years are summed into their decades here."""
+    stars: Counter[float] = Counter()
+    groups = _Groups(distribution={})
+    for kind, name, count, total in rows:
+        if kind == "rating":
+            stars[float(name)] += count
+        elif kind == "genre":
+            groups.by_genre[name] = (count, total)
+        elif kind == "year":
+            decade = f"{name // 10 * 10}s"
+            before = groups.by_decade.get(decade, (0, 0.0))
+            groups.by_decade[decade] = (before[0] + count, before[1] + total)
+        else:
+            groups.by_attribute[kind][name] = (count, total)
+    groups.distribution = star_histogram(stars)
     return groups
 
 
-def _affinities(groups: dict[str, list[float]], total: int, user_mean: float) -> list[Affinity]:
+def _affinities(groups: Totals, total: int, user_mean: float) -> list[Affinity]:
     out = [
         Affinity(
             name=name,
-            count=len(values),
-            share=round(len(values) / total, 3),
-            mean=round(sum(values) / len(values), 3),
-            relative=round(sum(values) / len(values) - user_mean, 3),
+            count=count,
+            share=round(count / total, 3),
+            mean=round(stars / count, 3),
+            relative=round(stars / count - user_mean, 3),
         )
-        for name, values in groups.items()
+        for name, (count, stars) in groups.items()
     ]
     return sorted(out, key=lambda a: (-a.count, a.name))
 
@@ -129,12 +135,11 @@ def _summary_payload(
     }
 
 
-async def _rated_facts(app: MovieApp, user: UserRef) -> list[aiosqlite.Row | dict[str, Any]]:
-    """Each rating with its movie's year and enrichment attributes (a profile's: the catalogue's movies only)."""
+async def _rating_groups(app: MovieApp, user: UserRef) -> _Groups:
+    """The user's ratings grouped (a profile's: of the catalogue's movies only)."""
     if user.profile is None:
-        return list(await rated_movie_facts(app.db, int(user.user_id or 0)))
-    facts = await movie_facts(app.db, list(user.rated))
-    return [{**dict(r), "rating": user.rated[r["movie_id"]]} for r in facts]
+        return _groups(await user_rating_groups(app.db, int(user.user_id or 0)))
+    return _groups(await profile_rating_groups(app.db, user.rated))
 
 
 async def summarize_user_preferences(app: MovieApp, user_id: int | str) -> UserPreferences:
@@ -145,8 +150,7 @@ async def summarize_user_preferences(app: MovieApp, user_id: int | str) -> UserP
     count, mean = await rating_totals(app, user, known)
     if count == 0:
         raise InvalidInputError(f"profile {user.label!r} has no star ratings of movies in the catalogue to summarise")
-    rows = await _rated_facts(app, user)
-    groups = _group(rows, await store.genres_of(app.db, [r["movie_id"] for r in rows]))
+    groups = await _rating_groups(app, user)
     genres = _affinities(groups.by_genre, count, mean)
     decades = _affinities(groups.by_decade, count, mean)
     enrichment = {k: _affinities(v, count, mean) for k, v in groups.by_attribute.items() if v}

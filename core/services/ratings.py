@@ -91,6 +91,8 @@ async def rating_totals(
 ) -> tuple[int, float]:
     """(how many ratings, their mean) of a data-set user or of a profile's movies in the catalogue."""
     if user.profile is None:
+        if user.totals is not None:  # read by resolve_user: no second query
+            return user.totals
         row = await store.require_user(app.db, int(user.user_id or 0))
         return int(row["rating_count"]), float(row["rating_mean"])
     if known is None:

@@ -29,6 +29,7 @@ class UserRef:
     rated: dict[int, float] = field(default_factory=dict)  # a profile's {movie_id: stars}
     watched: frozenset[int] = frozenset()  # a profile's movies seen without stars
     rated_at: dict[int, int] = field(default_factory=dict)  # a profile's unix times, per movie
+    totals: tuple[int, float] | None = None  # a data-set user's (ratings, mean), read when it was resolved
 
     @property
     def label(self) -> int | str:
@@ -54,8 +55,8 @@ async def resolve_user(app: MovieApp, ref: int | str) -> UserRef:
         raise InvalidInputError("user_id must be a MovieLens user id or a profile name")
     if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
         user_id = int(ref)
-        await store.require_user(app.db, user_id)
-        return UserRef(user_id=user_id)
+        row = await store.require_user(app.db, user_id)
+        return UserRef(user_id=user_id, totals=(int(row["rating_count"]), float(row["rating_mean"])))
     name = ref.strip()
     if not is_profile_name(name):
         raise InvalidInputError(

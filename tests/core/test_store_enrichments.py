@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import anyio
@@ -12,7 +14,7 @@ import pytest
 
 from core.data import sqlite
 from core.data.store import enrichments
-from core.data.store.preferences import PROFILE_ATTRIBUTES, rated_movie_facts
+from core.data.store.preferences import PROFILE_ATTRIBUTES, profile_rating_groups, user_rating_groups
 from core.data.store.users import user_history
 from core.enrichment.records import enrichment_row
 from core.enrichment.rules import OFFLINE_ENGINE, EnrichmentInput, enrich_offline
@@ -71,8 +73,46 @@ async def test_existing_and_money_skip_unknown_ids(db: aiosqlite.Connection) -> 
     assert await enrichments.money(db, []) == {}
 
 
-async def test_a_profile_reads_every_rating_with_its_movies_attributes(db: aiosqlite.Connection) -> None:
-    user_id = SPACE_FANS[0]
-    rows = await rated_movie_facts(db, user_id)
-    assert {r["movie_id"]: r["rating"] for r in rows} == await user_history(db, user_id)
-    assert all(r[name] is not None for r in rows for name in PROFILE_ATTRIBUTES)  # the build enriched them all
+async def _grouped_in_python(db: aiosqlite.Connection, rated: dict[int, float]) -> dict[tuple[str, Any], list[float]]:
+    """The groups the old service built: every rating of a catalogue movie, grouped row by row in Python."""
+    marks = ",".join("?" * len(rated))
+    facts = await db.execute_fetchall(
+        f"SELECT m.movie_id, m.year, {', '.join(f'e.{a}' for a in PROFILE_ATTRIBUTES)}"
+        f" FROM movies m LEFT JOIN enrichments e USING (movie_id) WHERE m.movie_id IN ({marks})",
+        list(rated),
+    )
+    genres = await db.execute_fetchall(
+        "SELECT mg.movie_id, g.name FROM movie_genres mg JOIN genres g USING (genre_id)"
+        f" WHERE mg.movie_id IN ({marks})",
+        list(rated),
+    )
+    groups: dict[tuple[str, Any], list[float]] = defaultdict(list)
+    for movie_id, name in genres:
+        groups["genre", name].append(rated[movie_id])
+    for row in facts:
+        stars = rated[row["movie_id"]]
+        groups["rating", stars].append(stars)
+        for kind in ("year", *PROFILE_ATTRIBUTES):
+            if row[kind] is not None:
+                groups[kind, row[kind]].append(stars)
+    return groups
+
+
+def _as_totals(rows: list[Any]) -> dict[tuple[str, Any], tuple[int, float]]:
+    return {(kind, name): (count, total) for kind, name, count, total in rows}
+
+
+async def test_rating_groups_match_grouping_every_rating_in_python(db: aiosqlite.Connection) -> None:
+    # Unknown years and unenriched movies must fall out of those groups only, not out of the others.
+    await db.execute("UPDATE movies SET year = NULL WHERE movie_id % 3 = 0")
+    await db.execute("DELETE FROM enrichments WHERE movie_id % 4 = 1")
+    await db.execute("UPDATE enrichments SET sentiment = 'mixed' WHERE movie_id % 5 = 2")
+    await db.commit()
+    for user_id in [*SPACE_FANS[:4], SPACE_FANS[-1] + 1]:
+        rated = await user_history(db, user_id)
+        expected = {key: (len(v), sum(v)) for key, v in (await _grouped_in_python(db, rated)).items()}
+        assert expected and _as_totals(await user_rating_groups(db, user_id)) == expected
+        # A profile with the same stars groups the same way; a movie the catalogue lacks is left out.
+        assert _as_totals(await profile_rating_groups(db, {**rated, 999_999: 5.0})) == expected
+    assert {kind for kind, _ in expected} == {"rating", "genre", "year", *PROFILE_ATTRIBUTES}
+    assert await profile_rating_groups(db, {}) == []

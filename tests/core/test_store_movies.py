@@ -20,7 +20,7 @@ from core.data.store.movies import (
     overviews,
 )
 from core.runtime import MovieApp
-from core.search.filters import make_filters, movie_conditions
+from core.search.filters import make_filters, movie_conditions, movie_source
 from tests.synthetic import ROMANCE_IDS, SPACE_IDS, UNRATED_MOVIE_ID, make_dataset
 
 NO_FILTER = movie_conditions(make_filters())
@@ -54,6 +54,9 @@ async def test_count_and_ranks_apply_the_filters(movie_app: MovieApp) -> None:
     assert await movie_ids_at_ranks(movie_app.db, conditions, ranks) == [romance_2005_on[r] for r in ranks]
     # A rank past the end has no movie: it is skipped, not an error.
     assert await movie_ids_at_ranks(movie_app.db, conditions, [len(romance_2005_on)]) == []
+    # More ranks than one statement takes, in the order asked for.
+    many = [2, len(romance_2005_on), 0] * 90
+    assert await movie_ids_at_ranks(movie_app.db, conditions, many) == [romance_2005_on[2], romance_2005_on[0]] * 90
 
 
 async def test_enriched_only_counts_and_ranks_only_enriched_movies(synthetic_db: Path, tmp_path: Path) -> None:
@@ -73,6 +76,49 @@ async def test_enriched_only_counts_and_ranks_only_enriched_movies(synthetic_db:
         # With a filter as well, the two conditions combine.
         romance = movie_conditions(make_filters(genres=["Romance"]))
         assert await count_movies(db, romance, enriched_only=True) == 0
+    finally:
+        await db.close()
+
+
+# Filters whose first genre drives the query from its index range, with and without further conditions.
+SOURCE_FILTERS = [
+    {"genres": ["Sci-Fi"]},
+    {"genres": ["Romance"], "min_year": 2005},
+    {"genres": ["Sci-Fi", "Action"]},
+    {"genres": ["Comedy"], "exclude_genres": ["Romance"], "min_rating": 3.0},
+    {"genres": ["Drama"], "sentiments": ["positive", "mixed"], "max_runtime": 200},
+    {"genres": ["Documentary"]},
+    {"min_year": 1995},
+]
+
+
+@pytest.mark.parametrize("wanted", SOURCE_FILTERS, ids=lambda f: ",".join(f))
+async def test_a_genre_driven_source_counts_ranks_and_pages_like_the_movies_table(
+    synthetic_db: Path, tmp_path: Path, wanted: dict[str, object]
+) -> None:
+    db_path = tmp_path / "half-enriched.db"
+    shutil.copy(synthetic_db, db_path)
+    conn = sqlite.connect_sync(db_path)
+    with conn:  # some movies of every genre unenriched, so enriched_only and the enriched page have work to do
+        conn.execute("DELETE FROM enrichments WHERE movie_id % 3 = 0")
+    conn.close()
+    db = await sqlite.connect_async(db_path, read_only=True)
+    try:
+        filters = make_filters(**wanted)
+        source, conditions = movie_source(filters), movie_conditions(filters)
+        for enriched_only in (False, True):
+            total = await count_movies(db, conditions, enriched_only=enriched_only)
+            assert await count_movies(db, source, enriched_only=enriched_only) == total
+            ranks = list(range(total + 1))  # every rank, and one past the end
+            expected = await movie_ids_at_ranks(db, conditions, ranks, enriched_only=enriched_only)
+            assert await movie_ids_at_ranks(db, source, ranks, enriched_only=enriched_only) == expected
+            assert expected == sorted(expected) and len(expected) == total
+        for order in ENRICHED_ORDER_SQL:
+            page = {"min_effectiveness": None, "order_by": order, "limit": 100, "offset": 0}
+            rows, total = await enriched_movies_page(db, conditions, **page)
+            assert total == await count_movies(db, conditions, enriched_only=True) and len(rows) == total
+            driven, driven_total = await enriched_movies_page(db, source, **page)
+            assert (driven_total, [tuple(r) for r in driven]) == (total, [tuple(r) for r in rows])
     finally:
         await db.close()
 

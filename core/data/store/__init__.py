@@ -58,6 +58,19 @@ async def genres_of(db: aiosqlite.Connection, movie_ids: Iterable[int]) -> dict[
     return out
 
 
+# A movie's genres in the source's order as a JSON array (`genre_list`), selected beside the movie's row so
+# the genres need no query of their own.
+GENRE_LIST = (
+    "(SELECT json_group_array(g.name ORDER BY mg.position) FROM movie_genres mg JOIN genres g USING (genre_id)"
+    "  WHERE mg.movie_id = m.movie_id) AS genre_list"
+)
+
+
+def genre_list(row: aiosqlite.Row) -> list[str]:
+    """The genres of a row that selected GENRE_LIST."""
+    return list(json.loads(row["genre_list"]))
+
+
 async def summaries(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, MovieSummary]:
     """Summaries for the given ids (unknown ids are absent from the result); one query, genres in order."""
     ids = list(dict.fromkeys(movie_ids))
@@ -65,13 +78,11 @@ async def summaries(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[
         return {}
     rows = await fetch_all(
         db,
-        "SELECT m.movie_id, m.title, m.year, m.rating_count, m.rating_mean,"
-        " (SELECT json_group_array(g.name ORDER BY mg.position) FROM movie_genres mg JOIN genres g USING (genre_id)"
-        "  WHERE mg.movie_id = m.movie_id) AS genre_list"
+        f"SELECT m.movie_id, m.title, m.year, m.rating_count, m.rating_mean, {GENRE_LIST}"
         f" FROM movies m WHERE m.movie_id IN ({placeholders(len(ids))})",
         ids,
     )
-    return {r["movie_id"]: summary_from_row(r, json.loads(r["genre_list"])) for r in rows}
+    return {r["movie_id"]: summary_from_row(r, genre_list(r)) for r in rows}
 
 
 def summary_from_row(row: aiosqlite.Row, genres: list[str]) -> MovieSummary:

@@ -8,9 +8,9 @@ from typing import Literal
 
 import aiosqlite
 
-from core.data.store import ENRICHMENT_COLUMNS, enrichment_from_row, fetch_all, fetch_one, placeholders
+from core.data.store import ENRICHMENT_COLUMNS, GENRE_LIST, enrichment_from_row, fetch_all, fetch_one, placeholders
 from core.schemas import Enrichment
-from core.search.filters import Conditions, where
+from core.search.filters import ALL_MOVIES, Conditions, MovieSource, where
 
 EnrichedOrder = Literal["effectiveness", "rating", "popularity", "year", "revenue", "budget", "title"]
 # Unknown values sort last whichever way the key runs.
@@ -23,7 +23,6 @@ ENRICHED_ORDER_SQL: dict[str, str] = {
     "budget": "m.budget IS NULL, m.budget DESC",
     "title": "m.title COLLATE NOCASE",
 }
-_ENRICHED = "m.movie_id IN (SELECT movie_id FROM enrichments)"
 
 
 async def movie_tags(db: aiosqlite.Connection, movie_id: int, limit: int = 15) -> list[tuple[str, int]]:
@@ -43,39 +42,62 @@ async def movie_enrichment(db: aiosqlite.Connection, movie_id: int) -> Enrichmen
     return enrichment_from_row(row) if row is not None else None
 
 
-def _with_enriched_only(conditions: Conditions, enriched_only: bool) -> Conditions:
-    sql, params = conditions
-    return ([*sql, _ENRICHED], params) if enriched_only else (sql, params)
+def _source(movies: Conditions | MovieSource) -> MovieSource:
+    """Conditions on `movies m` as a source; a source as it is."""
+    return movies if isinstance(movies, MovieSource) else MovieSource(ALL_MOVIES, "m.movie_id", movies)
 
 
-async def count_movies(db: aiosqlite.Connection, conditions: Conditions, *, enriched_only: bool = False) -> int:
-    """How many movies (`movies m`) pass the conditions, optionally only enriched ones."""
-    clause, params = where(_with_enriched_only(conditions, enriched_only))
-    row = await fetch_one(db, f"SELECT count(*) FROM movies m{clause}", params)
+def _with_enriched_only(movies: Conditions | MovieSource, enriched_only: bool) -> MovieSource:
+    source = _source(movies)
+    if not enriched_only:
+        return source
+    if source.tables == ALL_MOVIES:  # every movie: listing the enriched ids once is cheaper than a search per movie
+        sql, params = source.conditions
+        return MovieSource(
+            ALL_MOVIES, source.id_column, ([*sql, "m.movie_id IN (SELECT movie_id FROM enrichments)"], params)
+        )
+    # A genre's range: a search per movie in it, not a list of every enriched id (Comedy: count 1.3 -> 0.4 ms).
+    joined = f"{source.tables} JOIN enrichments x ON x.movie_id = {source.id_column}"
+    return MovieSource(joined, source.id_column, source.conditions, source.reads_movies)
+
+
+async def count_movies(
+    db: aiosqlite.Connection, movies: Conditions | MovieSource, *, enriched_only: bool = False
+) -> int:
+    """How many movies pass the conditions (on `movies m`, or a `movie_source`), optionally only enriched ones."""
+    source = _with_enriched_only(movies, enriched_only)
+    clause, params = where(source.conditions)
+    row = await fetch_one(db, f"SELECT count(*) FROM {source.tables}{clause}", params)
     return int(row[0]) if row is not None else 0
 
 
+RANKS_PER_STATEMENT = 100  # compound SELECTs are capped (SQLITE_MAX_COMPOUND_SELECT, 500 by default)
+
+
 async def movie_ids_at_ranks(
-    db: aiosqlite.Connection, conditions: Conditions, ranks: Sequence[int], *, enriched_only: bool = False
+    db: aiosqlite.Connection, movies: Conditions | MovieSource, ranks: Sequence[int], *, enriched_only: bool = False
 ) -> list[int]:
     """The ids at these 0-based ranks, in movie-id order, of the movies passing the conditions.
 
-    One OFFSET lookup over the primary key per rank, so the matching set is never loaded whole.
+    One OFFSET lookup per rank over the id-ordered source, so the matching set is never loaded whole; the
+    lookups go in one statement (a UNION ALL of them), one hand-off to the database thread instead of one per
+    rank. Ranks past the end have no movie and are left out.
     """
-    clause, params = where(_with_enriched_only(conditions, enriched_only))
+    source = _with_enriched_only(movies, enriched_only)
+    clause, params = where(source.conditions)
+    one = f"SELECT {source.id_column} FROM {source.tables}{clause} ORDER BY {source.id_column} LIMIT 1 OFFSET ?"
     ids: list[int] = []
-    for rank in ranks:
-        row = await fetch_one(
-            db, f"SELECT m.movie_id FROM movies m{clause} ORDER BY m.movie_id LIMIT 1 OFFSET ?", [*params, rank]
-        )
-        if row is not None:
-            ids.append(int(row[0]))
+    for start in range(0, len(ranks), RANKS_PER_STATEMENT):
+        chunk = ranks[start : start + RANKS_PER_STATEMENT]
+        arms = " UNION ALL ".join(f"SELECT {i} AS k, * FROM ({one})" for i in range(len(chunk)))
+        rows = await fetch_all(db, f"{arms} ORDER BY k", [p for rank in chunk for p in (*params, rank)])
+        ids.extend(int(row[1]) for row in rows)
     return ids
 
 
 async def enriched_movies_page(
     db: aiosqlite.Connection,
-    conditions: Conditions,
+    movies: Conditions | MovieSource,
     *,
     min_effectiveness: float | None,
     order_by: EnrichedOrder,
@@ -83,17 +105,19 @@ async def enriched_movies_page(
     offset: int,
 ) -> tuple[list[aiosqlite.Row], int]:
     """One page of enriched movies passing the conditions, and the total; rows carry ENRICHMENT_COLUMNS."""
-    sql, params = conditions
+    source = _source(movies)
+    sql, params = source.conditions
     if min_effectiveness is not None:
         sql, params = [*sql, "e.effectiveness_score >= ?"], [*params, min_effectiveness]
     clause, params = where((sql, params))
-    base = f"FROM movies m JOIN enrichments e USING (movie_id){clause}"
-    total = await fetch_one(db, f"SELECT count(*) {base}", params)
+    # The count reads `movies` only when a condition does (a genre's count: 1.0 -> 0.35 ms); the page sorts by it.
+    enriched = f"JOIN enrichments e ON e.movie_id = {source.id_column}{clause}"
+    total = await fetch_one(db, f"SELECT count(*) FROM {source.tables} {enriched}", params)
     rows = await fetch_all(
         db,
         f"SELECT m.movie_id, m.title, m.year, m.rating_count, m.rating_mean, m.budget, m.revenue,"
-        f" {ENRICHMENT_COLUMNS} {base} ORDER BY {ENRICHED_ORDER_SQL[order_by]}, m.rating_count DESC, m.movie_id"
-        " LIMIT ? OFFSET ?",
+        f" {ENRICHMENT_COLUMNS} FROM {source.with_movies().tables} {enriched}"
+        f" ORDER BY {ENRICHED_ORDER_SQL[order_by]}, m.rating_count DESC, m.movie_id LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
     return rows, int(total[0]) if total is not None else 0
@@ -111,13 +135,14 @@ async def overviews(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[
 
 
 async def movies_with_enrichment(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, aiosqlite.Row]:
-    """Each known movie's full row with ENRICHMENT_COLUMNS (NULL when not enriched); unknown ids are absent."""
+    """Each known movie's full row with ENRICHMENT_COLUMNS (NULL when not enriched) and GENRE_LIST; unknown ids
+    are absent."""
     ids = list(dict.fromkeys(movie_ids))
     if not ids:
         return {}
     rows = await fetch_all(
         db,
-        f"SELECT m.*, {ENRICHMENT_COLUMNS} FROM movies m LEFT JOIN enrichments e USING (movie_id)"
+        f"SELECT m.*, {ENRICHMENT_COLUMNS}, {GENRE_LIST} FROM movies m LEFT JOIN enrichments e USING (movie_id)"
         f" WHERE m.movie_id IN ({placeholders(len(ids))})",
         ids,
     )
