@@ -11,7 +11,7 @@ from core.models.registry import DEFAULT_ENGINE, EngineName, engine_argument_hel
 from core.schemas import Recommendations
 from core.search.filters import FilterArguments
 from core.services import recommend
-from core.services.recommend.calibrate import CALIBRATION_WEIGHT
+from core.services.recommend.calibrate import CALIBRATION_WEIGHT, FOCUSED_SHARE, FOCUSED_WEIGHT
 from tools._arguments import spread_model_argument
 from tools._common import MAX_ID, MAX_TITLE_CHARS, ToolSpec, call_core, read_only
 from tools._user import USER_ID_HELP, UserId
@@ -51,7 +51,9 @@ async def get_movie_recommendations(
             ge=0,
             le=1,
             description="0-1: how strongly the picks' genre mix follows the user's own (default"
-            f" {CALIBRATION_WEIGHT:g}, chosen on held-out ratings). Raise it (e.g. 0.3) when the person wants"
+            f" {CALIBRATION_WEIGHT:g}, chosen on held-out ratings, or {FOCUSED_WEIGHT:g} when"
+            f" {FOCUSED_SHARE:.0%} of the user's likes share one genre; the answer says which). Raise it"
+            " (e.g. 0.3) when the person wants"
             " more of what they usually watch ('mostly sci-fi, like my favourites'); 0 ranks by the"
             " collaborative models alone",
         ),

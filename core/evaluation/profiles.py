@@ -50,7 +50,13 @@ from core.models.ease import EaseParams, EaseRecommender
 from core.models.ensemble import EnsembleParams, EnsembleRecommender
 from core.profiles.matching import CatalogueIndex
 from core.profiles.service import import_profile
-from core.services.recommend.calibrate import CALIBRATION_WEIGHT, miscalibration, target_shares
+from core.services.recommend.calibrate import (
+    CALIBRATION_WEIGHT,
+    FOCUSED_WEIGHT,
+    default_weight,
+    miscalibration,
+    target_shares,
+)
 from core.services.recommend.dislikes import DISLIKE_WEIGHT
 from core.services.recommend.rank import top_picks
 from core.services.recommend.seeds import Seeds, profile_seeds
@@ -60,13 +66,15 @@ log = logging.getLogger(__name__)
 
 REVEAL_FRACTION = 0.5
 WEIGHTS = (0.25, 0.5, 1.0)  # dislike weights tried on the tune half (0: ignored, always reported)
+# The served default: CALIBRATION_WEIGHT, or FOCUSED_WEIGHT for a person whose likes nearly all share a genre.
+SERVED_DEFAULT = f"letterboxd, served default λ ({CALIBRATION_WEIGHT:g}, or {FOCUSED_WEIGHT:g} when focused)"
 CALIBRATIONS = (0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3)  # genre-calibration strengths λ tried (0: off, reported)
 ACCURACY_TOLERANCE = 0.01  # dislikes may cost at most 1% of the best tune nDCG@10 (≥4)
 SAME_QUALITY = 0.98  # "the same quality": a profile path within 2% of liked_movies with stars
 
 Case = tuple[pd.DataFrame, pd.DataFrame]  # (revealed ratings, held-out ratings) of one user
 # (path name, source: liked|liked-stars|imdb|letterboxd, dislike weight, genre-calibration strength)
-Ranker = tuple[str, str, float | None, float]
+Ranker = tuple[str, str, float | None, float | None]  # name, seed source, dislike weight, λ (None: served default)
 Tops = dict[str, list[list[int]]]  # per path, each user's top 10 (users in sorted order)
 
 
@@ -179,6 +187,7 @@ def _paths() -> list[Ranker]:
         paths += [(f"{fmt} profile, dislikes w={w:g}", fmt, w, 0.0) for w in WEIGHTS]
     paths += [(f"liked_movies with stars, calibrated λ={c:g}", "liked-stars", None, c) for c in CALIBRATIONS]
     paths += [(_calibrated(c), "letterboxd", DISLIKE_WEIGHT, c) for c in CALIBRATIONS]
+    paths.append((SERVED_DEFAULT, "letterboxd", DISLIKE_WEIGHT, None))
     return paths
 
 
@@ -203,7 +212,8 @@ def _rank_all(
                 tops[name].append([])
                 miscalibrated[name].append(0.0)
                 continue
-            picks = top_picks(model, seeds, None, K, weight or 0.0, genres=genres, calibration=strength)
+            served = default_weight(genres, seeds.rated) if strength is None else strength
+            picks = top_picks(model, seeds, None, K, weight or 0.0, genres=genres, calibration=served)
             tops[name].append([m for m, _ in picks])
             miscalibrated[name].append(_miscalibration(genres, seeds.rated, tops[name][-1]))
     return tops, miscalibrated

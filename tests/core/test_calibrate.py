@@ -7,7 +7,15 @@ import pytest
 
 from core.data.genre_table import GenreTable
 from core.errors import InvalidInputError
-from core.services.recommend.calibrate import calibrate, calibration_weight, miscalibration, target_shares
+from core.services.recommend.calibrate import (
+    CALIBRATION_WEIGHT,
+    FOCUSED_WEIGHT,
+    calibrate,
+    calibration_weight,
+    default_weight,
+    miscalibration,
+    target_shares,
+)
 
 ACTION = list(range(1, 11))  # action films, the model's favourites
 SCIFI = list(range(11, 16))  # science fiction, ranked below every action film
@@ -101,3 +109,18 @@ def test_the_fast_greedy_picks_what_the_definition_picks(seed: int) -> None:
     assert [m for m, _ in calibrate(picks, rated, table, 10, weight)] == _greedy_by_definition(
         picks, rated, table, weight
     )
+
+
+def test_a_focused_taste_gets_the_focused_strength_by_default() -> None:
+    table = GenreTable([*[(m, "Sci-Fi") for m in range(1, 21)], *[(m, "Drama") for m in range(21, 41)]])
+    scifi_fan = {m: 5.0 for m in range(1, 13)}  # 12 likes, all science fiction
+    assert default_weight(table, scifi_fan) == FOCUSED_WEIGHT
+    assert calibration_weight(None, table, scifi_fan) == FOCUSED_WEIGHT
+    assert calibration_weight(0.05, table, scifi_fan) == 0.05  # a requested strength always wins
+    mixed = {**{m: 5.0 for m in range(1, 8)}, **{m: 4.0 for m in range(21, 26)}}  # 7 of 12 likes
+    assert default_weight(table, mixed) == CALIBRATION_WEIGHT
+    few = {m: 5.0 for m in range(1, 6)}  # focused, but only 5 likes: too few to say so
+    assert default_weight(table, few) == CALIBRATION_WEIGHT
+    disliked = {**{m: 5.0 for m in range(1, 11)}, **{m: 1.0 for m in range(21, 31)}}  # dislikes are not likes
+    assert default_weight(table, disliked) == FOCUSED_WEIGHT
+    assert default_weight(None, scifi_fan) == CALIBRATION_WEIGHT

@@ -14,6 +14,7 @@ from mcp import Client
 from core.config import Settings
 from core.profiles.service import import_profile
 from core.search.embedder import Embedder
+from core.services.recommend.calibrate import FOCUSED_WEIGHT
 from tests.conftest import serve_in_memory
 from tests.tools.test_tools import ok
 
@@ -49,16 +50,14 @@ async def test_the_science_fiction_fan_over_mcp(fan: Client) -> None:
     assert not {p["title"] for p in picks} & _file_titles()  # none of the 35
     rated = {e["movie_id"] for p in picks for e in p["because"]}
     assert len(answer["disliked_movies"]) == 5 and not rated & {m["movie_id"] for m in answer["disliked_movies"]}
-    # By default science fiction at four times its share of the catalogue (9%) or more: 4 of 10 measured; the
-    # others are the action-adventure films sci-fi fans co-rate (Raiders of the Lost Ark). The default genre
-    # calibration is the strength chosen on held-out ratings; asking for more of what the person watches
-    # (genre_calibration=0.3) makes the list mostly science fiction, still none of the 35.
-    assert sum("Sci-Fi" in p["genres"] for p in picks) >= 4, [(p["title"], p["genres"]) for p in picks]
-    closer = await ok(fan, "get_movie_recommendations", {"user_id": "scifan", "n": 10, "genre_calibration": 0.3})
-    picks = closer["recommendations"]
+    # All 30 liked films are science fiction (a focused taste), so by default the list is calibrated at the
+    # focused strength and is mostly science fiction; the population's default strength gives 4 of 10 (the
+    # others the action-adventure films sci-fi fans co-rate, such as Raiders of the Lost Ark).
+    assert answer["genre_calibration"] == FOCUSED_WEIGHT
     assert sum("Sci-Fi" in p["genres"] for p in picks) >= 6, [(p["title"], p["genres"]) for p in picks]
-    assert not {p["title"] for p in picks} & _file_titles()
-
+    broad = await ok(fan, "get_movie_recommendations", {"user_id": "scifan", "n": 10, "genre_calibration": 0.03})
+    assert sum("Sci-Fi" in p["genres"] for p in broad["recommendations"]) < 6
+    assert not {p["title"] for p in broad["recommendations"]} & _file_titles()
     classic = await ok(fan, "predict_rating", {"user_id": "scifan", "movie_id": SCIFI_CLASSIC})
     romcom = await ok(fan, "predict_rating", {"user_id": "scifan", "movie_id": ROMCOM})
     assert classic["predicted_rating"] > romcom["predicted_rating"]

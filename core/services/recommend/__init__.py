@@ -43,7 +43,8 @@ async def get_movie_recommendations(
 
     Every pick satisfies the typed `filters` and the filters `query` becomes, both at once.
 
-    `genre_calibration` (0-1, default `CALIBRATION_WEIGHT`) is how strongly the final list's genre mix is
+    `genre_calibration` (0-1; default `CALIBRATION_WEIGHT`, or `FOCUSED_WEIGHT` for a person whose likes nearly all
+    share one genre) is how strongly the final list's genre mix is
     pulled towards the person's likes (`calibrate`); it applies when no re-ranker orders the picks.
 
     `progress(step, 4, message)` is awaited after each stage, so a client sees the LLM re-ranking coming.
@@ -51,11 +52,12 @@ async def get_movie_recommendations(
     step = _stepper(progress)
     await app.models_ready()
     require_one_seed(user_id, liked_movies)
-    calibration = calibration_weight(genre_calibration)
+    calibration_weight(genre_calibration)  # a bad value fails before any work
     typed = filters.to_movie_filters() if filters is not None else None
     request = await parse_request(app, query, typed)
     served, model, model_notes = choose_model(app, engine)
     seeds = await resolve_seeds(app, model, user_id, liked_movies, disliked_movies)
+    calibration = calibration_weight(genre_calibration, app.genre_table, seeds.rated)
     allowed, candidate_notes = await allowed_movies(app, request)
     mode, mode_notes = choose_rerank(app, engine, served, request)
     notes = [*request.notes, *candidate_notes, *model_notes, *mode_notes]

@@ -20,6 +20,12 @@ from core.data.genre_table import GenreTable
 from core.errors import InvalidInputError
 
 CALIBRATION_WEIGHT = 0.03  # λ: chosen on the tune half of the profiles evaluation (see the module docstring)
+# A person whose likes nearly all share one genre has said what they want: at least FOCUSED_LIKES likes,
+# FOCUSED_SHARE of them carrying one genre (fewer than 1% of MovieLens users' likes are that focused),
+# get the list calibrated at FOCUSED_WEIGHT by default (`default_weight`).
+FOCUSED_SHARE = 0.9
+FOCUSED_LIKES = 10
+FOCUSED_WEIGHT = 0.3
 CANDIDATES = 100  # the model's best this many movies are re-ranked (Steck re-ranks the top 100)
 LIKE_STARS = 3.0  # ratings at or above this count towards the person's genre mix (their likes)
 SMOOTHING = 0.01  # α: the list's genre shares are mixed with this much of the person's
@@ -28,13 +34,24 @@ EPSILON = 1e-3  # shares are kept inside (ε, 1 − ε) so every log is finite
 Picks = list[tuple[int, float]]
 
 
-def calibration_weight(requested: float | None) -> float:
-    """The λ a request asked for (None: the default), checked to lie in 0-1."""
+def calibration_weight(
+    requested: float | None, table: GenreTable | None = None, rated: dict[int, float] | None = None
+) -> float:
+    """The λ a request asked for, checked to lie in 0-1; None: `default_weight` for the person's ratings."""
     if requested is None:
-        return CALIBRATION_WEIGHT
+        return default_weight(table, rated or {})
     if not 0.0 <= requested <= 1.0:
         raise InvalidInputError(f"genre_calibration must be between 0 and 1 (got {requested:g}); 0 turns it off")
     return float(requested)
+
+
+def default_weight(table: GenreTable | None, rated: dict[int, float]) -> float:
+    """The λ a request gets when it names none: CALIBRATION_WEIGHT, or FOCUSED_WEIGHT for a focused taste."""
+    if table is None:
+        return CALIBRATION_WEIGHT
+    likes = [m for m, stars in rated.items() if stars >= LIKE_STARS]
+    target = target_shares(table, rated) if len(likes) >= FOCUSED_LIKES else None
+    return FOCUSED_WEIGHT if target is not None and target.max() >= FOCUSED_SHARE else CALIBRATION_WEIGHT
 
 
 def target_shares(table: GenreTable, rated: dict[int, float]) -> np.ndarray | None:
