@@ -10,12 +10,23 @@ import aiosqlite
 import numpy as np
 import pytest
 
+from core.config import Settings
 from core.data import sqlite
 from core.data.build import BuildReport, build_from_dataset, write_two_stage_tables
 from core.data.schema import DDL, EMBEDDING_DIM
-from core.data.store.vectors import candidate_count, exact_knn, has_two_stage, knn, two_stage_knn
+from core.data.store.vectors import (
+    candidate_count,
+    exact_knn,
+    float_vector_batches,
+    has_two_stage,
+    knn,
+    rescored,
+    two_stage_knn,
+)
 from core.models.als import AlsParams
 from core.models.biased_mf import BiasedMFParams
+from core.runtime import MovieApp
+from core.search import semantic
 from core.search.embedder import Embedder
 from core.search.filters import make_filters, vector_conditions
 from tests.synthetic import ROMANCE_IDS, SPACE_IDS, make_dataset
@@ -141,3 +152,36 @@ async def test_the_candidates_are_rescored_by_cosine(tmp_path: Path) -> None:
 def test_the_candidate_count_grows_with_k_within_vec0s_limit() -> None:
     assert candidate_count(10) < candidate_count(200) <= 4096
     assert candidate_count(5000) == 5000  # never fewer than asked for (vec0 then refuses k, as the exact scan would)
+
+
+async def test_the_batches_read_every_float_vector_once(two_stage_build: BuildReport) -> None:
+    db = await sqlite.connect_async(two_stage_build.db_path, read_only=True)
+    try:
+        batches = [batch async for batch in float_vector_batches(db, size=7)]
+        ids = np.concatenate([ids for ids, _ in batches])
+        assert ids.tolist() == sorted(m.movie_id for m in make_dataset().movies)
+        assert all(len(ids) <= 7 and vectors.shape == (len(ids), 384) for ids, vectors in batches)
+        query = np.concatenate([v for _, v in batches])[0]
+        top = await rescored(db, query.tobytes(), ids.tolist(), 5)
+        exact = await exact_knn(db, query.tobytes(), 5, ([], []))
+        assert [m for m, _ in top] == [m for m, _ in exact]
+        assert [s for _, s in top] == pytest.approx([s for _, s in exact], abs=1e-6)
+    finally:
+        await db.close()
+
+
+async def test_the_app_serves_knn_from_the_sign_bits_on_a_two_stage_catalogue(
+    two_stage_build: BuildReport, embedder: Embedder
+) -> None:
+    app = MovieApp(Settings(db_path=two_stage_build.db_path), embedder=embedder, preload_embedder=False)
+    await app.load()
+    try:
+        assert app.sign_bits is not None and len(app.sign_bits) == len(make_dataset().movies)
+        query = await semantic.embed_query(app, "astronauts stranded in deep space")
+        served = await semantic.knn(app, query, 5, ([], []))
+        exact = await exact_knn(app.db, query, 5, ([], []))
+        # 25 vectors are fewer than the candidates re-scored, so the answer is the exact one.
+        assert [m for m, _ in served] == [m for m, _ in exact]
+        assert served[0][0] in SPACE_IDS
+    finally:
+        await app.close()

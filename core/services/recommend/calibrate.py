@@ -49,8 +49,8 @@ def default_weight(table: GenreTable | None, rated: dict[int, float]) -> float:
     """The λ a request gets when it names none: CALIBRATION_WEIGHT, or FOCUSED_WEIGHT for a focused taste."""
     if table is None:
         return CALIBRATION_WEIGHT
-    likes = [m for m, stars in rated.items() if stars >= LIKE_STARS]
-    target = target_shares(table, rated) if len(likes) >= FOCUSED_LIKES else None
+    likes = sum(stars >= LIKE_STARS for stars in rated.values())
+    target = target_shares(table, rated) if likes >= FOCUSED_LIKES else None
     return FOCUSED_WEIGHT if target is not None and target.max() >= FOCUSED_SHARE else CALIBRATION_WEIGHT
 
 
