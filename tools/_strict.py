@@ -1,4 +1,5 @@
-"""Strict tool arguments: every tool refuses arguments it does not declare and reports bad ones briefly.
+"""Strict tool arguments: every tool refuses arguments it does not declare and reports bad ones briefly
+(and publishes its output schema compacted: see `tools._schema`).
 
 The SDK builds each tool's argument model from its function and, by default, drops unknown keys, so a
 misspelt filter (`genres` for `genre`) silently does nothing. `strict_tool` swaps in a subclass of that
@@ -17,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from core.data.store import SQLITE_MAX_INT
 from core.errors import bounded, excerpt
+from tools._schema import compact_output_schema
 
 MAX_PROBLEMS = 5  # problems listed in one error; the rest are counted
 
@@ -94,4 +96,6 @@ def strict_tool(tool: Tool) -> Tool:
     for prop in parameters.get("properties", {}).values():
         _bound_integers(prop)
     tool.parameters = parameters
+    if tool.fn_metadata.output_schema is not None:  # the same constraints, cheaper for clients to check
+        tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
     return tool
