@@ -278,6 +278,10 @@ class ModelEngine:
     info: str  # what `movie-mcp info` says it is
     fallback: str | None = None  # the engine answering when a database lacks `model`
     missing_note: str = ""  # the note saying so
+    # Ranks on the event loop instead of a worker thread: a whole rank costs about a millisecond even at
+    # 60,000 movies (one matrix-vector product and a top-k), so the hand-off would add more latency than
+    # the blocked loop costs other calls.
+    ranks_inline: bool = False
 
 
 @dataclass(frozen=True)
@@ -305,6 +309,7 @@ ALS_ENGINE = ModelEngine(
     help="implicit ALS alone, the fast engine",
     summary="ALS alone, fastest",
     info="ALS alone",
+    ranks_inline=True,
 )
 ENSEMBLE_ENGINE = ModelEngine(
     "ease-als-ensemble",  # the default: measured best by `movie-mcp eval` (topn, coldstart)

@@ -4,6 +4,7 @@ stage's decision is the point."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -188,6 +189,23 @@ async def test_ranking_skips_rated_movies_keeps_to_candidates_and_explains_final
 
 
 # --- re-rank ---------------------------------------------------------------------------------------
+
+
+async def test_only_the_cheap_als_rank_skips_the_worker_thread(app: MovieApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    rank_module = importlib.import_module("core.services.recommend.rank")
+    handed_off: list[str] = []
+    real_run_sync = rank_module.anyio.to_thread.run_sync
+
+    async def counting_run_sync(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        handed_off.append(getattr(fn, "__name__", "?"))
+        return await real_run_sync(fn, *args, **kwargs)
+
+    monkeypatch.setattr(rank_module.anyio.to_thread, "run_sync", counting_run_sync)
+    assert registry.ALS_ENGINE.ranks_inline and not registry.ENSEMBLE_ENGINE.ranks_inline
+    als = await get_movie_recommendations(app, user_id=SPACE_FANS[0], engine=ALS, n=5)
+    assert als.recommendations and "rank_and_explain" not in handed_off
+    default = await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=5)
+    assert default.recommendations and handed_off.count("rank_and_explain") == 1
 
 
 def test_a_request_mode_applies_only_when_it_can() -> None:

@@ -64,7 +64,7 @@ async def get_movie_recommendations(
 
     calibrating = app.genre_table if mode is None else None
     ranked = await rank(model, seeds, allowed, pool_size(n, mode), n, final=mode is None, genres=calibrating,
-                        calibration=calibration)  # fmt: skip
+                        calibration=calibration, inline=served.ranks_inline and mode is None)  # fmt: skip
     await step(1, f"{len(ranked.picks)} candidates from collaborative filtering ({served.name})")
     reranked = await rerank(app, mode, ranked.picks, seeds.rated, request, n, served.name, step)
     notes += reranked.notes

@@ -2,7 +2,8 @@
 
 The engine is looked up in `core.models.registry`; a database that lacks its model answers with the
 engine's registered fallback, and says so. Ranking and (when no re-ranking follows) explaining share one
-worker-thread hand-off, since each hand-off costs a few tenths of a millisecond on a ~2 ms call.
+worker-thread hand-off, since each hand-off costs a few tenths of a millisecond on a ~2 ms call; an engine
+whose whole rank is that cheap (ALS) skips the hand-off.
 """
 
 from __future__ import annotations
@@ -85,12 +86,15 @@ async def rank(
     final: bool,
     genres: GenreTable | None = None,
     calibration: float = CALIBRATION_WEIGHT,
+    inline: bool = False,
 ) -> Ranked:
     """The top `pool` picks (genre-calibrated with `genres`); with `final` (no re-ranking follows), the first
-    `n` explained in the same hand-off."""
+    `n` explained in the same hand-off. `inline` ranks on the event loop (see `ModelEngine.ranks_inline`)."""
 
     def rank_and_explain() -> Ranked:
         picks = top_picks(model, seeds, allowed, pool, genres=genres, calibration=calibration)
         return Ranked(picks, contributions(model, seeds, picks[:n]) if final else None)
 
+    if inline:
+        return rank_and_explain()
     return await anyio.to_thread.run_sync(rank_and_explain)
