@@ -18,3 +18,18 @@ async def test_summaries_keep_genre_order_titles_and_skip_unknown_ids(movie_app:
         assert found[movie_id].genres == source[movie_id].genres
         assert found[movie_id].title == source[movie_id].title
     assert await store.summaries(movie_app.db, []) == {}
+
+
+async def test_remembered_summaries_equal_fresh_ones_and_callers_cannot_spoil_them(movie_app: MovieApp) -> None:
+    await movie_app.ready()
+    ids = [m.movie_id for m in make_dataset().movies][:20]
+    first = await store.summaries(movie_app.db, ids[:10])
+    both = await store.summaries(movie_app.db, ids)  # half remembered, half read now
+    store._summary_cache.pop(movie_app.db, None)
+    fresh = await store.summaries(movie_app.db, ids)
+    assert {i: s.model_dump() for i, s in both.items()} == {i: s.model_dump() for i, s in fresh.items()}
+    assert [both[i].model_dump_json() for i in ids[:10]] == [first[i].model_dump_json() for i in ids[:10]]
+    first[ids[0]].genres.append("Spoiled")
+    first[ids[0]].title = "Spoiled"
+    again = await store.summaries(movie_app.db, ids[:1])
+    assert again[ids[0]].model_dump() == fresh[ids[0]].model_dump()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import aiosqlite
 
@@ -25,6 +26,10 @@ ENRICHMENT_COLUMNS = (
     "e.sentiment, e.budget_tier, e.revenue_tier, e.effectiveness_score, e.target_audience, e.engine,"
     " e.model, e.reasoning, e.enriched_at"
 )
+
+
+SUMMARY_CACHE_SIZE = 50_000  # summaries remembered per connection (~10 MB at most)
+_summary_cache: WeakKeyDictionary[aiosqlite.Connection, dict[int, dict[str, Any]]] = WeakKeyDictionary()
 
 
 async def fetch_all(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
@@ -72,17 +77,34 @@ def genre_list(row: aiosqlite.Row) -> list[str]:
 
 
 async def summaries(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, MovieSummary]:
-    """Summaries for the given ids (unknown ids are absent from the result); one query, genres in order."""
+    """Summaries for the given ids (unknown ids are absent from the result); genres in order.
+
+    Each connection remembers the summaries it has read: the movies table never changes under an open
+    connection (a rebuild swaps in a new file, and so a new connection), and every list the tools return
+    is made of summaries, so most calls then need no query. New objects each call: callers may change them.
+    """
     ids = list(dict.fromkeys(movie_ids))
     if not ids:
         return {}
-    rows = await fetch_all(
-        db,
-        f"SELECT m.movie_id, m.title, m.year, m.rating_count, m.rating_mean, {GENRE_LIST}"
-        f" FROM movies m WHERE m.movie_id IN ({placeholders(len(ids))})",
-        ids,
-    )
-    return {r["movie_id"]: summary_from_row(r, genre_list(r)) for r in rows}
+    known = _summary_cache.setdefault(db, {})
+    missing = [movie_id for movie_id in ids if movie_id not in known]
+    if missing:
+        rows = await fetch_all(
+            db,
+            f"SELECT m.movie_id, m.title, m.year, m.rating_count, m.rating_mean, {GENRE_LIST}"
+            f" FROM movies m WHERE m.movie_id IN ({placeholders(len(missing))})",
+            missing,
+        )
+        if len(known) + len(rows) > SUMMARY_CACHE_SIZE:
+            known.clear()  # rare (a huge catalogue browsed far and wide): start again rather than track use
+        for row in rows:
+            known[row["movie_id"]] = summary_from_row(row, genre_list(row)).model_dump()
+    return {movie_id: _summary(known[movie_id]) for movie_id in ids if movie_id in known}
+
+
+def _summary(fields: dict[str, Any]) -> MovieSummary:
+    """A new summary from remembered, already validated fields (its own genre list)."""
+    return MovieSummary.model_construct(**{**fields, "genres": list(fields["genres"])})
 
 
 def summary_from_row(row: aiosqlite.Row, genres: list[str]) -> MovieSummary:
