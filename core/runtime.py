@@ -37,6 +37,7 @@ from core.llm.cache import LLMCache
 from core.llm.engine import LanguageEngine, OfflineEngine, choose_engine
 from core.models import registry
 from core.search.embedder import Embedder
+from core.search.query_batch import QueryBatcher
 from core.search.sign_bits import SignBitIndex, sign_words
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class MovieApp:
         self.settings = settings
         self.preload_embedder = preload_embedder  # a one-shot `movie-mcp call` loads it only if needed
         self.embedder = embedder or Embedder()
+        self.query_embeddings = QueryBatcher(self.embedder.encode)  # concurrent searches share model runs
         self._db: aiosqlite.Connection | None = None
         self._models: dict[str, Any] = {}  # loaded models by registry name (a database may lack some)
         self.meta: dict[str, str] = {}

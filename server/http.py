@@ -243,8 +243,10 @@ class GuardMiddleware:
 
 
 def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: HttpSettings) -> Starlette:
-    """The Starlette app serving `server` over `settings.transport`, behind `GuardMiddleware`."""
+    """The Starlette app serving `server` over `settings.transport`, behind `GuardMiddleware` (and, with
+    several workers, `ConnectionRecycling`)."""
     from server.app import running
+    from server.recycling import ConnectionRecycling
     from server.sessions import evict_longest_idle_at_cap
 
     settings.validate()
@@ -289,6 +291,8 @@ def create_http_app(server: MCPServer[MovieApp], movie_app: MovieApp, settings: 
             loopback_only=is_loopback(settings.host),
         )
     ]
+    if settings.workers > 1:  # connections a busy worker keeps are handed back to the kernel now and then
+        middleware.append(Middleware(ConnectionRecycling))
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 

@@ -3,15 +3,15 @@
 Protocol: every request paraphrases a well-known film's plot without naming it and lists the MovieLens ids
 that count as the right answer. Five splits, reported separately: `committed` (`data/semantic_queries.json`,
 45 plain paraphrases), `dev`, `dev2` and `dev3` (`data/semantic_queries_dev*.json`, chat-style, what the
-retrieval is tuned on; dev3 adds 70 less famous and older films, some described with a wrong detail) and `test` (`data/semantic_queries_test.json`, chat-style, written
-before the hybrid retrieval and never tuned on; `movie-mcp eval --splits committed,dev,dev2,dev3` leaves it out
-while tuning). Each request goes through the same code as the `semantic_search` tool
-(`core.services.semantic_search.semantic_search`, no filters) and the top 10 are kept. Hit rate@10: share of
-requests with a right answer in the top 10. MRR@10: mean of 1/rank of the first right answer (0 when none is
-in the top 10). Requests whose films are not in the database are skipped and counted. Movies are embedded from
-their overview when they have one, else from title, genres and tags, so a database without overviews (the
-embedded default) measures title matching, not plot understanding: the section then reports no figure and says
-so.
+retrieval is tuned on; dev3 adds 70 less famous and older films, some described with a wrong detail) and
+`test` (`data/semantic_queries_test.json`, chat-style, written before the hybrid retrieval and never tuned on;
+`movie-mcp eval --splits committed,dev,dev2,dev3` leaves it out while tuning). Each request goes through the
+same code as the `semantic_search` tool (`core.services.semantic_search.semantic_search`, no filters) and the
+top 10 are kept. Hit rate@10: share of requests with a right answer in the top 10. MRR@10: mean of 1/rank of
+the first right answer (0 when none is in the top 10). Requests whose films are not in the database are
+skipped and counted. Movies are embedded from their overview when they have one, else from title, genres and
+tags, so a database without overviews (the embedded default) measures title matching, not plot understanding:
+the section then reports no figure and says so.
 """
 
 from __future__ import annotations

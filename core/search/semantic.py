@@ -5,7 +5,6 @@ The SQL is in `core.data.store.vectors`; these take the app so callers need not 
 
 from __future__ import annotations
 
-import anyio.to_thread
 import numpy as np
 import sqlite_vec
 
@@ -15,9 +14,10 @@ from core.search.filters import Conditions, MovieFilters, movie_conditions
 
 
 async def embed_query(app: MovieApp, text: str) -> bytes:
-    """The query as a serialised float32 vector (the model runs in a worker thread)."""
-    embedder = await app.embedder_ready()
-    vector: np.ndarray = await anyio.to_thread.run_sync(embedder.encode_one, text)
+    """The query as a serialised float32 vector (the model runs in a worker thread, batched with other
+    queries waiting at the same time: `core.search.query_batch`)."""
+    await app.embedder_ready()
+    vector = await app.query_embeddings.embed(text)
     return sqlite_vec.serialize_float32(vector.tolist())
 
 

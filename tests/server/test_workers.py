@@ -23,6 +23,7 @@ from benchmarks.raw_mcp_client import RawMcpClient, RawMcpError, _read_response,
 from core.search.embedder import Embedder
 from server.cli import main
 from server.http import HttpConfigError, HttpSettings
+from server.recycling import MAX_REQUESTS_PER_CONNECTION
 from tests.server.test_http import INITIALIZE, MCP_HEADERS, http_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +106,24 @@ async def test_a_stateless_client_posts_requests_without_a_session(two_workers: 
             found = await client.call_tool("semantic_search", {"query": "a voyage through space", "k": 3})
             assert not found.get("isError") and found["structuredContent"]["results"]
             await client.close()  # a new connection: maybe the other worker
+
+
+async def test_a_kept_alive_connection_is_handed_back_after_its_share_of_requests(two_workers: Served) -> None:
+    url, _ = two_workers
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    request = f"GET /health HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+    try:
+        verdicts = []
+        for _ in range(MAX_REQUESTS_PER_CONNECTION):  # one connection, kept alive until the server ends it
+            writer.write(request)
+            status, headers, _body = await asyncio.wait_for(_read_response(reader), 30)
+            assert status == 200
+            verdicts.append(headers.get("connection") == "close")
+        assert verdicts == [False] * (MAX_REQUESTS_PER_CONNECTION - 1) + [True]
+        assert await asyncio.wait_for(reader.read(), 30) == b""  # and the server closed it
+    finally:
+        writer.close()
 
 
 def test_a_signal_stops_every_worker_and_closes_each_database(two_workers: tuple[str, subprocess.Popen[str]]) -> None:
