@@ -62,6 +62,9 @@ class QueryBatcher:
                     if not future.done():  # done: its caller was cancelled while waiting
                         future.set_exception(exc)
                 continue
+            except BaseException:  # the draining caller was cancelled: its batch goes back, first in line
+                self._waiting[:0] = [(text, future) for text, future in batch if not future.done()]
+                raise
             for (_, future), vector in zip(batch, vectors, strict=True):
                 if not future.done():
                     future.set_result(vector)

@@ -80,3 +80,17 @@ async def test_a_cancelled_caller_never_strands_the_others() -> None:
     assert int(vector[0]) == len("waits for the next run")
     with pytest.raises(asyncio.CancelledError):
         await first
+
+
+async def test_queries_in_the_run_a_cancelled_caller_was_driving_are_run_again() -> None:
+    model = SlowModel(seconds=0.1)
+    batcher = QueryBatcher(model)
+    first = asyncio.create_task(batcher.embed("drives the runs"))
+    await asyncio.sleep(0.02)
+    riders = [asyncio.create_task(batcher.embed(text)) for text in ("b" * 5, "c" * 7)]
+    await asyncio.sleep(0.13)  # the second run, with both riders, is under way
+    first.cancel()
+    with anyio.fail_after(5):
+        vectors = await asyncio.gather(*riders)
+    assert [int(v[0]) for v in vectors] == [5, 7]
+    assert model.runs[1] == ["bbbbb", "ccccccc"]
