@@ -63,6 +63,12 @@ def _thread_only_progress_lock() -> None:
     tqdm.set_lock(threading.RLock())
 
 
+def torch_threads(workers: int, cpus: int) -> int:
+    """Intra-op threads per worker: the cores shared out, at least one (2 workers on 2 cores: 1 each; with
+    1 thread instead of 2, two workers served 533 calls/s at p99 410 ms against 512 at 435)."""
+    return max(1, cpus // max(1, workers))
+
+
 def serve_workers(settings: Settings, http: HttpSettings) -> int:
     """Run `http.workers` worker processes until SIGINT/SIGTERM, then stop them all; 0 once they have exited."""
     from uvicorn.supervisors import Multiprocess
@@ -70,6 +76,9 @@ def serve_workers(settings: Settings, http: HttpSettings) -> int:
     cpus = os.cpu_count() or 1
     if http.workers > cpus:  # each worker holds its own models: more of them than cores only costs memory
         logger.warning("%d workers on %d CPUs: more workers than CPUs add memory, not throughput", http.workers, cpus)
+    # Each worker's torch (the query embeddings) gets its share of the cores, unless the environment says
+    # otherwise: by default every process would use all of them, and their threads would fight.
+    os.environ.setdefault("OMP_NUM_THREADS", str(torch_threads(http.workers, cpus)))
     factory = WorkerApp(settings, http, logging.getLogger().getEffectiveLevel())
     config = uvicorn_config(factory, http, factory=True)
     sock = config.bind_socket()

@@ -24,6 +24,7 @@ from core.search.embedder import Embedder
 from server.cli import main
 from server.http import HttpConfigError, HttpSettings
 from server.recycling import MAX_REQUESTS_PER_CONNECTION
+from server.workers import torch_threads
 from tests.server.test_http import INITIALIZE, MCP_HEADERS, http_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,6 +125,16 @@ async def test_a_kept_alive_connection_is_handed_back_after_its_share_of_request
         assert await asyncio.wait_for(reader.read(), 30) == b""  # and the server closed it
     finally:
         writer.close()
+
+
+def test_each_worker_gets_its_share_of_the_cores_for_torch(two_workers: Served) -> None:
+    assert [torch_threads(w, c) for w, c in [(1, 2), (2, 2), (3, 2), (2, 8)]] == [2, 1, 1, 4]
+    _, proc = two_workers
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    environments = [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in children]
+    expected = f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', torch_threads(2, os.cpu_count() or 1))}"
+    workers = [env for env in environments if any(b"MOVIE_MCP_DB" in item for item in env)]
+    assert len(workers) >= 2 and all(expected.encode() in env for env in workers)
 
 
 def test_a_signal_stops_every_worker_and_closes_each_database(two_workers: tuple[str, subprocess.Popen[str]]) -> None:
