@@ -244,6 +244,11 @@ class SemanticSearchResult(BaseModel):
     results: list[SemanticMatch]
     engine: str
     searched_for: str = Field(description="the query as searched, after chat filler was dropped")
+    kind_of_film: dict[str, object] | None = Field(
+        default=None,
+        description="genres and years the query opened with ('30s screwball comedy, ...'): films of that kind"
+        " are ranked up, others are not filtered out",
+    )
     retrievers: list[str] = Field(description="the retrievers that found candidates: bm25, vector")
     notes: list[str] = Field(default_factory=list, description="what limits the answer, e.g. missing plot text")
 

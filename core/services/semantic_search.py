@@ -12,8 +12,9 @@ from core.data.store.movies import overviews
 from core.errors import InvalidInputError
 from core.runtime import MovieApp
 from core.schemas import SemanticMatch, SemanticSearchResult
-from core.search.filters import SemanticFilters, describe
-from core.search.hybrid import ENGINE, HybridHits, hybrid_search, lexical_candidates
+from core.search.filters import MovieFilters, SemanticFilters, describe
+from core.search.hybrid import ENGINE, HybridHits, KindLists, hybrid_search, lexical_candidates
+from core.search.kind import kind_filters, split_kind
 from core.search.plot_text import thin_plot_note
 from core.search.rewrite import rewrite_query
 from core.search.semantic import count_matching, embed_query
@@ -32,14 +33,20 @@ async def semantic_search(
     if not query.strip():
         raise InvalidInputError("query is empty; describe the movie you want, e.g. 'a heist that goes wrong'")
     text = rewrite_query(query)
+    kind = split_kind(text)  # "30s screwball comedy, ...": the plot's embedding leaves the kind words out
+    named = kind_filters(kind, movie_filters)
 
-    async def without_vector() -> tuple[int, list[tuple[int, float]]]:
+    async def without_vector() -> tuple[int, list[tuple[int, float]], KindLists | None]:
         matching = await count_matching(app, movie_filters)
-        return matching, (await lexical_candidates(app, text, k, movie_filters) if matching else [])
+        if not matching:
+            return matching, [], None
+        sparse = await lexical_candidates(app, text, k, movie_filters)
+        kind_lists = KindLists(named, await lexical_candidates(app, text, k, named)) if named is not None else None
+        return matching, sparse, kind_lists
 
     # The query embedding (a worker thread) overlaps the count and BM25 (the database's thread).
-    vector, (matching, sparse) = await both(lambda: embed_query(app, text), without_vector)
-    found = await hybrid_search(app, vector, sparse, k, movie_filters) if matching else HybridHits([])
+    vector, (matching, sparse, kind_lists) = await both(lambda: embed_query(app, kind.plot), without_vector)
+    found = await hybrid_search(app, vector, sparse, k, movie_filters, kind_lists) if matching else HybridHits([])
     return SemanticSearchResult(
         query=query,
         k=k,
@@ -48,9 +55,18 @@ async def semantic_search(
         results=await _matches(app, found.hits),
         engine=ENGINE,
         searched_for=text,
+        kind_of_film=_named_kind(named, movie_filters),
         retrievers=found.retrievers,
         notes=await _catalogue_notes(app),
     )
+
+
+def _named_kind(named: MovieFilters | None, filters: MovieFilters) -> dict[str, object] | None:
+    """What the query's kind words added to the filters (genres, years), as the answer reports it."""
+    if named is None:
+        return None
+    given = describe(filters)
+    return {key: value for key, value in describe(named).items() if given.get(key) != value}
 
 
 async def _matches(app: MovieApp, hits: list[tuple[int, float]]) -> list[SemanticMatch]:

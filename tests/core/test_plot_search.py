@@ -177,3 +177,19 @@ async def test_cosine_to_agrees_with_the_knn_scan(movie_app: MovieApp) -> None:
     assert fast == pytest.approx(scanned, abs=1e-5)
     assert fast[ROMANCE_IDS[0]] == pytest.approx(1.0, abs=1e-5)
     assert await cosine_to(movie_app.db, query, []) == {}
+
+
+async def test_the_kind_of_film_a_query_opens_with_ranks_that_kind_up_without_filtering(movie_app: MovieApp) -> None:
+    plot = "two people meet, fall in love and get married"
+    plain = await semantic_search(movie_app, plot, k=5)
+    assert plain.kind_of_film is None
+    assert not any(r.movie_id in SPACE_IDS for r in plain.results)  # the plot alone is a romance
+    kind = await semantic_search(movie_app, f"90s sci fi movie where {plot}", k=15)
+    assert kind.kind_of_film == {"genres": ["Sci-Fi"], "min_year": 1990, "max_year": 1999}
+    assert kind.results[0].movie_id in SPACE_IDS  # films of that kind ranked up ...
+    assert any(r.movie_id in ROMANCE_IDS for r in kind.results)  # ... and the others not filtered out
+    # Typed filters that contradict the kind words win, without an error.
+    typed = await semantic_search(
+        movie_app, f"90s sci fi movie where {plot}", k=5, filters=SemanticFilters(min_year=2000)
+    )
+    assert typed.kind_of_film is None and all(MOVIES[r.movie_id].year >= 2000 for r in typed.results)
