@@ -5,6 +5,8 @@ The SQL is in `core.data.store.vectors`; these take the app so callers need not 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import sqlite_vec
 
@@ -32,6 +34,19 @@ async def knn(app: MovieApp, query_vector: bytes, k: int, conditions: Conditions
         return await vectors.knn(app.db, query_vector, k, conditions)
     query = np.frombuffer(query_vector, dtype=np.float32)
     candidates = index.nearest(query, vectors.candidate_count(k))
+    return await vectors.rescored(app.db, query_vector, candidates.tolist(), k)
+
+
+async def knn_among(app: MovieApp, query_vector: bytes, k: int, movie_ids: np.ndarray) -> list[tuple[int, float]]:
+    """`knn` among the given movies (the films of a kind, for a ranking list): on a two-stage catalogue the
+    candidates come from their sign bits in memory and are re-scored by their float vectors; otherwise the
+    exact scan takes the ids as its condition."""
+    index = app.sign_bits
+    if index is None:  # a catalogue small enough for exact search: the scan takes the ids as a condition
+        among = (["movie_id IN (SELECT value FROM json_each(?))"], [json.dumps(movie_ids.tolist())])
+        return await vectors.knn(app.db, query_vector, k, among)
+    query = np.frombuffer(query_vector, dtype=np.float32)
+    candidates = index.nearest(query, vectors.candidate_count(k), within=movie_ids)
     return await vectors.rescored(app.db, query_vector, candidates.tolist(), k)
 
 

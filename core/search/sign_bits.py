@@ -44,11 +44,16 @@ class SignBitIndex:
     def __len__(self) -> int:
         return len(self.movie_ids)
 
-    def nearest(self, query: np.ndarray, count: int) -> np.ndarray:
-        """The ids of the `count` movies whose sign bits differ least from the query's (in no set order)."""
-        if count <= 0 or not len(self):
+    def nearest(self, query: np.ndarray, count: int, within: np.ndarray | None = None) -> np.ndarray:
+        """The ids of the `count` movies whose sign bits differ least from the query's (in no set order);
+        with `within`, only among those ids."""
+        ids, words = self.movie_ids, self.words
+        if within is not None:
+            keep = np.isin(ids, within)
+            ids, words = ids[keep], words[keep]
+        if count <= 0 or not len(ids):
             return np.zeros(0, dtype=np.int64)
-        distance = np.bitwise_count(self.words ^ sign_words(query[None, :])).sum(axis=1, dtype=np.int32)
-        if count >= len(self):
-            return self.movie_ids.copy()
-        return self.movie_ids[np.argpartition(distance, count - 1)[:count]]
+        if count >= len(ids):
+            return ids.copy()
+        distance = np.bitwise_count(words ^ sign_words(query[None, :])).sum(axis=1, dtype=np.int32)
+        return ids[np.argpartition(distance, count - 1)[:count]]

@@ -13,7 +13,7 @@ from core.errors import InvalidInputError
 from core.runtime import MovieApp
 from core.schemas import SemanticMatch, SemanticSearchResult
 from core.search.filters import MovieFilters, SemanticFilters, describe
-from core.search.hybrid import ENGINE, HybridHits, KindLists, hybrid_search, lexical_candidates
+from core.search.hybrid import ENGINE, HybridHits, KindLists, hybrid_search, kind_candidates, lexical_candidates
 from core.search.kind import kind_filters, split_kind
 from core.search.plot_text import thin_plot_note
 from core.search.rewrite import rewrite_query
@@ -40,9 +40,10 @@ async def semantic_search(
         matching = await count_matching(app, movie_filters)
         if not matching:
             return matching, [], None
-        sparse = await lexical_candidates(app, text, k, movie_filters)
-        kind_lists = KindLists(named, await lexical_candidates(app, text, k, named)) if named is not None else None
-        return matching, sparse, kind_lists
+        if named is None:
+            return matching, await lexical_candidates(app, text, k, movie_filters), None
+        kind_lists = await kind_candidates(app, text, k, movie_filters, named)
+        return matching, kind_lists.plain_sparse, kind_lists
 
     # The query embedding (a worker thread) overlaps the count and BM25 (the database's thread).
     vector, (matching, sparse, kind_lists) = await both(lambda: embed_query(app, kind.plot), without_vector)

@@ -34,6 +34,21 @@ def test_nearest_returns_the_fewest_differing_bits() -> None:
     assert index.nearest(query, 0).size == 0
 
 
+def test_nearest_within_ranks_only_the_given_movies() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((300, 384)).astype(np.float32)
+    index = SignBitIndex.from_parts([(np.arange(1, 301), sign_words(vectors))])
+    query = vectors[9] + 0.3 * rng.standard_normal(384).astype(np.float32)  # movie 10 is nearest overall
+    within = np.arange(100, 301, 2)  # movie 10 is not among them
+    distance = ((vectors > 0) != (query > 0)).sum(axis=1)
+    found = index.nearest(query, 15, within=within)
+    assert len(found) == 15 and set(found.tolist()) <= set(within.tolist())
+    rest = np.setdiff1d(within, found)
+    assert distance[found - 1].max() <= distance[rest - 1].min()
+    assert sorted(index.nearest(query, 500, within=within).tolist()) == within.tolist()
+    assert index.nearest(query, 5, within=np.array([], dtype=np.int64)).size == 0
+
+
 def test_an_empty_index_finds_nothing() -> None:
     index = SignBitIndex.from_parts([])
     assert len(index) == 0 and index.nearest(np.ones(384, dtype=np.float32), 5).size == 0

@@ -183,5 +183,10 @@ async def test_the_app_serves_knn_from_the_sign_bits_on_a_two_stage_catalogue(
         # 25 vectors are fewer than the candidates re-scored, so the answer is the exact one.
         assert [m for m, _ in served] == [m for m, _ in exact]
         assert served[0][0] in SPACE_IDS
+        # Among given movies (a kind of film's ranking list): only those, nearest first, as the exact scan.
+        romance = np.array(ROMANCE_IDS[:6], dtype=np.int64)
+        among = await semantic.knn_among(app, query, 3, romance)
+        exact_among = await semantic.knn(app, query, 3, (["movie_id IN (101, 102, 103, 104, 105, 106)"], []))
+        assert [m for m, _ in among] == [m for m, _ in exact_among] and len(among) == 3
     finally:
         await app.close()
