@@ -31,6 +31,7 @@ _KIND_RE = re.compile(
     rf"^\s*((?:(?:{_KIND_WORDS})\s+)*(?:{_KIND_WORDS}))\s*(?:,|\bwhere\b|\babout\b|\bin which\b|\bwith\b)\s*",
     re.IGNORECASE,
 )
+_ERAS = ((r"\bsilent\b", 1929), (r"\bblack and white\b|\bb&w\b", 1965), (r"\bold\b|\bclassic\b", 1979))
 MIN_PLOT_WORDS = 3  # less than this after the kind words: the whole text is the description
 
 
@@ -60,9 +61,16 @@ def kind_filters(kind: KindOfFilm, filters: MovieFilters) -> MovieFilters | None
         return None
     try:
         named = parse_query(kind.words).filters
-        if not (named.genres or named.min_year is not None or named.max_year is not None):
+        latest = min([named.max_year, *_era_ends(kind.words)], key=lambda y: y if y is not None else 10_000)
+        if not (named.genres or named.min_year is not None or latest is not None):
             return None
-        hint = MovieFilters(genres=named.genres, min_year=named.min_year, max_year=named.max_year)
+        hint = MovieFilters(genres=named.genres, min_year=named.min_year, max_year=latest)
         return combine_filters(filters, hint, kind.words)
     except InvalidInputError:
         return None
+
+
+def _era_ends(words: str) -> list[int]:
+    """The latest year each era word allows: "silent" films ended by 1929, "black and white" ones by the
+    mid-60s, and what people call "old" or "classic" is before 1980."""
+    return [year for pattern, year in _ERAS if re.search(pattern, words, re.IGNORECASE)]

@@ -53,3 +53,17 @@ def test_a_kind_without_genres_or_years_or_against_the_filters_adds_nothing() ->
     against = make_filters(min_year=2000)
     assert kind_filters(split_kind("30s screwball comedy, a spoiled heiress on a bus"), against) is None
     assert kind_filters(KindOfFilm("", "a plot"), MovieFilters()) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("old black and white classic, a tycoon dies saying one word", {"max_year": 1965}),
+        ("silent comedy, a tramp eats his own boot in a cabin", {"genres": ["Comedy"], "max_year": 1929}),
+        ("old sci fi film, the ship's computer will not open the doors", {"genres": ["Sci-Fi"], "max_year": 1979}),
+        ("1920s silent sci fi, workers live underground", {"genres": ["Sci-Fi"], "min_year": 1920, "max_year": 1929}),
+    ],
+)
+def test_era_words_bound_the_years_the_kind_ranks_up(text: str, expected: dict[str, object]) -> None:
+    named = kind_filters(split_kind(text), MovieFilters())
+    assert named is not None and describe(named) == expected
