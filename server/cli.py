@@ -62,6 +62,11 @@ class _ProgressBar:
         sys.stderr.flush()
 
 
+def _say(message: str) -> None:
+    """A message for the person at the terminal: stderr, since stdout is the protocol's (stdio) or the JSON's."""
+    sys.stderr.write(message + "\n")
+
+
 def _emit(result: Any) -> None:
     """The command's JSON result on stdout (only `call` and `info` write there; never `serve`)."""
     sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -76,23 +81,23 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.source:
         source = args.source[0]
         if source not in SOURCES or len(args.source) > 2:
-            print(f"error: --from takes SOURCE [DIR] with SOURCE one of {', '.join(SOURCES)}", file=sys.stderr)
+            _say(f"error: --from takes SOURCE [DIR] with SOURCE one of {', '.join(SOURCES)}")
             return 2
         directory = Path(args.source[1]).expanduser().resolve() if len(args.source) == 2 else None
     settings = _settings(args)
     if args.skip_build:
         return _enrich_after_build(settings, args.enrich)
     if args.if_missing and settings.db_path.exists():
-        print(f"{settings.db_path} exists; nothing to build", file=sys.stderr)
+        _say(f"{settings.db_path} exists; nothing to build")
         return 0
-    print(f"building {settings.db_path} from {source}{f' ({directory})' if directory else ''}", file=sys.stderr)
+    _say(f"building {settings.db_path} from {source}{f' ({directory})' if directory else ''}")
     try:
         report = build_database(settings.db_path, source, directory, progress=_ProgressBar())
     except MovieMcpError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return 2
     except KeyboardInterrupt:
-        print("build interrupted; the previous database is unchanged", file=sys.stderr)
+        _say("build interrupted; the previous database is unchanged")
         return 130
     size_mb = settings.db_path.stat().st_size / 1e6
     lines = [
@@ -104,7 +109,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         "stages:   " + ", ".join(f"{k} {v:.1f}s" for k, v in report.stage_seconds.items()),
         *(f"note:     {n}" for n in report.notes),
     ]
-    print("\n".join(lines), file=sys.stderr)
+    _say("\n".join(lines))
     return _enrich_after_build(settings, args.enrich) if args.enrich else 0
 
 
@@ -145,18 +150,17 @@ def _enrich_after_build(settings: Settings, n: int) -> int:
     try:
         totals = asyncio.run(run())
     except MovieMcpError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return 2
-    print(f"enrich: {json.dumps(totals)}", file=sys.stderr)
+    _say(f"enrich: {json.dumps(totals)}")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.transport == "stdio" and (args.workers is not None or args.stateless):
-        print(
+        _say(
             "error: --workers and --stateless are for HTTP (several processes or replicas); a stdio server has one"
-            " client and one process. Use --transport streamable-http",
-            file=sys.stderr,
+            " client and one process. Use --transport streamable-http"
         )
         return 2
     if args.transport == "stdio":
@@ -181,7 +185,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             stateless=args.stateless,
         )
     except HttpConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return 2
     return serve_http(_settings(args), http)
 
@@ -205,19 +209,19 @@ def cmd_call(args: argparse.Namespace) -> int:
 
     names = [t.name for t in ALL_TOOLS]
     if args.tool not in names:
-        print(f"error: unknown tool {args.tool!r}; tools are: {', '.join(names)}", file=sys.stderr)
+        _say(f"error: unknown tool {args.tool!r}; tools are: {', '.join(names)}")
         return 2
     try:
         arguments = json.loads(args.arguments) if args.arguments else {}
     except json.JSONDecodeError as exc:
-        print(f'error: arguments are not valid JSON ({exc}); e.g. \'{{"query": "matrix"}}\'', file=sys.stderr)
+        _say(f'error: arguments are not valid JSON ({exc}); e.g. \'{{"query": "matrix"}}\'')
         return 2
     if not isinstance(arguments, dict):
-        print("error: arguments must be a JSON object, e.g. '{\"user_id\": 1}'", file=sys.stderr)
+        _say("error: arguments must be a JSON object, e.g. '{\"user_id\": 1}'")
         return 2
     ok, payload = asyncio.run(_call(_settings(args), args.tool, arguments))
     if not ok:
-        print(f"error: {payload}", file=sys.stderr)
+        _say(f"error: {payload}")
         return 1
     _emit(payload)
     return 0
@@ -247,7 +251,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from server.chat import chat, read_stdin_line
 
     if not args.question and not args.interactive:
-        print("error: give a question, or -i for an interactive conversation", file=sys.stderr)
+        _say("error: give a question, or -i for an interactive conversation")
         return 2
     questions = [" ".join(args.question)] if args.question else []
     return asyncio.run(chat(_settings(args), questions, read_line=read_stdin_line if args.interactive else None))
@@ -269,11 +273,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         splits = [name.strip() for name in args.splits.split(",") if name.strip()] if args.splits else None
         report = run_eval(_settings(args).db_path, sections, quick=args.quick, splits=splits, on_section=show)
     except MovieMcpError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return 2
     sys.stdout.write(format_targets(report) + "\n")
     out = write_json(report, Path(args.out))
-    print(f"wrote {out}", file=sys.stderr)
+    _say(f"wrote {out}")
     return 1 if any(r.startswith("failed") for r in report.skipped.values()) else 0
 
 

@@ -25,7 +25,7 @@ async def test_remembered_summaries_equal_fresh_ones_and_callers_cannot_spoil_th
     ids = [m.movie_id for m in make_dataset().movies][:20]
     first = await store.summaries(movie_app.db, ids[:10])
     both = await store.summaries(movie_app.db, ids)  # half remembered, half read now
-    store._summary_cache.pop(movie_app.db, None)
+    store.remembered_summaries.forget(movie_app.db)
     fresh = await store.summaries(movie_app.db, ids)
     assert {i: s.model_dump() for i, s in both.items()} == {i: s.model_dump() for i, s in fresh.items()}
     assert [both[i].model_dump_json() for i in ids[:10]] == [first[i].model_dump_json() for i in ids[:10]]

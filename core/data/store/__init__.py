@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import aiosqlite
 
 from core.data.normalize import fts_query, normalize_title
+from core.data.store.memo import ConnectionMemo
 from core.errors import InvalidInputError, NotFoundError, excerpt
 from core.schemas import Enrichment, MovieSummary
 
@@ -29,7 +29,7 @@ ENRICHMENT_COLUMNS = (
 
 
 SUMMARY_CACHE_SIZE = 50_000  # summaries remembered per connection (~10 MB at most)
-_summary_cache: WeakKeyDictionary[aiosqlite.Connection, dict[int, dict[str, Any]]] = WeakKeyDictionary()
+remembered_summaries: ConnectionMemo[int, dict[str, Any]] = ConnectionMemo(SUMMARY_CACHE_SIZE)
 
 
 async def fetch_all(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
@@ -86,7 +86,8 @@ async def summaries(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[
     ids = list(dict.fromkeys(movie_ids))
     if not ids:
         return {}
-    known = _summary_cache.setdefault(db, {})
+    remembered = remembered_summaries.of(db)
+    known = {movie_id: remembered[movie_id] for movie_id in ids if movie_id in remembered}
     missing = [movie_id for movie_id in ids if movie_id not in known]
     if missing:
         rows = await fetch_all(
@@ -95,10 +96,9 @@ async def summaries(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[
             f" FROM movies m WHERE m.movie_id IN ({placeholders(len(missing))})",
             missing,
         )
-        if len(known) + len(rows) > SUMMARY_CACHE_SIZE:
-            known.clear()  # rare (a huge catalogue browsed far and wide): start again rather than track use
         for row in rows:
-            known[row["movie_id"]] = summary_from_row(row, genre_list(row)).model_dump()
+            fields = summary_from_row(row, genre_list(row)).model_dump()
+            known[row["movie_id"]] = remembered_summaries.remember(db, row["movie_id"], fields)
     return {movie_id: _summary(known[movie_id]) for movie_id in ids if movie_id in known}
 
 
