@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,9 @@ class MovieApp:
         self._file: tuple[int, int] | None = None  # `file_id` of the database as loaded
         self._reload_lock = anyio.Lock()
         self._retired: list[tuple[float, aiosqlite.Connection, LanguageEngine]] = []
+        # Called (on the event loop) once what a load brings is in memory: after `load()` and after each
+        # reload of a replaced database. The process owner uses it to settle its heap (`server.heap`).
+        self.after_load: list[Callable[[], None]] = []
 
     # --- loading ---------------------------------------------------------------------------
     async def load(self) -> None:
@@ -104,6 +108,14 @@ class MovieApp:
             self._models_ready.set()
         if self._load_error is None and self.preload_embedder:
             await self._load_embedder()
+        self._loaded()
+
+    def _loaded(self) -> None:
+        for hook in self.after_load:
+            try:
+                hook()
+            except Exception:  # a hook is housekeeping: it never fails the load or the call that reloaded
+                logger.exception("after-load hook %r failed", hook)
 
     async def _load_first_models(self) -> None:
         """Load the opened database's models; a reload that swapped in another database meanwhile wins."""
@@ -206,6 +218,7 @@ class MovieApp:
                 await self._reload()
             if old[0] is not None:  # calls still running may be using it: closed later
                 self._retired.append((time.monotonic(), old[0], old[1]))
+            self._loaded()
         await self._close_retired()
 
     async def _reload(self) -> None:

@@ -17,6 +17,7 @@ from core.config import Settings
 from core.runtime import MovieApp
 from prompts import ALL_PROMPTS, completion_handler
 from resources import ALL_RESOURCES
+from server.heap import settle_after_loads
 from server.stdio import run_stdio
 from tools import ALL_TOOLS
 
@@ -103,7 +104,7 @@ async def serve_stdio(settings: Settings) -> None:
     cancellation cannot interrupt (the SDK's stdin reader, a model still loading) would otherwise hold the
     process for one more line of input or several seconds.
     """
-    app = MovieApp(settings)
+    app = settle_after_loads(MovieApp(settings))
     server = create_server(movie_app=app)
     async with anyio.create_task_group() as tg:
         runner = anyio.CancelScope()

@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.config import Settings
 from core.runtime import MovieApp
+from server.heap import settle_after_loads
 
 if TYPE_CHECKING:
     import uvicorn
@@ -328,7 +329,7 @@ def serve_http(settings: Settings, http: HttpSettings) -> int:
         from server.workers import serve_workers
 
         return serve_workers(settings, http)
-    movie_app = MovieApp(settings)
+    movie_app = settle_after_loads(MovieApp(settings))
     app = create_http_app(create_server(movie_app=movie_app), movie_app, http)
     try:
         uvicorn.Server(uvicorn_config(app, http)).run()

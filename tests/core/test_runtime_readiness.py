@@ -142,3 +142,30 @@ async def test_a_replaced_database_brings_its_own_models_and_clears_a_load_failu
         assert len(result.recommendations) == 3 and app.top_n_model("als") is not None
     finally:
         await app.close()
+
+
+async def test_after_load_hooks_run_once_loaded_and_after_each_reload_and_a_failing_one_fails_nothing(
+    tmp_path: Path, synthetic_db: Path, embedder: Embedder
+) -> None:
+    db_path = tmp_path / "movies.db"
+    shutil.copy(synthetic_db, db_path)
+    app = _app(db_path, embedder)
+    calls: list[bool] = []
+
+    def broken_hook() -> None:
+        raise RuntimeError("housekeeping failed")
+
+    app.after_load += [lambda: calls.append(app.top_n_model("als") is not None), broken_hook]
+    await app.load()
+    try:
+        assert calls == [True]  # after the models were in place
+        assert (await search_movies(app, "star")).results  # no reload: no call
+        assert calls == [True]
+        staging = tmp_path / "staging.db"
+        shutil.copy(synthetic_db, staging)
+        staging.replace(db_path)
+        result = await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=3)
+        assert len(result.recommendations) == 3  # the failing hook did not fail the call that reloaded
+        assert calls == [True, True]
+    finally:
+        await app.close()
