@@ -27,6 +27,7 @@ from core.evaluation.runner import load_ratings
 from core.evaluation.topn import Fold, _top_from_model, evaluate_top, holdout_split
 from core.models import registry
 from core.models.ease import (
+    BLAS_THREADS,
     EaseParams,
     EaseRecommender,
     cap_items,
@@ -57,10 +58,11 @@ def measure(db: Path, shares: tuple[float, ...], seed: int = 42) -> list[dict[st
     for share in shares:
         items = cap_items(fold.matrix, candidates, max(2, round(share * len(candidates))))
         started = time.perf_counter()
-        with threadpool_limits(1, "blas"):
+        with threadpool_limits(BLAS_THREADS, "blas"):
             b = ease_weights(gram(x, items), ease_params.l2)
         ease = EaseRecommender.from_dense_weights(fold.users, fold.movies, fold.matrix, ease_params, items, b)
-        prebuilt = {**trained, ease_name: registry.Trained(ease, time.perf_counter() - started)}
+        ease_seconds = time.perf_counter() - started
+        prebuilt = {**trained, ease_name: registry.Trained(ease, ease_seconds)}
         model, _ = registry.train_models([spec], triples, defaults, seed=seed, prebuilt=prebuilt)[spec.name]
         metrics = evaluate_top(_top_from_model(fold, model.recommend_for_user), fold)
         rows.append(
@@ -70,7 +72,7 @@ def measure(db: Path, shares: tuple[float, ...], seed: int = 42) -> list[dict[st
                 "share_of_ratings": round(float(counts[items].sum() / counts.sum()), 4),
                 "ndcg@10": round(metrics["ndcg@10"], 4),
                 "ndcg@10 (≥4)": round(metrics["ndcg@10 (≥4)"], 4),
-                "ease_train_s": round(time.perf_counter() - started, 1),
+                "ease_train_s": round(ease_seconds, 1),
             }
         )
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)

@@ -80,13 +80,15 @@ class MovieApp:
         self._load_error: Exception | None = None
         self._models_error: Exception | None = None
         self._embedder_error: Exception | None = None
+        self._load_finished = False  # `load()` has run to its end (whatever it could load)
         # Serialises writers (enrichment) so two calls never interleave transactions on one connection.
         self.write_lock = anyio.Lock()
         self._file: tuple[int, int] | None = None  # `file_id` of the database as loaded
         self._reload_lock = anyio.Lock()
         self._retired: list[tuple[float, aiosqlite.Connection, LanguageEngine]] = []
-        # Called (on the event loop) once what a load brings is in memory: after `load()` and after each
-        # reload of a replaced database. The process owner uses it to settle its heap (`server.heap`).
+        # Called after `load()` and after each reload of a replaced database, failed ones included (the old
+        # state is gone either way): the process owner settles its heap (`server.heap`). Synchronous, on the
+        # event loop: every call in flight waits for them.
         self.after_load: list[Callable[[], None]] = []
 
     # --- loading ---------------------------------------------------------------------------
@@ -108,6 +110,7 @@ class MovieApp:
             self._models_ready.set()
         if self._load_error is None and self.preload_embedder:
             await self._load_embedder()
+        self._load_finished = True
         self._loaded()
 
     def _loaded(self) -> None:
@@ -130,6 +133,9 @@ class MovieApp:
             # Serving encodes one short query at a time: a single thread is as fast and does not stall
             # (280 ms instead of 22 ms measured) when the machine is busy.
             await anyio.to_thread.run_sync(_single_threaded_torch)
+            # The first encode pays one-time set-up; queries are encoded on the event loop
+            # (`core.search.query_batch`), so that cost is paid here, in a thread.
+            await anyio.to_thread.run_sync(self.embedder.encode, ["warm up"])
         except Exception as exc:
             logger.error("could not load the embedding model: %s", exc)
             self._embedder_error = exc
@@ -272,7 +278,9 @@ class MovieApp:
 
     async def embedder_ready(self) -> Embedder:
         await self.ready()
-        if not self.preload_embedder and not self._embedder_ready.is_set():
+        # Loaded on demand by a one-shot app, and by a server whose load could not reach it (no database
+        # at start-up, one there since): otherwise the start-up load brings it.
+        if not self._embedder_ready.is_set() and (not self.preload_embedder or self._load_finished):
             await self._load_embedder()
         with anyio.fail_after(READY_TIMEOUT_SECONDS):
             await self._embedder_ready.wait()

@@ -85,9 +85,11 @@ class BlendParams:
     `NeighborhoodParams` for the neighbourhood model.
     - knn_k=40: neighbours averaged by the kNN component (Surprise's default; not searched).
     - holdout_fraction=0.1: share of ratings held out to fit the blend weights.
-    - holdout_max_ratings=1,000,000: the weights are fit on the ratings of a random sample of users
+    - holdout_max_ratings=3,000,000: the weights are fit on the ratings of a random sample of users
       holding at most this many (all of ml-latest-small), so the holdout training costs at most a
-      training on 1M ratings whatever the data size; the components are then trained once on all.
+      training on 3M ratings whatever the data size; the components are then trained once on all.
+      Chosen at one third of ml-32m (synthetic, 9.8M training ratings, 2% held out): RMSE 0.7839 at
+      1M, 0.7801 at 3M, 0.7791 at 5M, 0.7784 with no cap; training 273, 294, 368 and 463 s.
     - reg_blend=1.0: ridge weight of the blend fit (immaterial with ~10k holdout rows).
     """
 
@@ -96,7 +98,7 @@ class BlendParams:
     neighborhood: NeighborhoodParams = field(default_factory=NeighborhoodParams)
     knn_k: int = 40
     holdout_fraction: float = 0.1
-    holdout_max_ratings: int = 1_000_000
+    holdout_max_ratings: int = 3_000_000
     reg_blend: float = 1.0
     random_state: int = 42
 

@@ -16,8 +16,8 @@ from core.search.filters import Conditions, MovieFilters, movie_conditions
 
 
 async def embed_query(app: MovieApp, text: str) -> bytes:
-    """The query as a serialised float32 vector (the model runs in a worker thread, batched with other
-    queries waiting at the same time: `core.search.query_batch`)."""
+    """The query as a serialised float32 vector (the model runs on the event loop, batched with the other
+    queries asked for in the same pass: `core.search.query_batch`)."""
     await app.embedder_ready()
     vector = await app.query_embeddings.embed(text)
     return sqlite_vec.serialize_float32(vector.tolist())

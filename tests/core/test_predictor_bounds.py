@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
-from benchmarks.predictor_bounds import bound_as_at_one_third
+from benchmarks.predictor_bounds import TERMS_PER_RATING, bound_as_at_one_third
 from core.models.blended_rating import BlendParams
 
 
@@ -21,21 +23,25 @@ def test_every_emulated_bound_is_tighter_than_the_data_and_the_rest_stay_as_serv
     configs = bound_as_at_one_third(ratings, n_folds=5)
     served = BlendParams()
     per_user = ratings["user_id"].value_counts().to_numpy() * 0.8
-    n_movies = ratings["movie_id"].nunique()
     assert len(configs) == 6  # three similarity/regression bounds, them together, the blend at two sizes
     for name, params in configs.items():
         hood = params.neighborhood
-        changed = {
-            "movies": hood.max_similarity_items != served.neighborhood.max_similarity_items,
-            "pairs": hood.max_corated_pairs != served.neighborhood.max_corated_pairs,
-            "terms": hood.max_model_terms != served.neighborhood.max_model_terms,
-            "blend": params.holdout_max_ratings != served.holdout_max_ratings,
-        }
-        assert any(changed.values()), name
-        if changed["movies"]:
-            assert hood.max_similarity_items < n_movies  # fewer than the catalogue: it binds
-        if changed["pairs"]:
-            assert hood.max_corated_pairs < np.sum(per_user**2)
-        if changed["blend"]:
-            assert params.holdout_max_ratings < 0.8 * len(ratings)
-        assert params.mf == served.mf and params.knn_k == served.knn_k  # nothing else moves
+        if hood.max_similarity_items != served.neighborhood.max_similarity_items:
+            assert hood.max_similarity_items < ratings["movie_id"].nunique(), name  # fewer than the catalogue
+        if hood.max_corated_pairs != served.neighborhood.max_corated_pairs:
+            assert hood.max_corated_pairs < np.sum(per_user**2), name
+        if hood.max_model_terms != served.neighborhood.max_model_terms:
+            assert hood.max_model_terms < 0.05 * 0.8 * len(ratings) * TERMS_PER_RATING, name
+        if params.holdout_max_ratings != served.holdout_max_ratings:
+            assert params.holdout_max_ratings < 0.8 * len(ratings), name
+        reset = replace(
+            params,
+            holdout_max_ratings=served.holdout_max_ratings,
+            neighborhood=replace(
+                hood,
+                max_similarity_items=served.neighborhood.max_similarity_items,
+                max_corated_pairs=served.neighborhood.max_corated_pairs,
+                max_model_terms=served.neighborhood.max_model_terms,
+            ),
+        )
+        assert reset != params and reset == served, name  # some bound moved, and nothing else

@@ -100,3 +100,59 @@ async def test_the_run_happens_on_the_event_loop_thread() -> None:
 
     await QueryBatcher(encode).embed("x")
     assert seen == [threading.get_ident()]
+
+
+async def test_a_model_that_returns_too_few_rows_fails_every_caller_of_the_batch() -> None:
+    batcher = QueryBatcher(lambda texts: np.zeros((1, 2), dtype=np.float32))
+    results = await asyncio.gather(batcher.embed("a"), batcher.embed("b"), return_exceptions=True)
+    assert all(isinstance(r, RuntimeError) and "1 rows for 2 queries" in str(r) for r in results)
+
+
+async def test_a_run_interrupted_by_a_base_exception_still_settles_its_callers_and_the_next_batch_runs() -> None:
+    runs: list[list[str]] = []
+
+    def interrupted(texts: Sequence[str]) -> np.ndarray:
+        runs.append(list(texts))
+        if len(runs) == 1:
+            raise asyncio.CancelledError  # e.g. delivered by a signal handler in the middle of the model
+        return np.array([[len(t), 0] for t in texts], dtype=np.float32)
+
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, _context: None)  # the interruption is reported to the loop
+    batcher = QueryBatcher(interrupted, max_batch=2)
+    with anyio.fail_after(5):
+        results = await asyncio.gather(*(batcher.embed(t) for t in ["a", "bb", "ccc"]), return_exceptions=True)
+    assert isinstance(results[0], RuntimeError) and isinstance(results[1], RuntimeError)
+    assert int(results[2][0]) == 3  # the batch after it still ran
+    loop.set_exception_handler(None)
+
+
+async def test_a_caller_cancelled_during_the_run_does_not_keep_the_others_from_their_vectors() -> None:
+    tasks: list[asyncio.Task[np.ndarray]] = []
+
+    def cancels_the_first(texts: Sequence[str]) -> np.ndarray:
+        tasks[0].cancel()  # cancels the future it waits on, now, while the model runs
+        return np.array([[len(t), 0] for t in texts], dtype=np.float32)
+
+    batcher = QueryBatcher(cancels_the_first)
+    tasks += [asyncio.create_task(batcher.embed(t)) for t in ("gone", "stays")]
+    with anyio.fail_after(5):
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(done[0], asyncio.CancelledError) and int(done[1][0]) == 5
+
+
+async def test_each_callback_runs_one_batch_and_lets_other_work_in_between() -> None:
+    order: list[str] = []
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        order.append(f"run {len(texts)}")
+        return np.zeros((len(texts), 2), dtype=np.float32)
+
+    batcher = QueryBatcher(encode, max_batch=2)
+
+    async def other_work() -> None:
+        await asyncio.sleep(0)  # ready again just after the first batch was scheduled
+        order.append("other")
+
+    await asyncio.gather(*(batcher.embed(str(i)) for i in range(4)), other_work())
+    assert order == ["run 2", "other", "run 2"]

@@ -155,10 +155,10 @@ async def test_after_load_hooks_run_once_loaded_and_after_each_reload_and_a_fail
     def broken_hook() -> None:
         raise RuntimeError("housekeeping failed")
 
-    app.after_load += [lambda: calls.append(app.top_n_model("als") is not None), broken_hook]
+    app.after_load += [broken_hook, lambda: calls.append(app.top_n_model("als") is not None)]
     await app.load()
     try:
-        assert calls == [True]  # after the models were in place
+        assert calls == [True]  # after the models were in place, and despite the hook before it failing
         assert (await search_movies(app, "star")).results  # no reload: no call
         assert calls == [True]
         staging = tmp_path / "staging.db"
@@ -167,5 +167,21 @@ async def test_after_load_hooks_run_once_loaded_and_after_each_reload_and_a_fail
         result = await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=3)
         assert len(result.recommendations) == 3  # the failing hook did not fail the call that reloaded
         assert calls == [True, True]
+    finally:
+        await app.close()
+
+
+async def test_a_server_started_before_its_database_existed_loads_the_embedder_once_it_does(
+    tmp_path: Path, synthetic_db: Path, embedder: Embedder
+) -> None:
+    db_path = tmp_path / "movies.db"
+    app = MovieApp(Settings(db_path=db_path), embedder=embedder)  # a server: preloads the embedder
+    await app.load()  # no database: the load stops before the embedder
+    try:
+        with pytest.raises(NotReadyError, match="no database"):
+            await app.ready()
+        shutil.copy(synthetic_db, db_path)
+        with anyio.fail_after(60):  # not the 300 s wait for a load that would never come
+            assert await app.embedder_ready() is embedder
     finally:
         await app.close()
