@@ -25,6 +25,13 @@ def _app(db_path: Path, embedder: Embedder) -> MovieApp:
     return MovieApp(Settings(db_path=db_path), embedder=embedder, preload_embedder=False)
 
 
+def _rebuild(source: Path, db_path: Path) -> None:
+    """Replace the database as a build does: a new file renamed over the old one."""
+    staging = db_path.with_name("staging.db")
+    shutil.copy(source, staging)
+    staging.replace(db_path)
+
+
 async def test_title_search_answers_while_the_models_are_still_loading(
     synthetic_db: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,9 +142,7 @@ async def test_a_replaced_database_brings_its_own_models_and_clears_a_load_failu
         with pytest.raises(NotReadyError, match="models could not be loaded"):
             await app.models_ready()
         monkeypatch.setattr(registry, "load_into", real_load_into)
-        staging = tmp_path / "staging.db"
-        shutil.copy(synthetic_db, staging)
-        staging.replace(db_path)  # a rebuild renames a new file over the old one
+        _rebuild(synthetic_db, db_path)
         result = await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=3)
         assert len(result.recommendations) == 3 and app.top_n_model("als") is not None
     finally:
@@ -161,27 +166,9 @@ async def test_after_load_hooks_run_once_loaded_and_after_each_reload_and_a_fail
         assert calls == [True]  # after the models were in place, and despite the hook before it failing
         assert (await search_movies(app, "star")).results  # no reload: no call
         assert calls == [True]
-        staging = tmp_path / "staging.db"
-        shutil.copy(synthetic_db, staging)
-        staging.replace(db_path)
+        _rebuild(synthetic_db, db_path)
         result = await get_movie_recommendations(app, user_id=SPACE_FANS[0], n=3)
         assert len(result.recommendations) == 3  # the failing hook did not fail the call that reloaded
         assert calls == [True, True]
-    finally:
-        await app.close()
-
-
-async def test_a_server_started_before_its_database_existed_loads_the_embedder_once_it_does(
-    tmp_path: Path, synthetic_db: Path, embedder: Embedder
-) -> None:
-    db_path = tmp_path / "movies.db"
-    app = MovieApp(Settings(db_path=db_path), embedder=embedder)  # a server: preloads the embedder
-    await app.load()  # no database: the load stops before the embedder
-    try:
-        with pytest.raises(NotReadyError, match="no database"):
-            await app.ready()
-        shutil.copy(synthetic_db, db_path)
-        with anyio.fail_after(60):  # not the 300 s wait for a load that would never come
-            assert await app.embedder_ready() is embedder
     finally:
         await app.close()

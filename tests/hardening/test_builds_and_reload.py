@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from core.config import Settings
@@ -102,11 +103,12 @@ def replace_with_copy(source: Path, target: Path, built_at: str) -> None:
 
 
 @asynccontextmanager
-async def loaded_app(db_path: Path, embedder: Any) -> AsyncIterator[Any]:
-    """A loaded `MovieApp` over `db_path` (which may not exist yet), closed afterwards."""
+async def loaded_app(db_path: Path, embedder: Any, *, preload_embedder: bool = False) -> AsyncIterator[Any]:
+    """A loaded `MovieApp` over `db_path` (which may not exist yet), closed afterwards; with `preload_embedder`,
+    as a server loads it (the embedding model too)."""
     from core.runtime import MovieApp
 
-    app = MovieApp(Settings(db_path=db_path), embedder=embedder, preload_embedder=False)
+    app = MovieApp(Settings(db_path=db_path), embedder=embedder, preload_embedder=preload_embedder)
     await app.load()
     try:
         yield app
@@ -126,6 +128,16 @@ async def test_an_app_started_before_its_database_exists_loads_it_once_built(
         replace_with_copy(synthetic_db, db_path, "2030-01-01T00:00:00+00:00")
         stats = await catalogue_stats(app)
         assert stats.built_at == "2030-01-01T00:00:00+00:00" and stats.movies > 0
+
+
+async def test_a_server_started_before_its_database_exists_loads_the_embedding_model_once_built(
+    tmp_path: Path, synthetic_db: Path, embedder: Any
+) -> None:
+    db_path = tmp_path / "movies.db"
+    async with loaded_app(db_path, embedder, preload_embedder=True) as app:  # its load stops before the model
+        replace_with_copy(synthetic_db, db_path, "2030-01-01T00:00:00+00:00")
+        with anyio.fail_after(60):  # not the 300 s wait for a load that would never come
+            assert await app.embedder_ready() is embedder
 
 
 async def test_an_app_serves_the_new_file_after_a_rebuild_and_keeps_the_old_connection_for_calls_in_flight(
