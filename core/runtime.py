@@ -131,15 +131,19 @@ class MovieApp:
         try:
             await anyio.to_thread.run_sync(self.embedder.load, abandon_on_cancel=True)
             # Serving encodes one short query at a time: a single thread is as fast and does not stall
-            # (280 ms instead of 22 ms measured) when the machine is busy.
-            await anyio.to_thread.run_sync(_single_threaded_torch)
-            # The first encode pays one-time set-up; queries are encoded on the event loop
-            # (`core.search.query_batch`), so that cost is paid here, in a thread.
-            await anyio.to_thread.run_sync(self.embedder.encode, ["warm up"])
+            # (280 ms instead of 22 ms measured) when the machine is busy. Torch's thread count is per
+            # calling thread, and queries are encoded on the event loop (`core.search.query_batch`): set it
+            # there. The first encode pays one-time set-up: paid here, in a thread.
+            _single_threaded_torch()
+            await anyio.to_thread.run_sync(self._warm_up_embedder)
         except Exception as exc:
             logger.error("could not load the embedding model: %s", exc)
             self._embedder_error = exc
         self._embedder_ready.set()
+
+    def _warm_up_embedder(self) -> None:
+        _single_threaded_torch()
+        self.embedder.encode(["warm up"])
 
     async def _open_database(self) -> tuple[aiosqlite.Connection, dict[str, str], tuple[int, int]]:
         """Open the database, migrate it and read what every call needs: (connection, meta, user range)."""
@@ -336,6 +340,7 @@ async def _sign_bit_index(db: aiosqlite.Connection) -> SignBitIndex:
 
 
 def _single_threaded_torch() -> None:
+    """One intra-op thread for torch in the calling thread (the setting is per thread)."""
     import torch
 
     torch.set_num_threads(1)

@@ -172,3 +172,19 @@ async def test_after_load_hooks_run_once_loaded_and_after_each_reload_and_a_fail
         assert calls == [True, True]
     finally:
         await app.close()
+
+
+async def test_the_embedding_model_runs_single_threaded_on_the_event_loop_thread(
+    synthetic_db: Path, embedder: Embedder
+) -> None:
+    """Queries are encoded on the loop's thread; torch's thread count is per thread, so it is set there."""
+    import torch
+
+    torch.set_num_threads(2)
+    app = _app(synthetic_db, embedder)
+    await app.load()
+    try:
+        await app.embedder_ready()
+        assert torch.get_num_threads() == 1
+    finally:
+        await app.close()
