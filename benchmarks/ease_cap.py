@@ -19,12 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
 from core.config import Settings
 from core.evaluation.runner import load_ratings
-from core.evaluation.topn import Fold, _top_from_model, evaluate_top, holdout_split
+from core.evaluation.topn import Fold, evaluate_top, holdout_split, top_from_model
 from core.models import registry
 from core.models.ease import (
     BLAS_THREADS,
@@ -52,7 +51,7 @@ def measure(db: Path, shares: tuple[float, ...], seed: int = 42) -> list[dict[st
     others = [c for c in parts if c.name != ease_name]
     trained = registry.train_models(others, triples, defaults, seed=seed)  # ALS once, for every row
     candidates = modelled_items(fold.matrix, ease_params.min_item_ratings)
-    counts = np.asarray(fold.matrix.getnnz(axis=0))
+    counts = fold.item_counts
     x = interaction_matrix(fold.matrix, ease_params.binary)
     rows = []
     for share in shares:
@@ -64,7 +63,7 @@ def measure(db: Path, shares: tuple[float, ...], seed: int = 42) -> list[dict[st
         ease_seconds = time.perf_counter() - started
         prebuilt = {**trained, ease_name: registry.Trained(ease, ease_seconds)}
         model, _ = registry.train_models([spec], triples, defaults, seed=seed, prebuilt=prebuilt)[spec.name]
-        metrics = evaluate_top(_top_from_model(fold, model.recommend_for_user), fold)
+        metrics = evaluate_top(top_from_model(fold, model.recommend_for_user), fold)
         rows.append(
             {
                 "share_of_movies": share,

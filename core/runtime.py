@@ -111,9 +111,9 @@ class MovieApp:
         if self._load_error is None and self.preload_embedder:
             await self._load_embedder()
         self._load_finished = True
-        self._loaded()
+        self._run_after_load_hooks()
 
-    def _loaded(self) -> None:
+    def _run_after_load_hooks(self) -> None:
         for hook in self.after_load:
             try:
                 hook()
@@ -135,15 +135,11 @@ class MovieApp:
             # calling thread, and queries are encoded on the event loop (`core.search.query_batch`): set it
             # there. The first encode pays one-time set-up: paid here, in a thread.
             _single_threaded_torch()
-            await anyio.to_thread.run_sync(self._warm_up_embedder)
+            await anyio.to_thread.run_sync(self.embedder.encode, ["warm up"])
         except Exception as exc:
             logger.error("could not load the embedding model: %s", exc)
             self._embedder_error = exc
         self._embedder_ready.set()
-
-    def _warm_up_embedder(self) -> None:
-        _single_threaded_torch()
-        self.embedder.encode(["warm up"])
 
     async def _open_database(self) -> tuple[aiosqlite.Connection, dict[str, str], tuple[int, int]]:
         """Open the database, migrate it and read what every call needs: (connection, meta, user range)."""
@@ -228,7 +224,7 @@ class MovieApp:
                 await self._reload()
             if old[0] is not None:  # calls still running may be using it: closed later
                 self._retired.append((time.monotonic(), old[0], old[1]))
-            self._loaded()
+            self._run_after_load_hooks()
         await self._close_retired()
 
     async def _reload(self) -> None:

@@ -61,6 +61,12 @@ async def running(app: MovieApp) -> AsyncIterator[MovieApp]:
         logger.info("database closed")
 
 
+def serving_app(settings: Settings) -> MovieApp:
+    """The `MovieApp` of a process that serves it (stdio, HTTP, or one HTTP worker): it settles the
+    process's heap after each load (`server.heap`)."""
+    return settle_after_loads(MovieApp(settings))
+
+
 def create_server(settings: Settings | None = None, movie_app: MovieApp | None = None) -> MCPServer[MovieApp]:
     """A server whose tools, resources and prompts share one `MovieApp`; it loads in the background."""
     app = movie_app or MovieApp(settings or Settings.from_env())
@@ -104,7 +110,7 @@ async def serve_stdio(settings: Settings) -> None:
     cancellation cannot interrupt (the SDK's stdin reader, a model still loading) would otherwise hold the
     process for one more line of input or several seconds.
     """
-    app = settle_after_loads(MovieApp(settings))
+    app = serving_app(settings)
     server = create_server(movie_app=app)
     async with anyio.create_task_group() as tg:
         runner = anyio.CancelScope()

@@ -38,7 +38,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.config import Settings
 from core.runtime import MovieApp
-from server.heap import settle_after_loads
 
 if TYPE_CHECKING:
     import uvicorn
@@ -318,7 +317,7 @@ def serve_http(settings: Settings, http: HttpSettings) -> int:
     """Run the HTTP server until SIGINT/SIGTERM; 2 (with the reason on stderr) when the settings are unsafe."""
     import uvicorn
 
-    from server.app import create_server
+    from server.app import create_server, serving_app
 
     try:
         http.validate()
@@ -329,7 +328,7 @@ def serve_http(settings: Settings, http: HttpSettings) -> int:
         from server.workers import serve_workers
 
         return serve_workers(settings, http)
-    movie_app = settle_after_loads(MovieApp(settings))
+    movie_app = serving_app(settings)
     app = create_http_app(create_server(movie_app=movie_app), movie_app, http)
     try:
         uvicorn.Server(uvicorn_config(app, http)).run()

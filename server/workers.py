@@ -37,9 +37,7 @@ class WorkerApp:
 
     def __call__(self) -> Starlette:
         """The worker's own app (its own `MovieApp`), with logging set up as the CLI does in the parent."""
-        from core.runtime import MovieApp
-        from server.app import create_server
-        from server.heap import settle_after_loads
+        from server.app import create_server, serving_app
         from server.http import create_http_app
 
         logging.basicConfig(level=self.log_level, stream=sys.stderr, format=LOG_FORMAT)
@@ -47,7 +45,7 @@ class WorkerApp:
         for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "mcp.server.streamable_http"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         _thread_only_progress_lock()
-        movie_app = settle_after_loads(MovieApp(self.settings))
+        movie_app = serving_app(self.settings)
         return create_http_app(create_server(movie_app=movie_app), movie_app, self.http)
 
 

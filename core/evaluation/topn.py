@@ -683,7 +683,7 @@ def _served_rows(
         spec = registry.model_spec(served.model)
         trained.update(registry.train_models([spec], triples, defaults, prebuilt=trained))
         model, seconds = trained[spec.name]
-        top = _top_from_model(fold, model.recommend_for_user)
+        top = top_from_model(fold, model.recommend_for_user)
         rows.append(_row(registry.eval_label(spec), evaluate_top(top, fold), seconds, _describe(defaults[spec.name])))
     return rows, trained
 
@@ -763,14 +763,14 @@ def _default_row(
     blend = defaults[spec.name]
     return _row(
         DEFAULT_MODEL,
-        evaluate_top(_top_from_model(fold, model.recommend_for_user), fold),
+        evaluate_top(top_from_model(fold, model.recommend_for_user), fold),
         seconds,
         f"EASE λ {ease_params.l2:g} {'binary' if ease_params.binary else 'stars'} X (float16 B) + {others}; "
         f"w {blend.ease_weight:g}, β {blend.popularity_exponent:g}",
     )
 
 
-def _top_from_model(fold: Fold, recommend: Callable[[int, int], list[tuple[int, float]]]) -> np.ndarray:
+def top_from_model(fold: Fold, recommend: Callable[[int, int], list[tuple[int, float]]]) -> np.ndarray:
     """Top-K movie indices per user through a model's own `recommend_for_user` (the tools' code path)."""
     top = np.full((len(fold.users), K), -1, dtype=np.int64)
     for u, user_id in enumerate(fold.users.ids):

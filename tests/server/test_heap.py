@@ -51,3 +51,9 @@ def test_settle_after_loads_registers_once(tmp_path: Path) -> None:
     app = MovieApp(Settings(db_path=tmp_path / "none.db"), preload_embedder=False)
     assert heap.settle_after_loads(heap.settle_after_loads(app)) is app
     assert app.after_load == [heap.settle]
+
+
+def test_a_serving_process_app_settles_its_heap_after_loads(tmp_path: Path) -> None:
+    from server.app import serving_app
+
+    assert serving_app(Settings(db_path=tmp_path / "none.db")).after_load == [heap.settle]
