@@ -61,12 +61,14 @@ def kind_filters(kind: KindOfFilm, filters: MovieFilters) -> MovieFilters | None
         return None
     try:
         named = parse_query(kind.words).filters
-        latest = min([named.max_year, *_era_ends(kind.words)], key=lambda y: y if y is not None else 10_000)
+        # A vague era word yields to a decade the person named: "black and white 70s movie" is a 70s film.
+        eras = [year for year in _era_ends(kind.words) if named.min_year is None or year >= named.min_year]
+        latest = min([named.max_year, *eras], key=lambda y: y if y is not None else 10_000)
         if not (named.genres or named.min_year is not None or latest is not None):
             return None
         hint = MovieFilters(genres=named.genres, min_year=named.min_year, max_year=latest)
         return combine_filters(filters, hint, kind.words)
-    except InvalidInputError:
+    except (InvalidInputError, ValueError):  # the kind only ranks films up: words it cannot use add nothing
         return None
 
 

@@ -62,6 +62,9 @@ def test_a_kind_without_genres_or_years_or_against_the_filters_adds_nothing() ->
         ("silent comedy, a tramp eats his own boot in a cabin", {"genres": ["Comedy"], "max_year": 1929}),
         ("old sci fi film, the ship's computer will not open the doors", {"genres": ["Sci-Fi"], "max_year": 1979}),
         ("1920s silent sci fi, workers live underground", {"genres": ["Sci-Fi"], "min_year": 1920, "max_year": 1929}),
+        # the decade named wins over the era word (this raised a validation error: min 1970 > max 1965)
+        ("black and white 70s movie about a con man selling bibles", {"min_year": 1970, "max_year": 1979}),
+        ("old 90s comedy where a guy relives one day", {"genres": ["Comedy"], "min_year": 1990, "max_year": 1999}),
     ],
 )
 def test_era_words_bound_the_years_the_kind_ranks_up(text: str, expected: dict[str, object]) -> None:
