@@ -1,11 +1,12 @@
 """Section "semantic": does semantic search find a film from a description of its plot?
 
 Protocol: every request paraphrases a well-known film's plot without naming it and lists the MovieLens ids
-that count as the right answer. Five splits, reported separately: `committed` (`data/semantic_queries.json`,
-45 plain paraphrases), `dev`, `dev2` and `dev3` (`data/semantic_queries_dev*.json`, chat-style, what the
-retrieval is tuned on; dev3 adds 70 less famous and older films, some described with a wrong detail) and
+that count as the right answer. Six splits, reported separately: `committed` (`data/semantic_queries.json`,
+45 plain paraphrases), `dev` to `dev4` (`data/semantic_queries_dev*.json`, chat-style, what the retrieval is
+tuned on; dev3 adds 70 less famous and older films, some described with a wrong detail; dev4, 80 more, half of
+them less famous, was written after the others and first used to check choices made on them) and
 `test` (`data/semantic_queries_test.json`, chat-style, written before the hybrid retrieval and never tuned on;
-`movie-mcp eval --splits committed,dev,dev2,dev3` leaves it out while tuning). Each request goes through the
+`movie-mcp eval --splits committed,dev,dev2,dev3,dev4` leaves it out while tuning). Each request goes through the
 same code as the `semantic_search` tool (`core.services.semantic_search.semantic_search`, no filters) and the
 top 10 are kept. Hit rate@10: share of requests with a right answer in the top 10. MRR@10: mean of 1/rank of
 the first right answer (0 when none is in the top 10). Requests whose films are not in the database are
@@ -38,6 +39,7 @@ SPLITS: dict[str, Path] = {
     "dev": DATA_DIR / "semantic_queries_dev.json",
     "dev2": DATA_DIR / "semantic_queries_dev2.json",
     "dev3": DATA_DIR / "semantic_queries_dev3.json",
+    "dev4": DATA_DIR / "semantic_queries_dev4.json",
     "test": DATA_DIR / "semantic_queries_test.json",
 }
 TOP_K = 10

@@ -27,7 +27,7 @@ def reciprocal_rank_fusion(
 
 
 def with_popularity(
-    scored: Sequence[tuple[int, float]], rating_counts: Mapping[int, int], boost: float
+    scored: Sequence[tuple[int, float]], rating_counts: Mapping[int, float], boost: float
 ) -> list[tuple[int, float]]:
     """`scored` re-sorted after multiplying each score by 1 + boost × ln(1 + ratings): near-equal counts
     barely matter, while a film seen by thousands outranks an obscure one with a similar score."""

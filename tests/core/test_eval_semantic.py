@@ -1,4 +1,4 @@
-"""Section "semantic": its five splits (committed, dev, dev2, dev3, test), one row per split, and --splits."""
+"""Section "semantic": its six splits (committed, dev to dev4, test), one row per split, and --splits."""
 
 from __future__ import annotations
 
@@ -21,16 +21,17 @@ NO_RATINGS = pd.DataFrame(columns=["user_id", "movie_id", "rating", "timestamp"]
 
 def test_semantic_splits_are_separate_and_untitled() -> None:
     splits = semantic_search.load_splits()
-    assert set(splits) == {"committed", "dev", "dev2", "dev3", "test"}
+    assert set(splits) == {"committed", "dev", "dev2", "dev3", "dev4", "test"}
     assert (
         len(splits["test"]) >= 60
         and len(splits["dev"]) >= 30
         and len(splits["dev2"]) >= 40
         and len(splits["dev3"]) >= 60
+        and len(splits["dev4"]) >= 60
     )
     queries = [c.query for cases in splits.values() for c in cases]
     assert len(set(queries)) == len(queries)  # no request is in two splits
-    for case in splits["test"] + splits["dev"] + splits["dev2"] + splits["dev3"]:
+    for case in splits["test"] + splits["dev"] + splits["dev2"] + splits["dev3"] + splits["dev4"]:
         assert case.relevant and case.film
         for film in case.film.split("; "):
             title = re.sub(r", (the|a|an)$", "", film.split(" (")[0].lower())

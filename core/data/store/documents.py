@@ -99,15 +99,21 @@ async def franchise_originals(
     return originals
 
 
-async def rating_counts(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, int]:
-    """movie_id -> how many ratings it has, for the given known movies."""
+async def rating_counts(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
+    """movie_id -> (how many ratings it has, its release year), for the given known movies."""
     ids = list(dict.fromkeys(movie_ids))
     if not ids:
         return {}
     rows = await fetch_all(
-        db, f"SELECT movie_id, rating_count FROM movies WHERE movie_id IN ({placeholders(len(ids))})", ids
+        db, f"SELECT movie_id, rating_count, year FROM movies WHERE movie_id IN ({placeholders(len(ids))})", ids
     )
-    return {int(r[0]): int(r[1]) for r in rows}
+    return {int(r[0]): (int(r[1]), None if r[2] is None else int(r[2])) for r in rows}
+
+
+async def ratings_by_year(db: aiosqlite.Connection) -> list[tuple[int | None, int, int]]:
+    """(release year or None, movies, their ratings) per release year."""
+    rows = await fetch_all(db, "SELECT year, count(*), coalesce(sum(rating_count), 0) FROM movies GROUP BY year")
+    return [(None if r[0] is None else int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
 
 async def plot_coverage(db: aiosqlite.Connection) -> tuple[int, int]:
