@@ -1,11 +1,11 @@
 """Hybrid plot search: BM25 over each movie's document and MiniLM cosine KNN (the nearest overviews
 re-scored with their best sentence, `core.search.passages`), fused by reciprocal rank weighted up by the
-films' popularity (log of their rating count, scaled up for recent films), then each franchise's original moved above its sequels when
-the query fits it almost as well.
+films' popularity (log of their rating count, scaled up for recent films: `core.search.popularity`), then
+each franchise's original moved above its sequels when the query fits it almost as well.
 
 Both retrievers apply the filters inside their own statement, so the fused list holds only movies
-that pass them. The weights were chosen on the dev split (core/evaluation/data/semantic_queries_dev.json)
-and the committed set; the test split was never used to choose them.
+that pass them. The weights were chosen on the tuning splits (the committed set and dev to dev4,
+core/evaluation/data/semantic_queries*.json); the test split was never used to choose them.
 """
 
 from __future__ import annotations
