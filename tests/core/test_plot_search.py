@@ -193,3 +193,10 @@ async def test_the_kind_of_film_a_query_opens_with_ranks_that_kind_up_without_fi
         movie_app, f"90s sci fi movie where {plot}", k=5, filters=SemanticFilters(min_year=2000)
     )
     assert typed.kind_of_film is None and all(MOVIES[r.movie_id].year >= 2000 for r in typed.results)
+
+
+async def test_an_era_word_against_the_named_decade_does_not_fail_the_search(movie_app: MovieApp) -> None:
+    # "black and white" alone means before 1966; with "90s" named, the decade wins (this raised a validation error).
+    found = await semantic_search(movie_app, "black and white 90s sci fi movie where two people fall in love", k=5)
+    assert found.kind_of_film == {"genres": ["Sci-Fi"], "min_year": 1990, "max_year": 1999}
+    assert found.results
