@@ -27,11 +27,12 @@ def reciprocal_rank_fusion(
 
 
 def with_popularity(
-    scored: Sequence[tuple[int, float]], rating_counts: Mapping[int, float], boost: float
+    scored: Sequence[tuple[int, float]], popularity: Mapping[int, float], boost: float
 ) -> list[tuple[int, float]]:
-    """`scored` re-sorted after multiplying each score by 1 + boost × ln(1 + ratings): near-equal counts
-    barely matter, while a film seen by thousands outranks an obscure one with a similar score."""
-    boosted = [(item, score * (1.0 + boost * math.log1p(rating_counts.get(item, 0)))) for item, score in scored]
+    """`scored` re-sorted after multiplying each score by 1 + boost × ln(1 + popularity), a film's rating
+    count (or one scaled for its release year): near-equal counts barely matter, while a film seen by
+    thousands outranks an obscure one with a similar score."""
+    boosted = [(item, score * (1.0 + boost * math.log1p(popularity.get(item, 0)))) for item, score in scored]
     return sorted(boosted, key=lambda pair: -pair[1])
 
 
@@ -55,3 +56,14 @@ def originals_first(
                 out.append(original)
         out.append(item)
     return list(dict.fromkeys(out))  # an original moved up is not repeated at its old place
+
+
+def clear_winner_first(
+    fused: Sequence[tuple[int, float]], scored: Sequence[tuple[int, float]], margin: float
+) -> list[tuple[int, float]]:
+    """`fused` with `scored`'s best moved to the front when its score beats the runner-up's by `margin` or
+    more (`scored` best first): a prior that breaks near-ties must not bury a clear winner."""
+    if len(scored) < 2 or scored[0][1] - scored[1][1] < margin:
+        return list(fused)
+    best = scored[0][0]
+    return sorted(fused, key=lambda pair: pair[0] != best)  # stable: the others keep their order

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from core.errors import InvalidInputError
 from core.search.combine import combine_filters
 from core.search.filters import MovieFilters
@@ -68,7 +70,7 @@ def kind_filters(kind: KindOfFilm, filters: MovieFilters) -> MovieFilters | None
             return None
         hint = MovieFilters(genres=named.genres, min_year=named.min_year, max_year=latest)
         return combine_filters(filters, hint, kind.words)
-    except (InvalidInputError, ValueError):  # the kind only ranks films up: words it cannot use add nothing
+    except (InvalidInputError, ValidationError):  # the kind only ranks films up: words it cannot use add nothing
         return None
 
 

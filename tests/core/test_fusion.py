@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from core.search.fusion import originals_first, reciprocal_rank_fusion, with_popularity
+from core.search.fusion import clear_winner_first, originals_first, reciprocal_rank_fusion, with_popularity
 
 
 def test_rrf_sums_reciprocal_ranks() -> None:
@@ -62,3 +62,13 @@ def test_popularity_lifts_a_near_tie_but_not_a_clear_winner() -> None:
     assert [i for i, _ in with_popularity([(4, 0.080), (3, 0.075)], counts, 0.5)] == [4, 3]
     assert with_popularity([(3, 0.1)], counts, 0.5) == [(3, pytest.approx(0.1 * (1 + 0.5 * math.log(21))))]
     assert with_popularity([(9, 0.1)], counts, 0.5) == [(9, 0.1)]  # unknown count: no boost
+
+
+def test_a_clear_winner_by_meaning_goes_first_whatever_the_prior_did() -> None:
+    fused = [(1, 0.30), (2, 0.25), (3, 0.20)]  # after the popularity prior: 1 is the better-known film
+    clear = [(3, 0.67), (1, 0.37), (2, 0.30)]  # by cosine 3 is far ahead
+    assert [i for i, _ in clear_winner_first(fused, clear, 0.2)] == [3, 1, 2]
+    close = [(3, 0.67), (1, 0.55)]  # a near tie: the prior's order stands
+    assert clear_winner_first(fused, close, 0.2) == fused
+    assert clear_winner_first(fused, [(3, 0.9)], 0.2) == fused  # no runner-up to beat
+    assert clear_winner_first(fused, [], 0.2) == fused

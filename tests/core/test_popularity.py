@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.data.store import fetch_all
+from core.data.store import documents, fetch_all
 from core.runtime import MovieApp
 from core.search.fusion import with_popularity
 from core.search.popularity import YearlyRatings, fame
@@ -45,10 +45,18 @@ def test_an_empty_catalogue_scales_nothing() -> None:
 
 
 async def test_fame_reads_counts_and_years_from_the_database(movie_app: MovieApp) -> None:
-    rows = await fetch_all(movie_app.db, "SELECT movie_id, rating_count, year FROM movies ORDER BY movie_id LIMIT 40")
+    rows = await fetch_all(movie_app.db, "SELECT movie_id, rating_count, year FROM movies")
+    # The per-year rows, counted by hand from every movie.
+    by_year: dict[int | None, tuple[int, int]] = {}
+    for _, count, year in rows:
+        films, ratings = by_year.get(year, (0, 0))
+        by_year[year] = (films + 1, ratings + int(count))
+    yearly_rows = await documents.ratings_by_year(movie_app.db)
+    assert sorted(yearly_rows, key=str) == sorted(((y, f, r) for y, (f, r) in by_year.items()), key=str)
+    # fame = each movie's own count and year, scaled by those rows.
+    yearly = YearlyRatings.from_years(yearly_rows)
     ids = [int(r[0]) for r in rows]
-    found = await fame(movie_app.db, ids)
-    assert set(found) == set(ids)
-    for movie_id, count, _year in rows:
-        assert found[int(movie_id)] >= int(count)  # scaled up or kept, never down
+    expected = {int(mid): int(count) * yearly.scale(year) for mid, count, year in rows}
+    assert await fame(movie_app.db, ids) == pytest.approx(expected)
+    assert any(yearly.scale(year) > 1.0 for _, count, year in rows if count)  # the fixture has under-counted years
     assert await fame(movie_app.db, []) == {}

@@ -99,7 +99,7 @@ async def franchise_originals(
     return originals
 
 
-async def rating_counts(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
+async def counts_and_years(db: aiosqlite.Connection, movie_ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
     """movie_id -> (how many ratings it has, its release year), for the given known movies."""
     ids = list(dict.fromkeys(movie_ids))
     if not ids:
