@@ -26,12 +26,7 @@ from core.runtime import MovieApp
 from core.search import lexical
 from core.search.embedder import EMBEDDING_MODEL_NAME
 from core.search.filters import MovieFilters, describe, movie_conditions, vector_conditions
-from core.search.fusion import (
-    clear_winner_first,
-    originals_first,
-    reciprocal_rank_fusion,
-    with_popularity,
-)
+from core.search.fusion import clear_winner_first, originals_first, reciprocal_rank_fusion, with_popularity
 from core.search.passages import blend
 from core.search.popularity import fame
 from core.search.semantic import knn, knn_among

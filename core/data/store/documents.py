@@ -1,4 +1,5 @@
-"""Queries on the plot-search documents: BM25 over `movie_documents`, franchises, plot-text coverage."""
+"""Queries for plot search: BM25 over `movie_documents`, franchises, rating counts by film and by release
+year (the popularity prior), plot-text coverage."""
 
 from __future__ import annotations
 
