@@ -38,6 +38,7 @@ from core.llm.cache import LLMCache
 from core.llm.engine import LanguageEngine, OfflineEngine, choose_engine
 from core.models import registry
 from core.search.embedder import Embedder
+from core.search.exact_index import ExactIndex, PassageIndex
 from core.search.query_batch import QueryBatcher
 from core.search.sign_bits import SignBitIndex, sign_words
 
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 READY_TIMEOUT_SECONDS = 300.0
 RETIRE_SECONDS = 600.0  # a replaced connection outlives any call that may still be using it
 SIGN_BITS = "sign-bits"  # the two-stage vector search's candidate index, loaded with the models
+EXACT_VECTORS = "exact-vectors"  # a small catalogue's float vectors (`core.search.exact_index`), likewise
+PASSAGES = "passages"  # and its plot passages' vectors
 GENRE_TABLE = "genre-table"  # kept with the models: loaded, swapped and reloaded with them, from the same file
 
 
@@ -177,6 +180,9 @@ class MovieApp:
         models[GENRE_TABLE] = GenreTable(await movies_store.genre_pairs(db))
         if await vectors_store.has_two_stage(db):
             models[SIGN_BITS] = await _sign_bit_index(db)
+        else:  # small enough to hold whole: exact search without a vec0 scan
+            models[EXACT_VECTORS] = ExactIndex(*await vectors_store.exact_vectors(db))
+            models[PASSAGES] = PassageIndex(*await vectors_store.passage_vectors(db))
         return models
 
     async def _try_load_models(self, db: aiosqlite.Connection) -> tuple[dict[str, Any], Exception | None]:
@@ -313,6 +319,17 @@ class MovieApp:
         """The vectors' sign bits in memory, on a catalogue with two-stage vector search; None otherwise
         (and until the models are loaded)."""
         return self._models.get(SIGN_BITS)
+
+    @property
+    def exact_vectors(self) -> ExactIndex | None:
+        """A small catalogue's float vectors in memory (below the two-stage threshold); None on a two-stage
+        catalogue (and until the models are loaded)."""
+        return self._models.get(EXACT_VECTORS)
+
+    @property
+    def passages(self) -> PassageIndex | None:
+        """A small catalogue's plot passages in memory (empty without overviews); None as `exact_vectors`."""
+        return self._models.get(PASSAGES)
 
     @property
     def rating_model(self) -> RatingModel:

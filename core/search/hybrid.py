@@ -21,7 +21,7 @@ import numpy as np
 from core.data.store import documents
 from core.data.store.memo import ConnectionMemo
 from core.data.store.recommendations import movie_ids_matching
-from core.data.store.vectors import best_passages, cosine_to, has_passages
+from core.data.store.vectors import has_passages
 from core.runtime import MovieApp
 from core.search import lexical
 from core.search.embedder import EMBEDDING_MODEL_NAME
@@ -29,7 +29,7 @@ from core.search.filters import MovieFilters, describe, movie_conditions, vector
 from core.search.fusion import clear_winner_first, originals_first, reciprocal_rank_fusion, with_popularity
 from core.search.passages import blend
 from core.search.popularity import fame
-from core.search.semantic import knn, knn_among
+from core.search.semantic import best_passages, cosine_to, knn, knn_among
 
 ENGINE = f"hybrid: bm25 + {EMBEDDING_MODEL_NAME}, rank fusion"
 
@@ -153,7 +153,7 @@ async def dense_candidates(
 async def with_passages(app: MovieApp, query_vector: bytes, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """(id, overview cosine) pairs re-scored by `passages.blend` with each movie's best passage, best first
     (unchanged for movies without passages)."""
-    best = await best_passages(app.db, query_vector, [mid for mid, _ in scored])
+    best = await best_passages(app, query_vector, [mid for mid, _ in scored])
     if not best:
         return list(scored)
     return sorted(((mid, blend(sim, best.get(mid))) for mid, sim in scored), key=lambda pair: -pair[1])
@@ -167,7 +167,7 @@ async def _has_passages(app: MovieApp) -> bool:
 
 async def _similarities(app: MovieApp, query_vector: bytes, movie_ids: list[int]) -> dict[int, float]:
     """The plot similarity of a few given movies: overview cosine, blended with the best passage's."""
-    overview = await cosine_to(app.db, query_vector, movie_ids)
+    overview = await cosine_to(app, query_vector, movie_ids)
     if not overview or not await _has_passages(app):
         return overview
     return dict(await with_passages(app, query_vector, list(overview.items())))

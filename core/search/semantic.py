@@ -26,28 +26,52 @@ async def embed_query(app: MovieApp, text: str) -> bytes:
 async def knn(app: MovieApp, query_vector: bytes, k: int, conditions: Conditions) -> list[tuple[int, float]]:
     """(movie_id, cosine similarity) of the k nearest movies passing the vector conditions, nearest first.
 
-    On a two-stage catalogue without conditions the candidates come from the in-memory sign bits
-    (`core.search.sign_bits`) instead of the vec0 bit scan: the same Hamming ranking, about ten times cheaper.
-    Conditions run inside the vec0 scan, as before."""
-    index = app.sign_bits
-    if index is None or conditions[0]:
+    Without conditions the search runs in memory: on a small catalogue exactly over its float vectors
+    (`core.search.exact_index`, a matrix product instead of a vec0 scan), on a two-stage one with candidates
+    from the sign bits (`core.search.sign_bits`: the same Hamming ranking as the vec0 bit scan, about ten
+    times cheaper). Conditions run inside the vec0 scan, as before."""
+    if conditions[0]:
         return await vectors.knn(app.db, query_vector, k, conditions)
     query = np.frombuffer(query_vector, dtype=np.float32)
+    exact = app.exact_vectors
+    if exact is not None:
+        return exact.nearest(query, k)
+    index = app.sign_bits
+    if index is None:  # the models (and these indexes) are still loading
+        return await vectors.knn(app.db, query_vector, k, conditions)
     candidates = index.nearest(query, vectors.candidate_count(k))
     return await vectors.rescored(app.db, query_vector, candidates.tolist(), k)
 
 
 async def knn_among(app: MovieApp, query_vector: bytes, k: int, movie_ids: np.ndarray) -> list[tuple[int, float]]:
-    """`knn` among the given movies (the films of a kind, for a ranking list): on a two-stage catalogue the
-    candidates come from their sign bits in memory and are re-scored by their float vectors; otherwise the
-    exact scan takes the ids as its condition."""
+    """`knn` among the given movies (the films of a kind, for a ranking list): exactly in memory on a small
+    catalogue; on a two-stage one, candidates from their sign bits re-scored by their float vectors."""
+    query = np.frombuffer(query_vector, dtype=np.float32)
+    exact = app.exact_vectors
+    if exact is not None:
+        return exact.nearest(query, k, within=movie_ids)
     index = app.sign_bits
-    if index is None:  # a catalogue small enough for exact search: the scan takes the ids as a condition
+    if index is None:  # still loading: the exact scan takes the ids as its condition
         among = (["movie_id IN (SELECT value FROM json_each(?))"], [json.dumps(movie_ids.tolist())])
         return await vectors.knn(app.db, query_vector, k, among)
-    query = np.frombuffer(query_vector, dtype=np.float32)
     candidates = index.nearest(query, vectors.candidate_count(k), within=movie_ids)
     return await vectors.rescored(app.db, query_vector, candidates.tolist(), k)
+
+
+async def cosine_to(app: MovieApp, query_vector: bytes, movie_ids: list[int]) -> dict[int, float]:
+    """Cosine similarity of the query to a few given movies (those without a vector are absent)."""
+    exact = app.exact_vectors
+    if exact is not None:
+        return exact.cosine_to(np.frombuffer(query_vector, dtype=np.float32), movie_ids)
+    return await vectors.cosine_to(app.db, query_vector, movie_ids)
+
+
+async def best_passages(app: MovieApp, query_vector: bytes, movie_ids: list[int]) -> dict[int, float]:
+    """movie_id -> cosine of the query to the movie's closest plot passage, for the given movies that have any."""
+    passages = app.passages
+    if passages is not None:
+        return passages.best(np.frombuffer(query_vector, dtype=np.float32), movie_ids)
+    return await vectors.best_passages(app.db, query_vector, movie_ids)
 
 
 async def similarity_to(app: MovieApp, query_vector: bytes, movie_ids: list[int]) -> dict[int, float]:

@@ -177,6 +177,7 @@ async def test_the_app_serves_knn_from_the_sign_bits_on_a_two_stage_catalogue(
     await app.load()
     try:
         assert app.sign_bits is not None and len(app.sign_bits) == len(make_dataset().movies)
+        assert app.exact_vectors is None and app.passages is None  # too big to hold whole: the bits only
         query = await semantic.embed_query(app, "astronauts stranded in deep space")
         served = await semantic.knn(app, query, 5, ([], []))
         exact = await exact_knn(app.db, query, 5, ([], []))

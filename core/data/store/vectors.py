@@ -113,6 +113,31 @@ async def float_vector_batches(
         after = int(ids[-1])
 
 
+async def exact_vectors(db: aiosqlite.Connection) -> tuple[np.ndarray, np.ndarray]:
+    """(movie ids, float vectors) of every movie in `movie_vectors`, by movie id: for a catalogue below
+    TWO_STAGE_MIN_VECTORS (at most ~30 MB), held in memory by `core.search.exact_index`."""
+    rows = await fetch_all(db, "SELECT movie_id, embedding FROM movie_vectors ORDER BY movie_id")
+    return _ids_and_vectors(rows)
+
+
+async def passage_vectors(db: aiosqlite.Connection) -> tuple[np.ndarray, np.ndarray]:
+    """(owning movie id per passage, passage vectors) of every plot passage, by movie (an older database
+    without the table has none)."""
+    try:
+        rows = await fetch_all(db, "SELECT movie_id, embedding FROM movie_passages ORDER BY movie_id, position")
+    except sqlite.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        rows = []
+    return _ids_and_vectors(rows)
+
+
+def _ids_and_vectors(rows: Sequence[aiosqlite.Row]) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+    vectors = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype=np.float32)
+    return ids, vectors.reshape(len(rows), -1) if len(rows) else np.zeros((0, 0), dtype=np.float32)
+
+
 async def exact_knn(
     db: aiosqlite.Connection, query_vector: bytes, k: int, conditions: Conditions
 ) -> list[tuple[int, float]]:
