@@ -16,9 +16,11 @@ import numpy as np
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (the stored vectors are, to float precision; a zero row stays zero)."""
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    """Float32 rows scaled to unit length, in place when they are float32 already (the stored vectors are
+    unit length to float precision; a zero row stays zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]  # no squared copy of the whole matrix
+    return np.divide(vectors, norms, out=vectors, where=norms > 0)
 
 
 def _unit(query: np.ndarray) -> np.ndarray:
@@ -27,13 +29,15 @@ def _unit(query: np.ndarray) -> np.ndarray:
 
 
 class ExactIndex:
-    """Movie ids and their unit float vectors; exact cosine nearest neighbours and point similarities."""
+    """Movie ids and their unit float vectors; exact cosine nearest neighbours and point similarities.
+
+    Both indexes take over the float32 arrays they are given (scaled to unit length in place)."""
 
     def __init__(self, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(movie_ids) != len(vectors):
             raise ValueError(f"{len(movie_ids)} ids for {len(vectors)} vectors")
         self.movie_ids = np.asarray(movie_ids, dtype=np.int64)
-        self.vectors = _unit_rows(np.asarray(vectors, dtype=np.float32))
+        self.vectors = _unit_rows(vectors)
         self._row_of = {int(mid): row for row, mid in enumerate(self.movie_ids)}
 
     def __len__(self) -> int:
@@ -68,9 +72,11 @@ class PassageIndex:
     def __init__(self, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(movie_ids) != len(vectors):
             raise ValueError(f"{len(movie_ids)} movie ids for {len(vectors)} passage vectors")
-        order = np.argsort(movie_ids, kind="stable")
-        self.vectors = _unit_rows(np.asarray(vectors, dtype=np.float32))[order]
-        owners = np.asarray(movie_ids, dtype=np.int64)[order]
+        owners = np.asarray(movie_ids, dtype=np.int64)
+        self.vectors = _unit_rows(vectors)
+        if len(owners) and np.any(owners[1:] < owners[:-1]):  # read from the store they come by movie already
+            order = np.argsort(owners, kind="stable")
+            owners, self.vectors = owners[order], self.vectors[order]
         starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else np.zeros(0, int)
         ends = np.r_[starts[1:], len(owners)] if len(owners) else starts
         self._span_of = {int(owners[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}

@@ -1,6 +1,7 @@
 """Queries on the movie vectors: cosine KNN in sqlite-vec's vec0 table and what it would scan.
 
-Small catalogues are searched exactly (a brute-force vec0 scan of the float vectors). Above
+Small catalogues are searched exactly: the served search without filters over their float vectors held in
+memory (`core.search.exact_index`, read with `exact_vectors`), with filters by a brute-force vec0 scan. Above
 TWO_STAGE_MIN_VECTORS the build also writes the two-stage tables (core.data.schema.TWO_STAGE_DDL) and
 the KNN scans the vectors' sign bits for candidates, then re-scores them with the float vectors. Without
 filters the served search takes its candidates from the sign bits held in memory (`core.search.sign_bits`,
@@ -17,6 +18,7 @@ import aiosqlite
 import numpy as np
 
 from core.data import sqlite
+from core.data.schema import EMBEDDING_DIM
 from core.data.store import fetch_all, fetch_one
 from core.search.filters import Conditions, where
 
@@ -116,26 +118,36 @@ async def float_vector_batches(
 async def exact_vectors(db: aiosqlite.Connection) -> tuple[np.ndarray, np.ndarray]:
     """(movie ids, float vectors) of every movie in `movie_vectors`, by movie id: for a catalogue below
     TWO_STAGE_MIN_VECTORS (at most ~30 MB), held in memory by `core.search.exact_index`."""
-    rows = await fetch_all(db, "SELECT movie_id, embedding FROM movie_vectors ORDER BY movie_id")
-    return _ids_and_vectors(rows)
+    return await _streamed_vectors(db, "movie_vectors", "ORDER BY movie_id")
 
 
 async def passage_vectors(db: aiosqlite.Connection) -> tuple[np.ndarray, np.ndarray]:
     """(owning movie id per passage, passage vectors) of every plot passage, by movie (an older database
     without the table has none)."""
     try:
-        rows = await fetch_all(db, "SELECT movie_id, embedding FROM movie_passages ORDER BY movie_id, position")
+        return await _streamed_vectors(db, "movie_passages", "ORDER BY movie_id, position")
     except sqlite.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
-        rows = []
-    return _ids_and_vectors(rows)
+        return np.zeros(0, dtype=np.int64), np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
 
 
-def _ids_and_vectors(rows: Sequence[aiosqlite.Row]) -> tuple[np.ndarray, np.ndarray]:
-    ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
-    vectors = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype=np.float32)
-    return ids, vectors.reshape(len(rows), -1) if len(rows) else np.zeros((0, 0), dtype=np.float32)
+async def _streamed_vectors(db: aiosqlite.Connection, table: str, order: str) -> tuple[np.ndarray, np.ndarray]:
+    """A table's (movie_id, embedding) rows written straight into preallocated arrays, a batch at a time:
+    no list of every row's bytes (that doubled the memory it took to load them)."""
+    count = await fetch_one(db, f"SELECT count(*) FROM {table}")
+    total = int(count[0]) if count is not None else 0
+    ids = np.zeros(total, dtype=np.int64)
+    matrix = np.zeros((total, EMBEDDING_DIM), dtype=np.float32)
+    filled = 0
+    async with db.execute(f"SELECT movie_id, embedding FROM {table} {order}") as cursor:
+        while filled < total and (rows := await cursor.fetchmany(2_000)):
+            rows = rows[: total - filled]  # a row written since the count waits for the next load
+            for offset, (movie_id, blob) in enumerate(rows, start=filled):
+                ids[offset] = movie_id
+                matrix[offset] = np.frombuffer(blob, dtype=np.float32)
+            filled += len(rows)
+    return ids[:filled], matrix[:filled]
 
 
 async def exact_knn(

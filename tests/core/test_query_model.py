@@ -1,0 +1,75 @@
+"""core.search.query_model: queries embedded in bfloat16 give the float32 vectors, the switch is refused
+when they do not or are not faster, and the movies are still embedded in float32 afterwards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pytest
+
+from core.search import query_model
+from core.search.embedder import Embedder
+from core.search.query_model import PROBES, QueryModel, _judge
+
+QUERIES = [
+    "a heist inside people's dreams",
+    "toys that come alive when people leave the room",
+    "90s comedy about a weatherman who relives the same day over and over again until he changes",
+    "shark",
+]
+
+
+def test_bfloat16_vectors_match_the_float32_ones_alone_and_batched() -> None:
+    reference = Embedder()
+    expected = reference.encode(QUERIES)
+    fast = QueryModel(Embedder().load())
+    alone = np.vstack([fast.encode([query]) for query in QUERIES])
+    batched = fast.encode(QUERIES)  # padded to the longest: the mask keeps the padding out of the mean
+    assert alone.dtype == np.float32 and alone.shape == expected.shape
+    assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+    assert (alone * expected).sum(axis=1).min() > 0.9995
+    assert (batched * expected).sum(axis=1).min() > 0.9995
+    # Not merely close to anything: each query is nearest its own float32 vector.
+    assert (alone @ expected.T).argmax(axis=1).tolist() == list(range(len(QUERIES)))
+
+
+def _constant(vectors: np.ndarray, delay: float = 0.0) -> Callable[[Sequence[str]], np.ndarray]:
+    """An encoder that gives `vectors` for PROBES (batched or one by one), taking `delay` seconds."""
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        time.sleep(delay)
+        return vectors[: len(texts)] if len(texts) > 1 else vectors[PROBES.index(texts[0])][None, :]
+
+    return encode
+
+
+def test_the_switch_is_refused_when_the_vectors_disagree_or_it_is_not_faster() -> None:
+    rng = np.random.default_rng(3)
+    expected = rng.normal(size=(len(PROBES), 8)).astype(np.float32)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert _judge(_constant(expected), expected, float32_ms=50.0).serves
+    other = np.roll(expected, 1, axis=0)
+    disagreeing = _judge(_constant(other), expected, float32_ms=50.0)
+    assert not disagreeing.serves and "least cosine" in disagreeing.reason
+    slow = _judge(_constant(expected, delay=0.01), expected, float32_ms=1.0)  # 10 ms against 1 ms
+    assert not slow.serves and "not faster" in slow.reason
+
+
+def test_after_preparing_queries_the_movies_are_still_embedded_in_float32() -> None:
+    embedder = Embedder()
+    embedder.prepare_queries()
+    embedder.prepare_queries()  # once only
+    queries = embedder.encode_queries(QUERIES)
+    documents = embedder.encode(QUERIES)  # the build's path: the float32 model, read again
+    fresh = Embedder().encode(QUERIES)
+    assert np.allclose(documents, fresh, atol=1e-6)
+    assert (queries * fresh).sum(axis=1).min() > 0.9995
+
+
+def test_a_model_that_is_not_mean_pooled_keeps_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query_model, "mean_pooled_and_normalised", lambda model: False)
+    embedder = Embedder()
+    embedder.prepare_queries()
+    assert np.allclose(embedder.encode_queries(QUERIES), Embedder().encode(QUERIES), atol=1e-6)
