@@ -37,16 +37,20 @@ async def semantic_search(
     named = kind_filters(kind, movie_filters)
 
     async def without_vector() -> tuple[int, list[tuple[int, float]], KindLists | None]:
-        matching = await count_matching(app, movie_filters)
-        if not matching:
-            return matching, [], None
+        # The count and BM25 go to the database's thread together, before the query embedding holds the loop.
         if named is None:
-            return matching, await lexical_candidates(app, text, k, movie_filters), None
-        kind_lists = await kind_candidates(app, text, k, movie_filters, named)
-        return matching, kind_lists.plain_sparse, kind_lists
+            matching, sparse = await both(
+                lambda: count_matching(app, movie_filters), lambda: lexical_candidates(app, text, k, movie_filters)
+            )
+            return matching, sparse if matching else [], None
+        matching, kind_lists = await both(
+            lambda: count_matching(app, movie_filters), lambda: kind_candidates(app, text, k, movie_filters, named)
+        )
+        return (matching, kind_lists.plain_sparse, kind_lists) if matching else (matching, [], None)
 
-    # The query embedding (a worker thread) overlaps the count and BM25 (the database's thread).
-    vector, (matching, sparse, kind_lists) = await both(lambda: embed_query(app, kind.plot), without_vector)
+    # The database work is started first: the query embedding runs on the loop (`core.search.query_batch`)
+    # and holds it while the count and BM25 run on the database's thread.
+    (matching, sparse, kind_lists), vector = await both(without_vector, lambda: embed_query(app, kind.plot))
     found = await hybrid_search(app, vector, sparse, k, movie_filters, kind_lists) if matching else HybridHits([])
     return SemanticSearchResult(
         query=query,
