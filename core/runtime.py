@@ -132,14 +132,15 @@ class MovieApp:
 
     async def _load_embedder(self) -> None:
         try:
-            await anyio.to_thread.run_sync(self.embedder.load, abandon_on_cancel=True)
+            # In a thread: the model is read, its query model made (`core.search.query_model`: checked and
+            # timed single-threaded, as served) and the first encode's one-time set-up paid. Idempotent, so a
+            # second caller reads nothing again.
+            await anyio.to_thread.run_sync(_prepare_queries, self.embedder, abandon_on_cancel=True)
             # Serving encodes one short query at a time: a single thread is as fast and does not stall
             # (280 ms instead of 22 ms measured) when the machine is busy. Torch's thread count is per
             # calling thread, and queries are encoded on the event loop (`core.search.query_batch`): set it
-            # there. The query encoder's faster copy is built and checked, and the first encode pays one-time
-            # set-up: both here, in a thread.
+            # there (torch is imported by now).
             _single_threaded_torch()
-            await anyio.to_thread.run_sync(_prepare_queries, self.embedder, abandon_on_cancel=True)
         except Exception as exc:
             logger.error("could not load the embedding model: %s", exc)
             self._embedder_error = exc
