@@ -38,7 +38,7 @@ from core.llm.cache import LLMCache
 from core.llm.engine import LanguageEngine, OfflineEngine, choose_engine
 from core.models import registry
 from core.search.embedder import Embedder
-from core.search.exact_index import ExactIndex, PassageIndex
+from core.search.exact_index import MAX_PASSAGES_IN_MEMORY, ExactIndex, PassageIndex
 from core.search.query_batch import QueryBatcher
 from core.search.sign_bits import SignBitIndex, sign_words
 
@@ -183,8 +183,7 @@ class MovieApp:
         if await vectors_store.has_two_stage(db):
             models[SIGN_BITS] = await _sign_bit_index(db)
         else:  # small enough to hold whole: exact search without a vec0 scan
-            models[EXACT_VECTORS] = ExactIndex(*await vectors_store.exact_vectors(db))
-            models[PASSAGES] = PassageIndex(*await vectors_store.passage_vectors(db))
+            models.update(await _exact_indexes(db))
         return models
 
     async def _try_load_models(self, db: aiosqlite.Connection) -> tuple[dict[str, Any], Exception | None]:
@@ -352,6 +351,22 @@ async def _sign_bit_index(db: aiosqlite.Connection) -> SignBitIndex:
     return SignBitIndex.from_parts(
         [(ids, sign_words(batch)) async for ids, batch in vectors_store.float_vector_batches(db)]
     )
+
+
+async def _exact_indexes(db: aiosqlite.Connection) -> dict[str, Any]:
+    """A small catalogue's vectors and plot passages in memory (`core.search.exact_index`; passages only up to
+    MAX_PASSAGES_IN_MEMORY). Nothing when they cannot be read: plot search then scans them in SQL, as before,
+    and the recommenders are not held back by a vector problem."""
+    try:
+        ids, vectors = await vectors_store.exact_vectors(db)
+        indexes: dict[str, Any] = {EXACT_VECTORS: await anyio.to_thread.run_sync(ExactIndex, ids, vectors)}
+        passages = await vectors_store.passage_vectors(db, MAX_PASSAGES_IN_MEMORY)
+        if passages is not None:
+            indexes[PASSAGES] = await anyio.to_thread.run_sync(PassageIndex, *passages)
+        return indexes
+    except Exception as exc:
+        logger.warning("plot search scans its vectors in SQL: they could not be held in memory: %s", exc)
+        return {}
 
 
 def _prepare_queries(embedder: Embedder) -> None:

@@ -78,7 +78,9 @@ def release_freed_memory() -> None:
 
 
 class Embedder:
-    """Loads the model once (thread-safe, on first use) and encodes to unit-length float32 vectors."""
+    """Loads the model on first use (thread-safe) and encodes to unit-length float32 vectors: movies with the
+    float32 model (`encode`), queries with the bfloat16 query model once `prepare_queries` has made it (the
+    float32 model is then read again only if a build in this process needs it)."""
 
     def __init__(self) -> None:
         self._model: SentenceTransformer | None = None
@@ -86,10 +88,7 @@ class Embedder:
         self._query_model: QueryModel | None = None
         self._query_model_tried = False
         self._query_lock = threading.Lock()  # not `_lock`: preparing loads the model, which takes that one
-
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
+        self._encoding = threading.RLock()  # held by `encode` (the build's path) and while the model is converted
 
     def load(self) -> SentenceTransformer:
         with self._lock:
@@ -108,6 +107,10 @@ class Embedder:
         progress: Callable[[int, int], None] | None = None,
     ) -> np.ndarray:
         """Encode texts in batches; `progress(done, total)` is called after each batch."""
+        with self._encoding:  # `prepare_queries` must not convert this model mid-build
+            return self._encode(texts, batch_size, progress)
+
+    def _encode(self, texts: Sequence[str], batch_size: int, progress: Callable[[int, int], None] | None) -> np.ndarray:
         model = self.load()
         total = len(texts)
         out = np.zeros((total, 384), dtype=np.float32)
@@ -136,12 +139,13 @@ class Embedder:
         with self._query_lock:
             if self._query_model_tried:
                 return
-            model = self.load()
-            with self._lock:
-                self._model = None  # its transformer may be converted below: never embed movies with it
-            self._query_model = QueryModel.prepare(model)
-            self._query_model_tried = True
-            del model
+            with self._encoding:  # no build is encoding with the model converted below
+                model = self.load()
+                with self._lock:
+                    self._model = None  # its transformer may be converted below: never embed movies with it
+                self._query_model = QueryModel.prepare(model)
+                self._query_model_tried = True
+                del model
         release_freed_memory()  # the float32 weights' pages (13 MB resident measured on the stdio server)
         if self._query_model is None:
             self.load()

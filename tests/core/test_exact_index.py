@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core import runtime
 from core.data import sqlite
 from core.data.store import vectors
 from core.runtime import MovieApp
@@ -27,7 +28,7 @@ def _random_unit(rows: int, seed: int) -> np.ndarray:
 def test_nearest_ranks_by_cosine_nearest_first_and_respects_within() -> None:
     ids = np.arange(1000, 1200, dtype=np.int64)
     stored = _random_unit(200, seed=1) * 3.0  # not unit length: the index scales the rows itself
-    index = ExactIndex(ids, stored)
+    index = ExactIndex(ids, stored.copy())  # the index scales its own array in place
     query = _random_unit(1, seed=2)[0] * 0.5
     cosines = (stored @ query) / (np.linalg.norm(stored, axis=1) * np.linalg.norm(query))
     expected = ids[np.argsort(-cosines)[:7]]
@@ -114,3 +115,33 @@ async def test_plot_search_runs_without_a_vec0_scan_once_the_models_are_loaded(
     monkeypatch.setattr(vectors, "best_passages", no_scan)
     after = [r.movie_id for r in (await semantic_search(movie_app, query, k=10)).results]
     assert after == before and after[0] in SPACE_IDS
+
+
+async def test_passages_beyond_the_memory_limit_are_read_in_sql(
+    synthetic_db: Path, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vector = embedder.encode_one("a widower finds hope again").tobytes()
+    monkeypatch.setattr(runtime, "MAX_PASSAGES_IN_MEMORY", 1)
+
+    def passages(conn: sqlite.Connection) -> None:
+        conn.executemany(
+            "INSERT INTO movie_passages VALUES (?, ?, 'x', ?)", [(SPACE_IDS[0], 0, vector), (SPACE_IDS[0], 1, vector)]
+        )
+
+    async with _app_on_copy(synthetic_db, embedder, tmp_path, passages) as app:
+        await app.models_ready()
+        assert app.passages is None and app.exact_vectors is not None
+        best = await semantic.best_passages(app, vector, [SPACE_IDS[0]])
+    assert best == {SPACE_IDS[0]: pytest.approx(1.0, abs=1e-5)}
+
+
+async def test_a_broken_vector_leaves_the_recommenders_working(
+    synthetic_db: Path, embedder: Embedder, tmp_path: Path
+) -> None:
+    def broken(conn: sqlite.Connection) -> None:  # a passage blob of the wrong size
+        conn.execute("INSERT INTO movie_passages VALUES (?, 0, 'x', ?)", (SPACE_IDS[0], b"\x00" * 12))
+
+    async with _app_on_copy(synthetic_db, embedder, tmp_path, broken) as app:
+        await app.models_ready()  # raises if the models were given up
+        assert app.exact_vectors is None and app.passages is None
+        assert app.top_n_model("als") is not None and app.genre_table is not None

@@ -3,6 +3,7 @@ when they do not or are not faster, and the movies are still embedded in float32
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -57,9 +58,11 @@ def test_the_switch_is_refused_when_the_vectors_disagree_or_it_is_not_faster() -
     assert not slow.serves and "not faster" in slow.reason
 
 
-def test_after_preparing_queries_the_movies_are_still_embedded_in_float32() -> None:
+def test_after_preparing_queries_the_movies_are_still_embedded_in_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query_model, "MAX_TIME_RATIO", 100.0)  # bfloat16 chosen however busy the machine is
     embedder = Embedder()
     embedder.prepare_queries()
+    assert embedder._query_model is not None
     embedder.prepare_queries()  # once only
     queries = embedder.encode_queries(QUERIES)
     documents = embedder.encode(QUERIES)  # the build's path: the float32 model, read again
@@ -73,3 +76,25 @@ def test_a_model_that_is_not_mean_pooled_keeps_float32(monkeypatch: pytest.Monke
     embedder = Embedder()
     embedder.prepare_queries()
     assert np.allclose(embedder.encode_queries(QUERIES), Embedder().encode(QUERIES), atol=1e-6)
+
+
+def test_queries_are_not_prepared_while_a_build_is_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The query model converts the loaded model in place: a build encoding with it must finish first."""
+    monkeypatch.setattr(query_model, "MAX_TIME_RATIO", 100.0)
+    embedder = Embedder()
+    texts = [f"{query} ({n})" for n in range(6) for query in QUERIES]
+    preparing: list[threading.Thread] = []
+    waited: list[bool] = []
+
+    def start_preparing(done: int, total: int) -> None:
+        if not preparing:  # after the first batch: the rest of the build runs while preparing waits
+            preparing.append(threading.Thread(target=embedder.prepare_queries))
+            preparing[0].start()
+            time.sleep(0.3)
+        if done == total:
+            waited.append(preparing[0].is_alive())
+
+    built = embedder.encode(texts, batch_size=4, progress=start_preparing)
+    preparing[0].join(timeout=60)
+    assert waited == [True] and embedder._query_model is not None
+    assert np.allclose(built, Embedder().encode(texts), atol=1e-6)  # every batch in float32

@@ -121,10 +121,12 @@ async def exact_vectors(db: aiosqlite.Connection) -> tuple[np.ndarray, np.ndarra
     return await _streamed_vectors(db, "movie_vectors", "ORDER BY movie_id")
 
 
-async def passage_vectors(db: aiosqlite.Connection) -> tuple[np.ndarray, np.ndarray]:
+async def passage_vectors(db: aiosqlite.Connection, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
     """(owning movie id per passage, passage vectors) of every plot passage, by movie (an older database
-    without the table has none)."""
+    without the table has none); None when there are more than `limit` (too many to hold in memory)."""
     try:
+        if await _row_count(db, "movie_passages") > limit:
+            return None
         return await _streamed_vectors(db, "movie_passages", "ORDER BY movie_id, position")
     except sqlite.OperationalError as exc:
         if "no such table" not in str(exc):
@@ -132,21 +134,28 @@ async def passage_vectors(db: aiosqlite.Connection) -> tuple[np.ndarray, np.ndar
         return np.zeros(0, dtype=np.int64), np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
 
 
+async def _row_count(db: aiosqlite.Connection, table: str) -> int:
+    row = await fetch_one(db, f"SELECT count(*) FROM {table}")
+    return int(row[0]) if row is not None else 0
+
+
 async def _streamed_vectors(db: aiosqlite.Connection, table: str, order: str) -> tuple[np.ndarray, np.ndarray]:
     """A table's (movie_id, embedding) rows written straight into preallocated arrays, a batch at a time:
     no list of every row's bytes (that doubled the memory it took to load them)."""
-    count = await fetch_one(db, f"SELECT count(*) FROM {table}")
-    total = int(count[0]) if count is not None else 0
+    total = await _row_count(db, table)
     ids = np.zeros(total, dtype=np.int64)
     matrix = np.zeros((total, EMBEDDING_DIM), dtype=np.float32)
     filled = 0
     async with db.execute(f"SELECT movie_id, embedding FROM {table} {order}") as cursor:
         while filled < total and (rows := await cursor.fetchmany(2_000)):
             rows = rows[: total - filled]  # a row written since the count waits for the next load
-            for offset, (movie_id, blob) in enumerate(rows, start=filled):
-                ids[offset] = movie_id
-                matrix[offset] = np.frombuffer(blob, dtype=np.float32)
-            filled += len(rows)
+            end = filled + len(rows)
+            ids[filled:end] = [row[0] for row in rows]
+            # A blob of the wrong size fails the reshape: the caller falls back to searching in SQL.
+            matrix[filled:end] = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(
+                len(rows), -1
+            )
+            filled = end
     return ids[:filled], matrix[:filled]
 
 
