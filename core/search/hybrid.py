@@ -129,6 +129,8 @@ async def hybrid_search(
 
 async def _movies_of_kind(app: MovieApp, kind: MovieFilters) -> np.ndarray:
     """The ids the kind's filters allow (remembered per connection: `movies_of_kind`)."""
+    if _may_change_while_serving(kind):  # enrichment labels and mean ratings change: read them now
+        return np.asarray(await movie_ids_matching(app.db, kind), dtype=np.int64)
     key = json.dumps(describe(kind), sort_keys=True)
     known = movies_of_kind.of(app.db).get(key)
     if known is not None:
@@ -136,17 +138,30 @@ async def _movies_of_kind(app: MovieApp, kind: MovieFilters) -> np.ndarray:
     return movies_of_kind.remember(app.db, key, np.asarray(await movie_ids_matching(app.db, kind), dtype=np.int64))
 
 
+def _may_change_while_serving(filters: MovieFilters) -> bool:
+    """Whether the filters read what a running server writes (enrichment labels, ratings), not only the build's
+    columns (genres, years, runtime, money): the ids they allow cannot then be remembered."""
+    labels = filters.budget_tiers or filters.revenue_tiers or filters.sentiments or filters.target_audiences
+    return bool(labels) or filters.min_rating is not None
+
+
 async def dense_candidates(
     app: MovieApp, query_vector: bytes, k: int, filters: MovieFilters, *, among: np.ndarray | None = None
 ) -> list[tuple[int, float]]:
     """The vector retriever's best max(DEPTH, k) within the filters (or `among` these ids, which pass them):
-    the nearest overviews, re-scored with their best passage where the catalogue has passages."""
+    the nearest overviews, re-scored with their best passage where the catalogue has passages. With the
+    vectors in memory the filters become the ids they allow (the same rule as the vec0 scan's conditions:
+    an unknown value never passes)."""
     passages = await _has_passages(app)
     pool = max(DENSE_POOL if passages else DEPTH, k)
+    conditions = vector_conditions(filters)
+    if among is None and conditions[0] and app.exact_vectors is not None:
+        # Vectors in memory: the ids the filters allow, read now (enrichment labels can change while serving).
+        among = np.asarray(await movie_ids_matching(app.db, filters), dtype=np.int64)
     if among is not None:
         nearest = await knn_among(app, query_vector, pool, among)
     else:
-        nearest = await knn(app, query_vector, pool, vector_conditions(filters))
+        nearest = await knn(app, query_vector, pool, conditions)
     return (await with_passages(app, query_vector, nearest))[: max(DEPTH, k)] if passages else nearest
 
 

@@ -12,9 +12,10 @@ from core import runtime
 from core.data import sqlite
 from core.data.store import vectors
 from core.runtime import MovieApp
-from core.search import semantic
+from core.search import hybrid, semantic
 from core.search.embedder import Embedder
 from core.search.exact_index import ExactIndex, PassageIndex
+from core.search.filters import SemanticFilters, make_filters
 from core.services.semantic_search import semantic_search
 from tests.core.test_plot_search import _app_on_copy
 from tests.synthetic import ROMANCE_IDS, SPACE_IDS, make_dataset
@@ -102,10 +103,15 @@ async def test_plot_search_runs_without_a_vec0_scan_once_the_models_are_loaded(
     await movie_app.models_ready()
     assert movie_app.exact_vectors is not None and movie_app.sign_bits is None
     query = "astronauts stranded in deep space"
-    with monkeypatch.context() as scanning:  # the same search through the vec0 scan, as before the models load
+    romance = SemanticFilters(genres=["Romance"], max_budget=50_000_000)
+
+    async def ranked(filters: SemanticFilters | None = None) -> list[int]:
+        return [r.movie_id for r in (await semantic_search(movie_app, query, 10, filters)).results]
+
+    with monkeypatch.context() as scanning:  # the same searches through the vec0 scan, as before the models load
         scanning.setattr(MovieApp, "exact_vectors", property(lambda app: None))
         scanning.setattr(MovieApp, "passages", property(lambda app: None))
-        before = [r.movie_id for r in (await semantic_search(movie_app, query, k=10)).results]
+        before, filtered_before = await ranked(), await ranked(romance)
 
     async def no_scan(*args: object, **kwargs: object) -> list[tuple[int, float]]:
         raise AssertionError("the vec0 scan ran")
@@ -113,8 +119,20 @@ async def test_plot_search_runs_without_a_vec0_scan_once_the_models_are_loaded(
     monkeypatch.setattr(vectors, "knn", no_scan)
     monkeypatch.setattr(vectors, "cosine_to", no_scan)
     monkeypatch.setattr(vectors, "best_passages", no_scan)
-    after = [r.movie_id for r in (await semantic_search(movie_app, query, k=10)).results]
+    after, filtered_after = await ranked(), await ranked(romance)
     assert after == before and after[0] in SPACE_IDS
+    # With filters the ids they allow are searched in memory too, with the same answer as the scan's conditions.
+    assert filtered_after == filtered_before and set(filtered_after) <= set(ROMANCE_IDS) and filtered_after
+
+
+async def test_only_the_builds_columns_are_remembered_as_a_kinds_movies(movie_app: MovieApp) -> None:
+    await movie_app.ready()
+    hybrid.movies_of_kind.of(movie_app.db).clear()
+    romances = await hybrid._movies_of_kind(movie_app, make_filters(genres=["Romance"], max_year=2000))
+    labelled = await hybrid._movies_of_kind(movie_app, make_filters(genres=["Romance"], sentiments=["positive"]))
+    # Enrichment labels (and mean ratings) change while serving: a kind that reads them is read again each time.
+    assert len(hybrid.movies_of_kind.of(movie_app.db)) == 1 and len(romances) > 0
+    assert set(labelled.tolist()) <= set(ROMANCE_IDS)
 
 
 async def test_passages_beyond_the_memory_limit_are_read_in_sql(
