@@ -87,8 +87,9 @@ class Embedder:
         self._lock = threading.Lock()
         self._query_model: QueryModel | None = None
         self._query_model_tried = False
-        self._query_lock = threading.Lock()  # not `_lock`: preparing loads the model, which takes that one
-        self._encoding = threading.RLock()  # held by `encode` (the build's path) and while the model is converted
+        # Held by `encode` (the build's path) and by `prepare_queries` while it converts the model; not `_lock`,
+        # which `load` takes inside both.
+        self._encoding = threading.Lock()
 
     def load(self) -> SentenceTransformer:
         with self._lock:
@@ -136,16 +137,15 @@ class Embedder:
         """Make the bfloat16 query model (`core.search.query_model`) from this one, once. It takes over the
         loaded model's weights, so a build in this process reads the float32 model again; where it is not
         chosen (it disagrees, or is not faster here) the float32 model is read again at once for queries."""
-        with self._query_lock:
+        with self._encoding:  # once, and while no build is encoding with the model converted below
             if self._query_model_tried:
                 return
-            with self._encoding:  # no build is encoding with the model converted below
-                model = self.load()
-                with self._lock:
-                    self._model = None  # its transformer may be converted below: never embed movies with it
-                self._query_model = QueryModel.prepare(model)
-                self._query_model_tried = True
-                del model
+            model = self.load()
+            with self._lock:
+                self._model = None  # its transformer may be converted below: never embed movies with it
+            self._query_model = QueryModel.prepare(model)
+            self._query_model_tried = True
+            del model
         release_freed_memory()  # the float32 weights' pages (13 MB resident measured on the stdio server)
         if self._query_model is None:
             self.load()

@@ -58,8 +58,8 @@ KIND_LEXICAL_DEPTH = 300  # BM25's candidates read once; the kind's list is thos
 # Whether each open database has plot passages: asked once per connection (a rebuilt database swapped in
 # arrives on a new connection), so a catalogue without them (the embedded default) pays nothing per query.
 _passages_in: WeakKeyDictionary[aiosqlite.Connection, bool] = WeakKeyDictionary()
-# The movie ids of each kind of film asked for: people name the same few kinds ("90s comedy") again and
-# again, and at 60,000 movies the query takes ~10 ms.
+# The movie ids of each kind of film (or set of filters) asked for: people name the same few kinds ("90s
+# comedy") again and again, and at 60,000 movies the query takes ~10 ms.
 movies_of_kind: ConnectionMemo[str, np.ndarray] = ConnectionMemo(limit=64)
 
 
@@ -77,7 +77,7 @@ async def kind_candidates(app: MovieApp, text: str, k: int, filters: MovieFilter
     """One BM25 query, deeper than usual, serves both lists: its best within `filters`, and its best of the
     movies of the `kind` (a ranking list: those beyond the first KIND_LEXICAL_DEPTH are not missed much)."""
     depth = max(DEPTH, k)
-    allowed = await _movies_of_kind(app, kind)
+    allowed = await _movies_allowed(app, kind)
     deep = await lexical.bm25_search(app, text, max(KIND_LEXICAL_DEPTH, depth), movie_conditions(filters))
     of_kind = np.isin([mid for mid, _ in deep], allowed)
     return KindLists(allowed, [hit for hit, keep in zip(deep, of_kind, strict=True) if keep][:depth], deep[:depth])
@@ -127,15 +127,15 @@ async def hybrid_search(
     return HybridHits([(mid, similarity.get(mid, 0.0)) for mid in ranked], retrievers)
 
 
-async def _movies_of_kind(app: MovieApp, kind: MovieFilters) -> np.ndarray:
-    """The ids the kind's filters allow (remembered per connection: `movies_of_kind`)."""
-    if _may_change_while_serving(kind):  # enrichment labels and mean ratings change: read them now
-        return np.asarray(await movie_ids_matching(app.db, kind), dtype=np.int64)
-    key = json.dumps(describe(kind), sort_keys=True)
+async def _movies_allowed(app: MovieApp, filters: MovieFilters) -> np.ndarray:
+    """The ids the filters (a kind's, or a request's) allow: remembered per connection (`movies_of_kind`)
+    unless they read what changes while serving."""
+    key = json.dumps(describe(filters), sort_keys=True)
     known = movies_of_kind.of(app.db).get(key)
     if known is not None:
         return known
-    return movies_of_kind.remember(app.db, key, np.asarray(await movie_ids_matching(app.db, kind), dtype=np.int64))
+    allowed = np.asarray(await movie_ids_matching(app.db, filters), dtype=np.int64)
+    return allowed if _may_change_while_serving(filters) else movies_of_kind.remember(app.db, key, allowed)
 
 
 def _may_change_while_serving(filters: MovieFilters) -> bool:
@@ -156,8 +156,7 @@ async def dense_candidates(
     pool = max(DENSE_POOL if passages else DEPTH, k)
     conditions = vector_conditions(filters)
     if among is None and conditions[0] and app.exact_vectors is not None:
-        # Vectors in memory: the ids the filters allow, read now (enrichment labels can change while serving).
-        among = np.asarray(await movie_ids_matching(app.db, filters), dtype=np.int64)
+        among = await _movies_allowed(app, filters)  # vectors in memory: search the ids the filters allow
     if among is not None:
         nearest = await knn_among(app, query_vector, pool, among)
     else:

@@ -1,9 +1,10 @@
 """Query embeddings batched across concurrent calls, computed on the event loop itself.
 
-A short query's MiniLM forward pass cost ~6 ms here in float32 on a quiet machine (chat-length ones 19-20 ms
-in a slow phase; bfloat16, `core.search.query_model`, 11-13 ms), much of it fixed overhead: four short
-queries in one batch took ~10 ms, eight ~15 ms. The first caller schedules a model run for the end of the loop's current pass,
-so every query that arrives in the same pass shares it; an idle server runs a lone query at once, alone.
+A short query's MiniLM forward pass cost ~6 ms here in float32 on a quiet machine (chat-length ones
+19-20 ms in a slow phase; bfloat16, `core.search.query_model`, 11-13 ms), much of it fixed overhead: four
+short queries in one batch took ~10 ms, eight ~15 ms. The first caller schedules a model run for the end of
+the loop's current pass, so every query that arrives in the same pass shares it; an idle server runs a lone
+query at once, alone.
 Each callback runs one batch (at most `MAX_BATCH` queries) and schedules the next, so other calls get the
 loop between batches.
 

@@ -61,7 +61,7 @@ async def knn_among(app: MovieApp, query_vector: bytes, k: int, movie_ids: np.nd
 
 
 async def cosine_to(app: MovieApp, query_vector: bytes, movie_ids: list[int]) -> dict[int, float]:
-    """Cosine similarity of the query to a few given movies (those without a vector are absent)."""
+    """`similarity_to` for a handful of movies: in SQL by point lookups rather than a scan with the ids."""
     exact = app.exact_vectors
     if exact is not None:
         return exact.cosine_to(np.frombuffer(query_vector, dtype=np.float32), movie_ids)
@@ -78,6 +78,9 @@ async def best_passages(app: MovieApp, query_vector: bytes, movie_ids: list[int]
 
 async def similarity_to(app: MovieApp, query_vector: bytes, movie_ids: list[int]) -> dict[int, float]:
     """Cosine similarity of the query to each given movie (movies without a vector are absent)."""
+    exact = app.exact_vectors
+    if exact is not None:
+        return exact.cosine_to(np.frombuffer(query_vector, dtype=np.float32), movie_ids)
     return await vectors.similarity_to(app.db, query_vector, movie_ids)
 
 

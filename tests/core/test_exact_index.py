@@ -128,8 +128,8 @@ async def test_plot_search_runs_without_a_vec0_scan_once_the_models_are_loaded(
 async def test_only_the_builds_columns_are_remembered_as_a_kinds_movies(movie_app: MovieApp) -> None:
     await movie_app.ready()
     hybrid.movies_of_kind.of(movie_app.db).clear()
-    romances = await hybrid._movies_of_kind(movie_app, make_filters(genres=["Romance"], max_year=2000))
-    labelled = await hybrid._movies_of_kind(movie_app, make_filters(genres=["Romance"], sentiments=["positive"]))
+    romances = await hybrid._movies_allowed(movie_app, make_filters(genres=["Romance"], max_year=2000))
+    labelled = await hybrid._movies_allowed(movie_app, make_filters(genres=["Romance"], sentiments=["positive"]))
     # Enrichment labels (and mean ratings) change while serving: a kind that reads them is read again each time.
     assert len(hybrid.movies_of_kind.of(movie_app.db)) == 1 and len(romances) > 0
     assert set(labelled.tolist()) <= set(ROMANCE_IDS)

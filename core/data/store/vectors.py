@@ -110,8 +110,8 @@ async def float_vector_batches(
         )
         if not rows:
             return
-        ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
-        yield ids, np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        ids, batch = _decoded(rows)
+        yield ids, batch
         after = int(ids[-1])
 
 
@@ -132,6 +132,12 @@ async def passage_vectors(db: aiosqlite.Connection, limit: int) -> tuple[np.ndar
         if "no such table" not in str(exc):
             raise
         return np.zeros(0, dtype=np.int64), np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+
+
+def _decoded(rows: Sequence[aiosqlite.Row]) -> tuple[np.ndarray, np.ndarray]:
+    """(movie ids, float32 vectors, a row each) of (movie_id, embedding blob) rows."""
+    ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+    return ids, np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype=np.float32).reshape(len(rows), -1)
 
 
 async def _row_count(db: aiosqlite.Connection, table: str) -> int:
