@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 from core.concurrency import both
@@ -32,6 +33,34 @@ async def semantic_search(
     movie_filters = (filters if filters is not None else SemanticFilters()).to_movie_filters()
     if not query.strip():
         raise InvalidInputError("query is empty; describe the movie you want, e.g. 'a heist that goes wrong'")
+    search = await plot_search(app, query, k, movie_filters)
+    return SemanticSearchResult(
+        query=query,
+        k=k,
+        filters=describe(movie_filters),
+        matching_movies=search.matching,
+        results=await _matches(app, search.found.hits),
+        engine=ENGINE,
+        searched_for=search.text,
+        kind_of_film=_named_kind(search.named, movie_filters),
+        retrievers=search.found.retrievers,
+        notes=await _catalogue_notes(app),
+    )
+
+
+@dataclass(frozen=True)
+class PlotSearch:
+    """One search's working: the rewritten text, the kind of film it named, how many movies pass the filters,
+    and the ranked hits (with every candidate's features, which `core.evaluation.fit_ranker` reads)."""
+
+    text: str
+    named: MovieFilters | None
+    matching: int
+    found: HybridHits
+
+
+async def plot_search(app: MovieApp, query: str, k: int, movie_filters: MovieFilters) -> PlotSearch:
+    """The k best movies for a (non-empty) query within the filters, and how they were found."""
     text = rewrite_query(query)
     kind = split_kind(text)  # "30s screwball comedy, ...": the plot's embedding leaves the kind words out
     named = kind_filters(kind, movie_filters)
@@ -52,18 +81,7 @@ async def semantic_search(
     # and holds it while the count and BM25 run on the database's thread.
     (matching, sparse, kind_lists), vector = await both(without_vector, lambda: embed_query(app, kind.plot))
     found = await hybrid_search(app, vector, sparse, k, movie_filters, kind_lists) if matching else HybridHits([])
-    return SemanticSearchResult(
-        query=query,
-        k=k,
-        filters=describe(movie_filters),
-        matching_movies=matching,
-        results=await _matches(app, found.hits),
-        engine=ENGINE,
-        searched_for=text,
-        kind_of_film=_named_kind(named, movie_filters),
-        retrievers=found.retrievers,
-        notes=await _catalogue_notes(app),
-    )
+    return PlotSearch(text, named, matching, found)
 
 
 def _named_kind(named: MovieFilters | None, filters: MovieFilters) -> dict[str, object] | None:
