@@ -126,6 +126,7 @@ async def hybrid_search(
     overview, similarity = await _plot_similarities(app, query_vector, [mid for mid, _ in fused], known)
     pool = Candidates(fused, lists, bm25, similarity, overview, fame_of, None if kind is None else kind.allowed)
     ordered = clear_winner_first(learned_order(pool), dense, CLEAR_MARGIN)
+    similarity = dict(similarity)  # the originals looked up below join the answer's, not the pool's features
     ranked = await _originals_first(app, [mid for mid, _ in ordered[:k]], similarity, query_vector, filters)
     retrievers = [name for name, hits in (("bm25", sparse), ("vector", dense)) if hits]
     return HybridHits([(mid, similarity.get(mid, 0.0)) for mid in ranked], retrievers, pool)

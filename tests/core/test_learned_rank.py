@@ -42,7 +42,6 @@ def test_the_features_hold_each_retrievers_rank_and_the_magnitudes_fusion_drops(
     assert _column(matrix, "kind_dense_rank") == [0.0, 0.0, 0.0]  # the query named no kind's lists
     assert _column(matrix, "plot_similarity") == pytest.approx([0.5, 0.3, 0.45])
     assert _column(matrix, "overview_similarity") == pytest.approx([0.4, 0.3, 0.45])
-    assert _column(matrix, "below_best") == pytest.approx([0.0, -0.2, -0.05])
     assert _column(matrix, "bm25_share") == pytest.approx([0.25, 1.0, 0.0])
     assert _column(matrix, "log_fame") == pytest.approx([math.log(101), 0.0, math.log(11)])
     assert _column(matrix, "log_fused") == pytest.approx([math.log(0.09), math.log(0.05), math.log(0.02)])
@@ -89,6 +88,20 @@ def test_fitting_learns_which_feature_marks_the_right_film_and_orders_held_out_c
     assert fused_mrr < 30.0  # the fused (random) order is worse: the fit is what ranks them first
 
 
+def test_the_weights_work_on_raw_features_whatever_their_scale_and_offset() -> None:
+    # The fit standardises the features and folds that back into the weights: served scores use raw features.
+    rng = np.random.default_rng(11)
+    train, held = [_case("a", rng) for _ in range(60)], [_case("b", rng) for _ in range(30)]
+    scale, offset = np.array([40.0, 0.01, 3.0]), np.array([-7.0, 2.0, 100.0])
+
+    def rescaled(cases: list[RankingCase]) -> list[RankingCase]:
+        return [RankingCase(c.split, c.ids, c.features * scale + offset, c.right, c.relevant, c.served) for c in cases]
+
+    weights = fit_ranker.fit(rescaled(train), l2=0.1)
+    assert fit_ranker.scores(held, [fit_ranker.ranked(case, weights) for case in rescaled(held)]) == (30, 30.0)
+    assert np.allclose(weights * scale, fit_ranker.fit(train, l2=0.1), rtol=1e-3, atol=1e-3)
+
+
 def test_scores_count_a_right_film_that_is_no_candidate() -> None:
     # An original moved up by `originals_first` may be served without being one of the fused candidates.
     case = RankingCase("a", [5, 6], np.zeros((2, 1)), np.array([False, False]), frozenset({9}), [9, 5, 6])
@@ -96,9 +109,10 @@ def test_scores_count_a_right_film_that_is_no_candidate() -> None:
     assert fit_ranker.scores([case], [case.ids]) == (0, 0.0)
 
 
-def test_the_test_split_is_never_fitted_on() -> None:
-    with pytest.raises(SystemExit):
+def test_the_test_split_is_never_fitted_on(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
         fit_ranker.main(["--db", "unused.db", "--splits", "dev,test"])
+    assert refused.value.code == 2 and "never fitted on" in capsys.readouterr().err
 
 
 async def test_a_search_keeps_every_fused_candidate_and_serves_them_in_learned_order(movie_app: MovieApp) -> None:

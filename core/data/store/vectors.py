@@ -190,6 +190,9 @@ async def similarity_to(db: aiosqlite.Connection, query_vector: bytes, movie_ids
     return dict(hits)
 
 
+MAX_UNION_TERMS = 400
+
+
 async def cosine_to(db: aiosqlite.Connection, query_vector: bytes, movie_ids: Sequence[int]) -> dict[int, float]:
     """Cosine similarity of the query to a few given movies (movies without a vector are absent).
 
@@ -197,11 +200,14 @@ async def cosine_to(db: aiosqlite.Connection, query_vector: bytes, movie_ids: Se
     every vector, `movie_id = ?` with one row, so this is far cheaper than `similarity_to` for a handful.
     """
     ids = list(dict.fromkeys(movie_ids))
-    if not ids:
-        return {}
     one = "SELECT movie_id, vec_distance_cosine(embedding, ?) FROM movie_vectors WHERE movie_id = ?"
-    rows = await fetch_all(db, " UNION ALL ".join([one] * len(ids)), [v for mid in ids for v in (query_vector, mid)])
-    return {int(r[0]): 1.0 - float(r[1]) for r in rows}
+    found: dict[int, float] = {}
+    for start in range(0, len(ids), MAX_UNION_TERMS):  # SQLite refuses a compound SELECT of more than 500 terms
+        chunk = ids[start : start + MAX_UNION_TERMS]
+        params = [v for mid in chunk for v in (query_vector, mid)]
+        rows = await fetch_all(db, " UNION ALL ".join([one] * len(chunk)), params)
+        found.update((int(r[0]), 1.0 - float(r[1])) for r in rows)
+    return found
 
 
 async def has_passages(db: aiosqlite.Connection) -> bool:
