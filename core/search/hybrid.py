@@ -33,7 +33,7 @@ from core.search.passages import blend
 from core.search.popularity import fame
 from core.search.semantic import best_passages, cosine_to, knn, knn_among
 
-ENGINE = f"hybrid: bm25 + {EMBEDDING_MODEL_NAME}, rank fusion"
+ENGINE = f"hybrid: bm25 + {EMBEDDING_MODEL_NAME}, rank fusion, learned order"
 
 DEPTH = 50  # candidates each retriever contributes to the fusion
 DENSE_POOL = 100  # nearest overviews re-scored with their best passage before the DEPTH best are fused

@@ -273,7 +273,7 @@ async def test_compare_bad_input(client: Client) -> None:
 async def test_semantic_search_finds_by_meaning(client: Client) -> None:
     result = await ok(client, "semantic_search", {"query": "stranded astronaut growing potatoes on the red planet"})
     assert result["results"][0]["movie_id"] == 3
-    assert result["engine"] == "hybrid: bm25 + all-MiniLM-L6-v2, rank fusion"
+    assert result["engine"] == "hybrid: bm25 + all-MiniLM-L6-v2, rank fusion, learned order"
     assert result["retrievers"] == ["bm25", "vector"] and result["notes"] == []
 
 
