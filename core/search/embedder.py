@@ -22,7 +22,7 @@ import numpy as np
 from core.search.query_model import QueryModel
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from core.search.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Embedder:
     float32 model is then read again only if a build in this process needs it)."""
 
     def __init__(self) -> None:
-        self._model: SentenceTransformer | None = None
+        self._model: SentenceEncoder | None = None
         self._lock = threading.Lock()
         self._query_model: QueryModel | None = None
         self._query_model_tried = False
@@ -91,14 +91,14 @@ class Embedder:
         # which `load` takes inside both.
         self._encoding = threading.Lock()
 
-    def load(self) -> SentenceTransformer:
+    def load(self) -> SentenceEncoder:
         with self._lock:
             if self._model is None:
                 path = model_directory()
-                from sentence_transformers import SentenceTransformer
+                from core.search.sentence_encoder import SentenceEncoder
 
                 logger.info("loading embedding model from %s", path)
-                self._model = SentenceTransformer(str(path), device="cpu")
+                self._model = SentenceEncoder.load(path)
             return self._model
 
     def encode(
@@ -119,13 +119,7 @@ class Embedder:
         order = np.argsort([len(t) for t in texts], kind="stable")
         for start in range(0, total, batch_size):
             chosen = order[start : start + batch_size]
-            out[chosen] = model.encode(
-                [texts[i] for i in chosen],
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            out[chosen] = model.encode([texts[i] for i in chosen])
             if progress:
                 progress(min(start + batch_size, total), total)
         return out

@@ -7,9 +7,9 @@ its float32 one, alone or in a padded batch. The movies' vectors stay float32 (t
 `Embedder.encode`); only queries go through this.
 
 A serving process embeds nothing but queries, so `QueryModel.prepare` converts the loaded model's
-transformer in place. Measured on the stdio server after one call of every tool: 787 MB resident against
-771 MB in float32. Tried and dropped: a second, bfloat16 copy (+44 MB more), tracing it with TorchScript
-(8 ms a query, +31 MB), and loading it with transformers alone without sentence-transformers (813 MB).
+transformer in place (`core.search.sentence_encoder`). Measured on the stdio server after one call of every
+tool, through sentence-transformers 5: 787 MB resident against 771 MB in float32. Tried and dropped: a
+second, bfloat16 copy (+44 MB more) and tracing it with TorchScript (8 ms a query, +31 MB).
 It serves only where it is shown to work: checked against the float32 model on probe sentences (one word
 to a long paragraph, alone and as a padded batch) and timed against it; when it disagrees or is not
 faster (a CPU without native bfloat16) the caller reads the float32 model again.
@@ -22,12 +22,12 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from core.search.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -56,43 +56,21 @@ class Verdict:
 class QueryModel:
     """Encodes query texts to unit float32 vectors with a MiniLM transformer held in bfloat16."""
 
-    def __init__(self, model: SentenceTransformer) -> None:
-        """Takes over `model`'s transformer, converting it to bfloat16: `model` must not embed movies after."""
-        import torch
-
-        self._torch = torch
-        self._tokenizer = model.tokenizer
-        self._max_length = int(model.max_seq_length)
-        self._transformer: Any = model[0].auto_model.to(torch.bfloat16).eval()
+    def __init__(self, model: SentenceEncoder) -> None:
+        """Takes over `model`, converting its transformer to bfloat16: `model` must not embed movies after."""
+        self._encoder = model.to_bfloat16()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Mean-pooled, unit-length vectors (as all-MiniLM-L6-v2's own pooling and normalisation)."""
-        torch = self._torch
-        with torch.inference_mode():
-            tokens = self._tokenizer(
-                list(texts), padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
-            )
-            hidden = self._transformer(
-                input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"]
-            ).last_hidden_state.float()
-            mask = tokens["attention_mask"].unsqueeze(-1).float()
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=1).numpy().astype(np.float32, copy=False)
+        return self._encoder.encode(texts)
 
     @staticmethod
-    def prepare(model: SentenceTransformer) -> QueryModel | None:
+    def prepare(model: SentenceEncoder) -> QueryModel | None:
         """The bfloat16 query model made from `model` when it agrees with the float32 one and is faster here;
         None (the reason logged) otherwise. Either way `model`'s transformer may have been converted: the
         caller must not use `model` again."""
-        if not mean_pooled_and_normalised(model):
-            logger.info("query embeddings: float32 (the model is not a mean-pooled, normalised transformer)")
-            return None
-
-        def float32(texts: Sequence[str]) -> np.ndarray:
-            return model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-
         try:
-            expected, float32_ms = float32(list(PROBES)), _median_ms(float32)
+            expected, float32_ms = model.encode(list(PROBES)), _median_ms(model.encode)
             fast = QueryModel(model)
             verdict = _judge(fast.encode, expected, float32_ms)
         except Exception as exc:  # an unusual torch build without bfloat16 kernels: float32 is always there
@@ -100,16 +78,6 @@ class QueryModel:
             return None
         logger.info("query embeddings: %s (%s)", "bfloat16" if verdict.serves else "float32", verdict.reason)
         return fast if verdict.serves else None
-
-
-def mean_pooled_and_normalised(model: SentenceTransformer) -> bool:
-    """Whether the model is a transformer, mean pooling and normalisation: the pipeline `encode` reproduces."""
-    modules = list(model)
-    if [type(m).__name__ for m in modules] != ["Transformer", "Pooling", "Normalize"]:
-        return False
-    pooling = modules[1]
-    mode = getattr(pooling, "pooling_mode", None)  # sentence-transformers 5; older releases had a flag per mode
-    return mode == "mean" or (mode is None and bool(getattr(pooling, "pooling_mode_mean_tokens", False)))
 
 
 def _judge(fast: Callable[[Sequence[str]], np.ndarray], expected: np.ndarray, float32_ms: float) -> Verdict:

@@ -13,6 +13,7 @@ import pytest
 from core.search import query_model
 from core.search.embedder import Embedder
 from core.search.query_model import PROBES, QueryModel, _judge
+from core.search.sentence_encoder import SentenceEncoder
 
 QUERIES = [
     "a heist inside people's dreams",
@@ -71,10 +72,14 @@ def test_after_preparing_queries_the_movies_are_still_embedded_in_float32(monkey
     assert (queries * fresh).sum(axis=1).min() > 0.9995
 
 
-def test_a_model_that_is_not_mean_pooled_keeps_float32(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(query_model, "mean_pooled_and_normalised", lambda model: False)
+def test_a_torch_without_bfloat16_keeps_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_bfloat16(self: SentenceEncoder) -> SentenceEncoder:
+        raise RuntimeError("bfloat16 is not supported here")
+
+    monkeypatch.setattr(SentenceEncoder, "to_bfloat16", no_bfloat16)
     embedder = Embedder()
     embedder.prepare_queries()
+    assert embedder._query_model is None
     assert np.allclose(embedder.encode_queries(QUERIES), Embedder().encode(QUERIES), atol=1e-6)
 
 
