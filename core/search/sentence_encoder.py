@@ -5,7 +5,8 @@ Importing sentence-transformers 6 also imports scikit-learn's metrics, pandas an
 is used: measured here, a process that loads the model and embeds a sentence holds 649 MB through
 sentence-transformers and 564 MB through this module, the same vectors (`tests/core/test_sentence_encoder.py`
 compares them with sentence-transformers' own). The pipeline is read from the model directory's
-sentence-transformers files and refused when it is not Transformer -> mean Pooling -> Normalize.
+sentence-transformers files and refused when it is not Transformer -> mean Pooling -> Normalize without
+prompts or settings beyond the sequence length.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from typing import Any
 import numpy as np
 
 PIPELINE = ["Transformer", "Pooling", "Normalize"]
+# The sentence-transformers settings this encoder reproduces; any other (tokenizer or model arguments, a
+# backend, prompts) could change the vectors, so a directory that sets one is refused rather than misread.
+KNOWN_SETTINGS = {"max_seq_length", "do_lower_case"}
 
 
 class UnsupportedModelError(RuntimeError):
@@ -25,12 +29,12 @@ class UnsupportedModelError(RuntimeError):
 
 
 def read_pipeline(path: Path) -> int:
-    """The model's max sequence length, after checking that its pipeline is Transformer -> mean Pooling ->
-    Normalize (`modules.json`, the pooling module's `config.json`, `sentence_bert_config.json`)."""
+    """The model's max sequence length, after checking that its pipeline is sentence-transformers' Transformer
+    (at the directory's root) -> mean Pooling -> Normalize with no prompt and no settings but the length."""
     modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
-    kinds = [str(module["type"]).rsplit(".", 1)[-1] for module in modules]
-    if kinds != PIPELINE:
-        raise UnsupportedModelError(f"{path}: pipeline {kinds}, expected {PIPELINE}")
+    kinds = [str(module["type"]) for module in modules]
+    if kinds != [f"sentence_transformers.models.{kind}" for kind in PIPELINE] or modules[0].get("path", ""):
+        raise UnsupportedModelError(f"{path}: pipeline {kinds}, expected {PIPELINE} with the transformer at the root")
     pooling = json.loads((path / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
     mode = pooling.get("pooling_mode")  # newer releases name the mode; older ones have a flag per mode
     others = ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
@@ -38,8 +42,13 @@ def read_pipeline(path: Path) -> int:
     if not mean or any(pooling.get(f"pooling_mode_{other}") for other in others):
         raise UnsupportedModelError(f"{path}: pooling {pooling}, expected mean pooling only")
     config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
-    if config.get("do_lower_case"):
-        raise UnsupportedModelError(f"{path}: do_lower_case is not reproduced")
+    unknown = sorted(set(config) - KNOWN_SETTINGS)
+    if unknown or config.get("do_lower_case") or not isinstance(config.get("max_seq_length"), int):
+        raise UnsupportedModelError(f"{path}: settings {config}; only an int max_seq_length is reproduced")
+    extras = path / "config_sentence_transformers.json"
+    settings = json.loads(extras.read_text(encoding="utf-8")) if extras.exists() else {}
+    if any(settings.get("prompts", {}).values()) or settings.get("default_prompt_name"):
+        raise UnsupportedModelError(f"{path}: prompts are not reproduced")
     return int(config["max_seq_length"])
 
 
@@ -69,11 +78,12 @@ class SentenceEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One batch: mean of the token vectors under the attention mask, scaled to unit length (in float32
-        whatever the transformer's precision). Texts are stripped, as sentence-transformers does."""
+        whatever the transformer's precision). Texts go to the tokenizer as given, as sentence-transformers 6
+        passes them."""
         torch = self._torch
         with torch.inference_mode():
             tokens = self._tokenizer(
-                [text.strip() for text in texts],
+                list(texts),
                 padding=True,
                 truncation=True,
                 max_length=self.max_length,

@@ -15,7 +15,9 @@ from core.search.sentence_encoder import SentenceEncoder, UnsupportedModelError,
 
 TEXTS = [
     "heist",
-    "  a heist that happens inside people's dreams  ",  # sentence-transformers strips the text
+    "  a heist that happens inside people's dreams  ",
+    "   ",
+    "Amélie, 東京物語, naïve café owner 🎬",
     "Toy Story (1995). Animation, Adventure, Children. A cowboy doll is profoundly threatened by a spaceman.",
     " ".join(["A lonely lighthouse keeper finds a washed-up diary about storms coming back to the coast."] * 30),
     "",
@@ -42,7 +44,7 @@ def _model_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "model"
     source = model_directory()
     copy.mkdir(parents=True)
-    for name in ("modules.json", "sentence_bert_config.json"):
+    for name in ("modules.json", "sentence_bert_config.json", "config_sentence_transformers.json"):
         shutil.copy(source / name, copy / name)
     shutil.copytree(source / "1_Pooling", copy / "1_Pooling")
     return copy
@@ -68,4 +70,21 @@ def test_a_pipeline_it_does_not_reproduce_is_refused(tmp_path: Path) -> None:
     modules = json.loads((copy / "modules.json").read_text(encoding="utf-8"))
     (copy / "modules.json").write_text(json.dumps(modules[:2]), encoding="utf-8")  # no Normalize
     with pytest.raises(UnsupportedModelError, match="pipeline"):
+        read_pipeline(copy)
+
+    copy = _model_copy(tmp_path / "fourth")  # mean and CLS pooling together
+    _edit(copy / "1_Pooling" / "config.json", pooling_mode_cls_token=True)
+    with pytest.raises(UnsupportedModelError, match="mean pooling"):
+        read_pipeline(copy)
+
+    copy = _model_copy(tmp_path / "fifth")  # a tokenizer argument sentence-transformers would pass on
+    _edit(copy / "sentence_bert_config.json", tokenizer_args={"model_max_length": 128})
+    with pytest.raises(UnsupportedModelError, match="max_seq_length"):
+        read_pipeline(copy)
+
+    copy = _model_copy(tmp_path / "sixth")  # a prompt sentence-transformers would put before every text
+    (copy / "config_sentence_transformers.json").write_text(
+        json.dumps({"prompts": {"query": "query: "}, "default_prompt_name": "query"}), encoding="utf-8"
+    )
+    with pytest.raises(UnsupportedModelError, match="prompts"):
         read_pipeline(copy)
