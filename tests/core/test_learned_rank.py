@@ -15,6 +15,7 @@ from core.search.filters import MovieFilters
 from core.search.learned_rank import FEATURES, RANK_DAMPING, WEIGHTS, Candidates, feature_matrix, learned_order
 from core.search.semantic import cosine_to, embed_query
 from core.services.semantic_search import plot_search
+from server import cli
 
 
 def _candidates(**overrides: object) -> Candidates:
@@ -110,9 +111,8 @@ def test_scores_count_a_right_film_that_is_no_candidate() -> None:
 
 
 def test_the_test_split_is_never_fitted_on(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as refused:
-        fit_ranker.main(["--db", "unused.db", "--splits", "dev,test"])
-    assert refused.value.code == 2 and "never fitted on" in capsys.readouterr().err
+    refused = cli.main(["--db", "unused.db", "fit-ranker", "--splits", "dev,test"])
+    assert refused == 2 and "never fitted on" in capsys.readouterr().err
 
 
 async def test_a_search_keeps_every_fused_candidate_and_serves_them_in_learned_order(movie_app: MovieApp) -> None:
